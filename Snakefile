@@ -1,0 +1,25 @@
+# tiny_rl: compress trained RL policies, evaluate and time every variant, render one report.
+# Layout follows the snakemake-workflows catalog: config validated against a JSON
+# schema, rules in rules/*.smk, logic in the tinyrl library (src/tinyrl).
+
+from snakemake.utils import min_version, validate
+
+min_version("9.0")
+
+
+configfile: "config.yaml"
+
+
+validate(config, "schemas/config.schema.yaml")
+
+
+include: "rules/common.smk"
+include: "rules/pretrain.smk"
+include: "rules/variants.smk"
+include: "rules/report.smk"
+
+
+rule all:
+    input:
+        rules.report.output,
+    default_target: True

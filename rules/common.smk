@@ -1,0 +1,52 @@
+import os
+import sys
+
+# The library is importable here and in every job even before `pip install -e .`.
+SRC_DIR = os.path.join(workflow.basedir, "src")
+sys.path.insert(0, SRC_DIR)
+os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [SRC_DIR, os.environ.get("PYTHONPATH")]))
+
+from snakemake.exceptions import WorkflowError
+from tinyrl.config import validate_config
+from tinyrl.errors import ConfigError
+from tinyrl.figures import FIGURES
+
+try:
+    VARIANTS = validate_config(config)
+except ConfigError as exc:
+    raise WorkflowError(str(exc)) from None
+
+AGENTS = list(config["agents"])
+PAIRS = [(agent, v["name"]) for agent in AGENTS for v in VARIANTS[agent]]
+TABLES = sorted({v["table"] for variants in VARIANTS.values() for v in variants})
+
+
+wildcard_constraints:
+    agent="[A-Za-z0-9_]+",
+    variant="[A-Za-z0-9_.-]+",
+
+
+def agent_settings(wildcards):
+    """What jobs need to know of an agent; the checkpoint path travels as an input instead."""
+    cfg = config["agents"][wildcards.agent]
+    return {k: cfg[k] for k in ("env_id", "algorithm", "network", "actions")}
+
+
+def checkpoint_of(agent):
+    """The shipped checkpoint, or the pretrain rule's output when the config sets none."""
+    return config["agents"][agent]["checkpoint"] or f"results/{agent}/pretrain/checkpoint.pt"
+
+
+def agent_checkpoint(wildcards):
+    return checkpoint_of(wildcards.agent)
+
+
+def variant_spec(wildcards):
+    for variant in VARIANTS[wildcards.agent]:
+        if variant["name"] == wildcards.variant:
+            return variant
+    raise WorkflowError(f"no variant {wildcards.variant!r} for agent {wildcards.agent!r} in the config")
+
+
+def per_variant(pattern):
+    return [pattern.format(agent=agent, variant=variant) for agent, variant in PAIRS]

@@ -1,0 +1,50 @@
+rule pretrain:
+    """Train an agent from scratch (used when the config names no checkpoint)."""
+    output:
+        checkpoint="results/{agent}/pretrain/checkpoint.pt",
+    params:
+        agent=lambda wc: config["agents"][wc.agent],
+    log:
+        "logs/{agent}/pretrain.log",
+    threads: 1
+    resources:
+        mem_mb=3000,
+        runtime=120,
+    script:
+        "../scripts/pretrain.py"
+
+
+rule observation_set:
+    """The fixed observation set (the seed's data.npy), from the float32 policy's episodes."""
+    input:
+        checkpoint=agent_checkpoint,
+    output:
+        observations="results/{agent}/observations.npy",
+    params:
+        agent=agent_settings,
+        observations=config["observations"],
+    log:
+        "logs/{agent}/observation_set.log",
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=30,
+    script:
+        "../scripts/observation_set.py"
+
+
+rule evaluate_random:
+    """The uniform-random policy on the evaluation seeds: the score shown beside every agent."""
+    output:
+        evaluation="results/{agent}/random_policy.json",
+    params:
+        agent=agent_settings,
+        evaluation=config["evaluation"],
+    log:
+        "logs/{agent}/evaluate_random.log",
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=30,
+    script:
+        "../scripts/evaluate_random.py"

@@ -1,0 +1,60 @@
+rule aggregate:
+    """Every variant's results into results/tables (summary plus one table per method family)."""
+    input:
+        metadata=per_variant("results/{agent}/{variant}/metadata.json"),
+        evaluations=per_variant("results/{agent}/{variant}/evaluation.json"),
+        timings=per_variant("results/{agent}/{variant}/timing.json"),
+        random=expand("results/{agent}/random_policy.json", agent=AGENTS),
+    output:
+        summary="results/tables/summary.csv",
+        summary_md="results/tables/summary.md",
+        tables=expand("results/tables/{table}.{ext}", table=TABLES, ext=["csv", "md"]),
+    params:
+        pairs=PAIRS,
+        agents=AGENTS,
+    log:
+        "logs/aggregate.log",
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    script:
+        "../scripts/aggregate.py"
+
+
+rule figures:
+    input:
+        summary="results/tables/summary.csv",
+    output:
+        figures=expand("results/figures/{name}.png", name=list(FIGURES)),
+    log:
+        "logs/figures.log",
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    script:
+        "../scripts/figures.py"
+
+
+rule report:
+    """report/report.md and a self-contained report/report.html."""
+    input:
+        summary="results/tables/summary.csv",
+        figures=rules.figures.output.figures,
+        checkpoints=[checkpoint_of(agent) for agent in AGENTS],
+    output:
+        markdown="report/report.md",
+        html="report/report.html",
+    params:
+        agents=AGENTS,
+        figures_dir="results/figures",
+        repo_dir=workflow.basedir,
+    log:
+        "logs/report.log",
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    script:
+        "../scripts/report.py"

@@ -1,0 +1,57 @@
+rule compress:
+    """Make one variant from the float32 policy and save it as its deployable file."""
+    input:
+        checkpoint=agent_checkpoint,
+        observations="results/{agent}/observations.npy",
+    output:
+        model="results/{agent}/{variant}/model.pt",
+        metadata="results/{agent}/{variant}/metadata.json",
+    params:
+        agent=agent_settings,
+        variant=variant_spec,
+    log:
+        "logs/{agent}/{variant}/compress.log",
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=30,
+    script:
+        "../scripts/compress.py"
+
+
+rule evaluate:
+    """Play the evaluation episodes with the variant loaded from its file."""
+    input:
+        model="results/{agent}/{variant}/model.pt",
+    output:
+        evaluation="results/{agent}/{variant}/evaluation.json",
+    params:
+        agent=agent_settings,
+        evaluation=config["evaluation"],
+    log:
+        "logs/{agent}/{variant}/evaluate.log",
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=60,
+    script:
+        "../scripts/evaluate.py"
+
+
+rule time_forward:
+    """Forward-pass timing; claims every workflow core so no other job shares the CPU."""
+    input:
+        model="results/{agent}/{variant}/model.pt",
+        observations="results/{agent}/observations.npy",
+    output:
+        timing="results/{agent}/{variant}/timing.json",
+    params:
+        timing=config["timing"],
+    log:
+        "logs/{agent}/{variant}/time_forward.log",
+    threads: workflow.cores
+    resources:
+        mem_mb=2000,
+        runtime=30,
+    script:
+        "../scripts/time_forward.py"

@@ -1,0 +1,101 @@
+"""Collect every variant's stage outputs into tables: one summary and one per method family."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from tinyrl.atomic import write_text
+
+MB = 1e6
+
+
+def _read(path: str | Path) -> dict:
+    return json.loads(Path(path).read_text())
+
+
+def variant_row(agent: str, metadata_path, evaluation_path, timing_path) -> dict:
+    meta, ev, tm = _read(metadata_path), _read(evaluation_path), _read(timing_path)
+    reward, system, size = ev["reward"], ev["system"], meta["size"]
+    return {
+        "agent": agent,
+        "variant": meta["variant"],
+        "family": meta["family"],
+        "table": meta["table"],
+        "params": json.dumps(meta["recipe"]["params"], sort_keys=True),
+        "status": "ok" if all(d.get("status") == "ok" for d in (meta, ev, tm)) else "failed",
+        "reward_mean": reward["mean"],
+        "reward_std": reward["std"],
+        "reward_ci_low": reward["ci_low"],
+        "reward_ci_high": reward["ci_high"],
+        "episodes": reward["episodes"],
+        "size_mb": size["size_mb"],
+        "size_bytes": size["size_bytes"],
+        "parameters": size["parameters"],
+        "nonzeros": size["nonzeros"],
+        "sparsity": size["sparsity"],
+        "time_mean_s": tm["mean_s"],
+        "time_median_s": tm["median_s"],
+        "time_iqr_s": tm["iqr_s"],
+        "timing_threads": tm["threads"],
+        "quantized_engine": tm["quantized_engine"],
+        "eval_wall_time_s": system["eval_wall_time_s"],
+        "peak_rss_mb": system["peak_rss_bytes"] / MB,
+        "rss_increase_mb": system["rss_increase_bytes"] / MB,
+        "cpu_utilisation": system["cpu_utilisation"],
+        "model_bytes_in_memory": ev["model_bytes_in_memory"],
+    }
+
+
+def random_row(agent: str, evaluation_path) -> dict:
+    reward = _read(evaluation_path)["reward"]
+    return {"agent": agent, "random_reward_mean": reward["mean"], "random_ci_low": reward["ci_low"],
+            "random_ci_high": reward["ci_high"], "random_episodes": reward["episodes"]}
+
+
+def build_summary(rows: list[dict], random_rows: list[dict], baseline: str = "fp32") -> pd.DataFrame:
+    """One row per (agent, variant), with ratios against the agent's baseline measured in the same run."""
+    df = pd.DataFrame(rows).merge(pd.DataFrame(random_rows), on="agent", how="left")
+    base = df[df["family"] == "baseline"].groupby("agent").first()
+    df["size_ratio"] = df["size_bytes"] / df["agent"].map(base["size_bytes"])
+    df["speedup"] = df["agent"].map(base["time_mean_s"]) / df["time_mean_s"]
+    df["reward_delta"] = df["reward_mean"] - df["agent"].map(base["reward_mean"])
+    return df
+
+
+SEED_TABLE_COLUMNS = {  # the seed's tables: variant | reward | time (s) | size (MB), with our CI beside
+    "variant": "variant",
+    "reward_mean": "reward",
+    "reward_ci": "reward 95% CI",
+    "time_mean_s": "time (s)",
+    "size_mb": "size (MB)",
+    "speedup": "speed-up",
+    "size_ratio": "size ratio",
+    "status": "status",
+}
+
+
+def family_table(df: pd.DataFrame, agent: str, table: str) -> pd.DataFrame:
+    """The seed-shaped table of one method family for one agent (baseline row first)."""
+    sub = df[(df["agent"] == agent) & ((df["table"] == table) | (df["family"] == "baseline"))].copy()
+    sub = pd.concat([sub[sub["family"] == "baseline"], sub[sub["family"] != "baseline"]])
+    sub["reward_ci"] = [f"[{lo:.1f}, {hi:.1f}]" for lo, hi in zip(sub["reward_ci_low"], sub["reward_ci_high"])]
+    out = sub[list(SEED_TABLE_COLUMNS)].rename(columns=SEED_TABLE_COLUMNS)
+    return out.round({"reward": 1, "time (s)": 6, "size (MB)": 4, "speed-up": 2, "size ratio": 3})
+
+
+def write_tables(df: pd.DataFrame, tables_dir: str | Path) -> list[str]:
+    """Write summary.csv/.md and <family table>.csv/.md; returns the table names written."""
+    tables_dir = Path(tables_dir)
+    write_text(tables_dir / "summary.csv", df.to_csv(index=False))
+    write_text(tables_dir / "summary.md", df.drop(columns=["params"]).to_markdown(index=False, floatfmt=".6g") + "\n")
+    names = sorted(set(df["table"]))
+    for table in names:
+        parts = [family_table(df, agent, table) for agent in df["agent"].unique()]
+        combined = pd.concat([p.assign(agent=agent) for p, agent in zip(parts, df["agent"].unique())])
+        write_text(tables_dir / f"{table}.csv", combined.to_csv(index=False))
+        md = "\n\n".join(f"### {agent}\n\n" + part.to_markdown(index=False) for agent, part in zip(df["agent"].unique(), parts))
+        write_text(tables_dir / f"{table}.md", md + "\n")
+    return names

@@ -1,0 +1,150 @@
+"""Double DQN (van Hasselt et al., 2016) for discrete-action, flat-observation envs.
+
+One file, CleanRL style: hyperparameters in `DDQNConfig`, the loop in `train`.
+The greedy policy is scored every `eval_every` steps on *selection* seeds that
+are disjoint from the study's evaluation seeds, and the best-scoring weights are
+kept, so the shipped checkpoint is not tuned on the episodes it is reported on.
+"""
+
+from __future__ import annotations
+
+import copy
+import random
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Callable
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from tinyrl.envs import make_env, space_dims
+from tinyrl.networks import build_network
+
+
+@dataclass
+class DDQNConfig:
+    env_id: str = "LunarLander-v3"
+    hidden: list[int] = field(default_factory=lambda: [256, 256])
+    seed: int = 1
+    total_steps: int = 300_000
+    learning_rate: float = 5e-4
+    buffer_size: int = 100_000
+    batch_size: int = 128
+    gamma: float = 0.99
+    target_update_every: int = 1_000  # gradient steps between hard target-network copies
+    train_every: int = 1  # env steps per gradient step
+    learning_starts: int = 10_000
+    eps_start: float = 1.0
+    eps_end: float = 0.05
+    eps_fraction: float = 0.15  # fraction of total_steps over which epsilon decays linearly
+    max_grad_norm: float = 10.0
+    eval_every: int = 25_000
+    eval_episodes: int = 10
+    selection_seed: int = 900_000  # selection episodes use seeds selection_seed + i
+    torch_threads: int = 1
+
+
+def greedy_return(model: torch.nn.Module, env_id: str, seeds: list[int]) -> float:
+    """Mean undiscounted return of the greedy policy over episodes with the given seeds."""
+    env = make_env(env_id)
+    returns = []
+    for seed in seeds:
+        obs, _ = env.reset(seed=seed)
+        done, total = False, 0.0
+        while not done:
+            with torch.no_grad():
+                action = int(model(torch.as_tensor(obs, dtype=torch.float32)[None]).argmax(1))
+            obs, reward, terminated, truncated, _ = env.step(action)
+            total += float(reward)
+            done = terminated or truncated
+        returns.append(total)
+    env.close()
+    return float(np.mean(returns))
+
+
+def train(cfg: DDQNConfig, log: Callable[[str], None] = print) -> tuple[dict, dict, dict]:
+    """Train and return (architecture spec, best state dict, training metadata)."""
+    random.seed(cfg.seed)
+    np.random.seed(cfg.seed)
+    torch.manual_seed(cfg.seed)
+    torch.set_num_threads(cfg.torch_threads)
+
+    env = make_env(cfg.env_id)
+    obs_dim, n_actions = space_dims(env)
+    arch = {"kind": "mlp_q", "obs_dim": obs_dim, "n_actions": n_actions, "hidden": list(cfg.hidden)}
+    q_net = build_network(arch)
+    target_net = copy.deepcopy(q_net)
+    optimizer = torch.optim.Adam(q_net.parameters(), lr=cfg.learning_rate)
+
+    obs_buf = np.zeros((cfg.buffer_size, obs_dim), dtype=np.float32)
+    next_obs_buf = np.zeros_like(obs_buf)
+    act_buf = np.zeros(cfg.buffer_size, dtype=np.int64)
+    rew_buf = np.zeros(cfg.buffer_size, dtype=np.float32)
+    done_buf = np.zeros(cfg.buffer_size, dtype=np.float32)
+
+    selection_seeds = [cfg.selection_seed + i for i in range(cfg.eval_episodes)]
+    best = {"score": -np.inf, "step": 0, "state_dict": copy.deepcopy(q_net.state_dict())}
+    history = []
+    start = time.time()
+    obs, _ = env.reset(seed=cfg.seed)
+    episode_return, episode_returns = 0.0, []
+    grad_steps = 0
+    for step in range(1, cfg.total_steps + 1):
+        eps = max(cfg.eps_end, cfg.eps_start - (cfg.eps_start - cfg.eps_end) * step / (cfg.eps_fraction * cfg.total_steps))
+        if random.random() < eps:
+            action = env.action_space.sample()
+        else:
+            with torch.no_grad():
+                action = int(q_net(torch.as_tensor(obs)[None]).argmax(1))
+        next_obs, reward, terminated, truncated, _ = env.step(action)
+        slot = (step - 1) % cfg.buffer_size
+        obs_buf[slot], next_obs_buf[slot], act_buf[slot] = obs, next_obs, action
+        rew_buf[slot], done_buf[slot] = reward, float(terminated)  # truncation is not a terminal state
+        episode_return += float(reward)
+        obs = next_obs
+        if terminated or truncated:
+            episode_returns.append(episode_return)
+            episode_return = 0.0
+            obs, _ = env.reset()
+
+        if step > cfg.learning_starts and step % cfg.train_every == 0:
+            idx = np.random.randint(0, min(step, cfg.buffer_size), cfg.batch_size)
+            b_obs, b_next = torch.from_numpy(obs_buf[idx]), torch.from_numpy(next_obs_buf[idx])
+            b_act, b_rew, b_done = torch.from_numpy(act_buf[idx]), torch.from_numpy(rew_buf[idx]), torch.from_numpy(done_buf[idx])
+            with torch.no_grad():
+                # Double DQN: the online net picks the action, the target net values it.
+                next_action = q_net(b_next).argmax(1, keepdim=True)
+                next_value = target_net(b_next).gather(1, next_action).squeeze(1)
+                target = b_rew + cfg.gamma * (1.0 - b_done) * next_value
+            q_value = q_net(b_obs).gather(1, b_act[:, None]).squeeze(1)
+            loss = F.smooth_l1_loss(q_value, target)
+            optimizer.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(q_net.parameters(), cfg.max_grad_norm)
+            optimizer.step()
+            grad_steps += 1
+            if grad_steps % cfg.target_update_every == 0:
+                target_net.load_state_dict(q_net.state_dict())
+
+        if step % cfg.eval_every == 0 or step == cfg.total_steps:
+            score = greedy_return(q_net.eval(), cfg.env_id, selection_seeds)
+            q_net.train()
+            recent = float(np.mean(episode_returns[-20:])) if episode_returns else float("nan")
+            history.append({"step": step, "selection_score": score, "recent_train_return": recent, "eps": eps})
+            log(f"step {step}: selection score {score:.1f}, recent training return {recent:.1f}, "
+                f"eps {eps:.3f}, {time.time() - start:.0f}s")
+            if score > best["score"]:
+                best = {"score": score, "step": step, "state_dict": copy.deepcopy(q_net.state_dict())}
+    env.close()
+    meta = {
+        "algorithm": "ddqn",
+        "hyperparameters": asdict(cfg),
+        "selected_step": best["step"],
+        "selection_score": best["score"],
+        "selection_seeds": selection_seeds,
+        "history": history,
+        "train_wall_time_s": time.time() - start,
+        "episodes_trained": len(episode_returns),
+    }
+    return arch, best["state_dict"], meta

@@ -1,0 +1,118 @@
+"""Safe loading and saving of policy checkpoints.
+
+A checkpoint is a plain dict saved with torch.save:
+    {"format": "tinyrl-checkpoint", "version": 1, "arch": {...},
+     "state_dict": {...}, "meta": {...}}
+It is always loaded with ``weights_only=True``: a file that needs anything
+beyond tensors and plain containers is refused, never unpickled.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from tinyrl.atomic import save_torch
+from tinyrl.compression import get_family
+from tinyrl.errors import CheckpointError
+from tinyrl.model_stats import non_finite_weights
+
+CHECKPOINT_FORMAT = "tinyrl-checkpoint"
+CHECKPOINT_VERSION = 1
+
+
+def safe_torch_load(path: str | os.PathLike) -> Any:
+    """torch.load with weights_only=True, turning every failure into a CheckpointError naming the file."""
+    file = Path(path)
+    if not file.exists():
+        raise CheckpointError(f"{file}: file does not exist")
+    if not file.is_file():
+        raise CheckpointError(f"{file}: not a regular file")
+    if file.stat().st_size == 0:
+        raise CheckpointError(f"{file}: file is empty")
+    try:
+        return torch.load(file, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as exc:
+        # weights_only refuses globals it does not allow-list: the file wants to run code.
+        raise CheckpointError(
+            f"{file}: refused to load: the file is not a plain weights file and would need "
+            f"unrestricted unpickling ({str(exc).splitlines()[0]})"
+        ) from exc
+    except (RuntimeError, EOFError, zipfile.BadZipFile, ValueError, OSError) as exc:
+        raise CheckpointError(f"{file}: not a readable torch file (truncated or corrupt?): {exc}") from exc
+
+
+def load_state_into(model: nn.Module, state_dict: dict[str, Any], source: str) -> nn.Module:
+    """load_state_dict(strict=True) with a message naming the file and the mismatching keys."""
+    try:
+        model.load_state_dict(state_dict, strict=True)
+    except RuntimeError as exc:
+        raise CheckpointError(f"{source}: state dict does not fit the declared architecture: {exc}") from exc
+    return model
+
+
+def save_checkpoint(path: str | os.PathLike, arch: dict, state_dict: dict, meta: dict, recipe: dict | None = None) -> None:
+    """Save a policy; `recipe` ({"family", "params"}) says how to rebuild a compressed variant's modules."""
+    save_torch(
+        path,
+        {
+            "format": CHECKPOINT_FORMAT,
+            "version": CHECKPOINT_VERSION,
+            "arch": arch,
+            "recipe": recipe or {"family": "baseline", "params": {}},
+            # Saved as returned by module.state_dict(): its `_metadata` carries the module
+            # versions that quantized modules need to load their packed weights.
+            "state_dict": state_dict,
+            "meta": meta,
+        },
+    )
+
+
+def read_checkpoint(path: str | os.PathLike) -> dict:
+    """Load and validate the checkpoint dict (without building the network)."""
+    data = safe_torch_load(path)
+    if not isinstance(data, dict) or data.get("format") != CHECKPOINT_FORMAT:
+        raise CheckpointError(
+            f"{path}: not a tiny_rl checkpoint (expected a dict with format={CHECKPOINT_FORMAT!r})"
+        )
+    if data.get("version") != CHECKPOINT_VERSION:
+        raise CheckpointError(f"{path}: field 'version' is {data.get('version')!r}, expected {CHECKPOINT_VERSION}")
+    for field in ("arch", "recipe", "state_dict", "meta"):
+        if not isinstance(data.get(field), dict):
+            raise CheckpointError(f"{path}: field {field!r} is missing or not a dict")
+    return data
+
+
+def load_policy(path: str | os.PathLike, expected_arch: dict | None = None) -> tuple[nn.Module, dict]:
+    """Build the checkpoint's network and load its weights; returns (model in eval mode, checkpoint dict).
+
+    `expected_arch`, when given, is the architecture the config declares; a
+    checkpoint for another architecture is refused with both named.
+    """
+    data = read_checkpoint(path)
+    arch = data["arch"]
+    if expected_arch is not None:
+        diffs = {k: (arch.get(k), v) for k, v in expected_arch.items() if arch.get(k) != v}
+        if diffs:
+            detail = ", ".join(f"{k}: file has {a!r}, config declares {b!r}" for k, (a, b) in diffs.items())
+            raise CheckpointError(f"{path}: architecture does not match the config ({detail})")
+    recipe = data["recipe"]
+    try:
+        family = get_family(recipe.get("family"))
+    except KeyError as exc:
+        raise CheckpointError(f"{path}: field 'recipe.family': {exc.args[0]}") from None
+    try:
+        model = family.skeleton(arch, recipe.get("params", {}))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise CheckpointError(f"{path}: fields 'arch'/'recipe' are incomplete or invalid: {exc!r}") from exc
+    load_state_into(model, data["state_dict"], str(path))
+    bad = non_finite_weights(model)
+    if bad:
+        raise CheckpointError(f"{path}: weights contain NaN or Inf values: {', '.join(bad)}")
+    return model.eval(), data

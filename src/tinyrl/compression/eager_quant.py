@@ -1,0 +1,89 @@
+"""Post-training quantization through torch's eager-mode API (torch.ao.quantization).
+
+That API is deprecated upstream in favour of torchao; it is what the seed study
+measured, so it stays, isolated in this module, so that another backend
+(torchao, ONNX Runtime) can sit beside it.
+
+Every function that builds a quantized model has a `calibrate` switch: the
+variant file stores the quantized state dict, and loading it rebuilds the same
+module structure without calibration, then loads the stored scales and weights.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import warnings
+from typing import Iterator
+
+import torch
+from torch import nn
+import torch.ao.quantization as tq
+
+ENGINES = ("x86", "fbgemm", "onednn", "qnnpack")
+DTYPES = {"qint8": torch.qint8, "float16": torch.float16}
+
+
+def available_engines() -> list[str]:
+    return [e for e in ENGINES if e in torch.backends.quantized.supported_engines]
+
+
+def use_engine(engine: str) -> None:
+    """Select the quantized kernel library; packed weights depend on it, so loading must match saving."""
+    if engine not in torch.backends.quantized.supported_engines:
+        raise ValueError(
+            f"quantized engine {engine!r} is not available in this torch build "
+            f"(available: {', '.join(available_engines())})"
+        )
+    torch.backends.quantized.engine = engine
+
+
+@contextlib.contextmanager
+def _quiet() -> Iterator[None]:
+    # The eager API warns about its own deprecation on every call.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        yield
+
+
+def dynamic(model: nn.Module, dtype: str, engine: str) -> nn.Module:
+    """Dynamic quantization of every nn.Linear: weights stored in `dtype`, activations quantized on the fly."""
+    use_engine(engine)
+    with _quiet():
+        return tq.quantize_dynamic(copy.deepcopy(model).eval(), {nn.Linear}, dtype=DTYPES[dtype])
+
+
+def static_int8(model: nn.Module, engine: str, calibration: torch.Tensor | None) -> nn.Module:
+    """Static int8: weights and activations int8, activation ranges calibrated on observations.
+
+    The network must mark its float/quantized boundary with QuantStub/DeQuantStub.
+    """
+    use_engine(engine)
+    with _quiet():
+        prepared = copy.deepcopy(model).eval()
+        prepared.qconfig = tq.get_default_qconfig(engine)
+        tq.prepare(prepared, inplace=True)
+        if calibration is not None:
+            with torch.no_grad():
+                prepared(calibration)
+        return tq.convert(prepared, inplace=True)
+
+
+class Float16Policy(nn.Module):
+    """Weights and activations held in float16; float32 in and out so callers need not know.
+
+    The eager API's `float16_static_qconfig` cannot convert nn.Linear
+    (torch 2.13 raises "calculate_qparams should not be called for
+    PlaceholderObserver"), so static fp16 is a plain cast of the whole network.
+    """
+
+    def __init__(self, net: nn.Module):
+        super().__init__()
+        self.net = net.half()
+
+    def forward(self, obs: torch.Tensor) -> torch.Tensor:
+        return self.net(obs.half()).float()
+
+
+def static_float16(model: nn.Module) -> nn.Module:
+    return Float16Policy(copy.deepcopy(model).eval())

@@ -1,0 +1,127 @@
+"""Configuration: schema validation, per-family parameter checks and sweep expansion.
+
+Errors name the offending field as a path, e.g. ``variants[2].params.engine``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import itertools
+import json
+import re
+import string
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+from tinyrl.compression import FAMILIES
+from tinyrl.errors import ConfigError
+
+SCHEMA_PATH = Path(__file__).resolve().parents[2] / "schemas" / "config.schema.yaml"
+VARIANT_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
+
+
+def _field_path(path) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(top level)"
+
+
+def _check_schema(instance: Any, schema: dict, prefix: str) -> None:
+    validator = jsonschema.Draft202012Validator(schema)
+    errors = sorted(validator.iter_errors(instance), key=lambda e: list(e.absolute_path))
+    if errors:
+        err = errors[0]
+        where = _field_path([*([prefix] if prefix else []), *err.absolute_path])
+        allowed = ""
+        if err.validator == "enum":
+            allowed = f" (allowed: {', '.join(map(str, err.validator_value))})"
+        elif err.validator == "additionalProperties":
+            allowed = f" (allowed: {', '.join(sorted(err.schema.get('properties', {})))})"
+        raise ConfigError(f"config field {where}: {err.message}{allowed}")
+
+
+def load_schema(path: Path = SCHEMA_PATH) -> dict:
+    return yaml.safe_load(path.read_text())
+
+
+def _placeholders(name: str) -> set[str]:
+    return {field for _, field, _, _ in string.Formatter().parse(name) if field}
+
+
+def expand_variants(config: dict) -> dict[str, list[dict]]:
+    """Expand sweeps; return {agent: [variant, ...]} with each variant's full, default-filled recipe."""
+    by_agent: dict[str, list[dict]] = {agent: [] for agent in config["agents"]}
+    seen: dict[tuple[str, str], str] = {}
+    for i, spec in enumerate(config["variants"]):
+        where = f"variants[{i}]"
+        family = FAMILIES[spec["family"]]
+        sweep = spec.get("sweep", {})
+        holes = _placeholders(spec["name"])
+        if holes != set(sweep):
+            raise ConfigError(
+                f"config field {where}.name: {spec['name']!r} must contain exactly one placeholder per "
+                f"swept parameter (sweep keys: {sorted(sweep) or 'none'}, placeholders: {sorted(holes) or 'none'})"
+            )
+        overlap = set(sweep) & set(spec.get("params", {}))
+        if overlap:
+            raise ConfigError(f"config field {where}.sweep: {sorted(overlap)} also set in {where}.params")
+        agents = spec.get("agents", list(config["agents"]))
+        for agent in agents:
+            if agent not in config["agents"]:
+                raise ConfigError(
+                    f"config field {where}.agents: unknown agent {agent!r} (allowed: {', '.join(config['agents'])})"
+                )
+        keys = list(sweep)
+        for values in itertools.product(*(sweep[k] for k in keys)):
+            point = dict(zip(keys, values))
+            params = {**family.defaults, **spec.get("params", {}), **point}
+            _check_schema(params, family.param_schema, f"{where}.params")
+            name = spec["name"].format(**point)
+            if not VARIANT_NAME.match(name):
+                raise ConfigError(f"config field {where}.name: expanded name {name!r} is not a valid file name")
+            for agent in agents:
+                if (agent, name) in seen:
+                    raise ConfigError(
+                        f"config field {where}.name: variant {name!r} for agent {agent!r} is already "
+                        f"defined by {seen[(agent, name)]}"
+                    )
+                seen[(agent, name)] = where
+                by_agent[agent].append({"name": name, "family": family.name, "table": family.table, "params": params})
+    return by_agent
+
+
+def _check_pretrain(config: dict) -> None:
+    from tinyrl.algorithms import TRAINER_CONFIGS
+
+    for agent, agent_cfg in config["agents"].items():
+        known = {f.name for f in dataclasses.fields(TRAINER_CONFIGS[agent_cfg["algorithm"]])} - {"env_id", "hidden"}
+        unknown = sorted(set(agent_cfg["pretrain"]) - known)
+        if unknown:
+            raise ConfigError(f"config field agents.{agent}.pretrain: unknown hyperparameter(s) {unknown} "
+                              f"(allowed: {', '.join(sorted(known))})")
+
+
+def validate_config(config: dict) -> dict[str, list[dict]]:
+    """Validate against the JSON schema and the families' parameter schemas; return the expanded variants."""
+    _check_schema(config, load_schema(), "")
+    _check_pretrain(config)
+    return expand_variants(config)
+
+
+def load_config(path: str | Path) -> dict:
+    try:
+        config = yaml.safe_load(Path(path).read_text())
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(f"{path}: cannot read config: {exc}") from exc
+    validate_config(config)
+    return config
+
+
+def config_hash(config: dict) -> str:
+    """Short stable hash of a config, for provenance."""
+    return hashlib.sha256(json.dumps(config, sort_keys=True, default=str).encode()).hexdigest()[:12]

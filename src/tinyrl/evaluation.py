@@ -1,0 +1,54 @@
+"""Evaluate a policy over the study's fixed episode seeds, with system metrics."""
+
+from __future__ import annotations
+
+import os
+import resource
+import time
+
+import psutil
+
+from tinyrl.policy import PolicyFn
+from tinyrl.rollout import play_episodes
+from tinyrl.stats import summarize_returns
+
+
+def episode_seeds(eval_cfg: dict) -> list[int]:
+    return [eval_cfg["seed"] + i for i in range(eval_cfg["episodes"])]
+
+
+def evaluate(policy: PolicyFn, env_id: str, eval_cfg: dict, baseline_rss: int | None = None) -> dict:
+    """Play the configured episodes; return per-episode returns, summary with CI, and system metrics.
+
+    Run in a fresh process per variant (each Snakemake job is one), so peak RSS
+    belongs to this evaluation alone. `baseline_rss` is the resident memory
+    before the model was loaded.
+    """
+    process = psutil.Process()
+    baseline_rss = baseline_rss if baseline_rss is not None else process.memory_info().rss
+    cpu_before = process.cpu_times()
+    start = time.perf_counter()
+    rollouts = play_episodes(policy, env_id, episode_seeds(eval_cfg), eval_cfg["num_envs"],
+                             eval_cfg.get("max_episode_steps"))
+    wall = time.perf_counter() - start
+    cpu_after = process.cpu_times()
+    cpu_s = (cpu_after.user - cpu_before.user) + (cpu_after.system - cpu_before.system)
+    peak_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux reports KiB
+    return {
+        "env_id": env_id,
+        "seeds": rollouts.seeds,
+        "returns": rollouts.returns,
+        "lengths": rollouts.lengths,
+        "reward": summarize_returns(rollouts.returns, eval_cfg["bootstrap_samples"], eval_cfg["confidence"]),
+        "system": {
+            "eval_wall_time_s": wall,
+            "env_steps": rollouts.env_steps,
+            "steps_per_s": rollouts.env_steps / wall if wall > 0 else float("nan"),
+            "cpu_time_s": cpu_s,
+            "cpu_utilisation": cpu_s / wall if wall > 0 else float("nan"),  # 1.0 = one core busy
+            "peak_rss_bytes": peak_rss,
+            "baseline_rss_bytes": baseline_rss,
+            "rss_increase_bytes": max(0, peak_rss - baseline_rss),
+            "cpu_count": os.cpu_count(),
+        },
+    }

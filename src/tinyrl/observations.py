@@ -1,0 +1,42 @@
+"""The fixed observation set (the seed's data.npy): calibration, timing and fine-tuning input."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from tinyrl.atomic import atomic_path
+from tinyrl.errors import CheckpointError
+from tinyrl.policy import PolicyFn
+from tinyrl.rollout import play_episodes
+
+
+def collect_observations(policy: PolicyFn, env_id: str, episodes: int, max_observations: int,
+                         seed: int, num_envs: int = 8) -> np.ndarray:
+    """Observations visited by `policy` in `episodes` seeded episodes, subsampled to at most
+    `max_observations` with a seeded generator (order kept)."""
+    seeds = [seed + i for i in range(episodes)]
+    rollouts = play_episodes(policy, env_id, seeds, num_envs, keep_observations=True)
+    observations = np.concatenate(rollouts.observations).astype(np.float32)
+    if len(observations) > max_observations:
+        keep = np.sort(np.random.default_rng(seed).choice(len(observations), max_observations, replace=False))
+        observations = observations[keep]
+    return observations
+
+
+def save_observations(path: str | os.PathLike, observations: np.ndarray) -> None:
+    with atomic_path(path) as tmp, open(tmp, "wb") as handle:
+        np.save(handle, observations, allow_pickle=False)
+
+
+def load_observations(path: str | os.PathLike, obs_dim: int | None = None) -> np.ndarray:
+    try:
+        observations = np.load(path, allow_pickle=False)
+    except (OSError, ValueError, EOFError) as exc:
+        raise CheckpointError(f"{path}: not a readable observation set: {exc}") from exc
+    if observations.ndim < 2 or len(observations) == 0:
+        raise CheckpointError(f"{path}: observation set has shape {observations.shape}, expected (N, obs_dim) with N > 0")
+    if obs_dim is not None and observations.shape[1] != obs_dim:
+        raise CheckpointError(f"{path}: observations have {observations.shape[1]} features, the policy expects {obs_dim}")
+    return observations

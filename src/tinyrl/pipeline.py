@@ -1,0 +1,127 @@
+"""One function per workflow stage. Rules' scripts only unpack `snakemake` and call these.
+
+Every stage reads its inputs from files and writes its outputs atomically, so a
+stage can be run, tested and rerun on its own.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+from pathlib import Path
+
+import pandas as pd
+import psutil
+import torch
+
+from tinyrl.aggregate import build_summary, random_row, variant_row, write_tables
+from tinyrl.algorithms import TRAINER_CONFIGS, TRAINERS
+from tinyrl.atomic import write_json
+from tinyrl.checkpoint import load_policy, read_checkpoint, save_checkpoint
+from tinyrl.compression import get_family
+from tinyrl.envs import make_env, space_dims
+from tinyrl.evaluation import evaluate
+from tinyrl.figures import write_figures
+from tinyrl.model_stats import size_stats
+from tinyrl.observations import collect_observations, load_observations, save_observations
+from tinyrl.policy import network_policy, random_policy
+from tinyrl.report import build_context, render_report
+from tinyrl.timing import time_forward
+
+
+def pretrain(agent_cfg: dict, checkpoint_path: str, log=print) -> None:
+    algorithm = agent_cfg["algorithm"]
+    hyper = {**agent_cfg["pretrain"], "env_id": agent_cfg["env_id"], "hidden": agent_cfg["network"]["hidden"]}
+    arch, state_dict, meta = TRAINERS[algorithm](TRAINER_CONFIGS[algorithm](**hyper), log=log)
+    save_checkpoint(checkpoint_path, arch, state_dict, meta | {"produced_by": "tinyrl pretrain rule"})
+
+
+def _load_baseline(agent_cfg: dict, checkpoint_path: str):
+    return load_policy(checkpoint_path, expected_arch=agent_cfg["network"])
+
+
+def observation_set(agent_cfg: dict, obs_cfg: dict, checkpoint_path: str, out_path: str) -> None:
+    model, _ = _load_baseline(agent_cfg, checkpoint_path)
+    policy = network_policy(model, agent_cfg["actions"], seed=obs_cfg["seed"])
+    save_observations(out_path, collect_observations(
+        policy, agent_cfg["env_id"], obs_cfg["episodes"], obs_cfg["max_observations"], obs_cfg["seed"]))
+
+
+def compress(agent_cfg: dict, variant: dict, checkpoint_path: str, observations_path: str,
+             model_path: str, metadata_path: str) -> None:
+    """Make the variant, save it as its deployable file, reload it from that file and record its size."""
+    model, checkpoint = _load_baseline(agent_cfg, checkpoint_path)
+    observations = torch.as_tensor(load_observations(observations_path, checkpoint["arch"].get("obs_dim")))
+    family = get_family(variant["family"])
+    recipe = {"family": variant["family"], "params": variant["params"]}
+    start = time.perf_counter()
+    compressed = family.compress(model, variant["params"], observations)
+    compress_time = time.perf_counter() - start
+    save_checkpoint(model_path, checkpoint["arch"], compressed.state_dict(),
+                    meta={"variant": variant["name"], "source_checkpoint": str(checkpoint_path)}, recipe=recipe)
+    reloaded, _ = load_policy(model_path)
+    write_json(metadata_path, {
+        "agent_env": agent_cfg["env_id"],
+        "variant": variant["name"],
+        "family": variant["family"],
+        "table": variant["table"],
+        "recipe": recipe,
+        "compress_time_s": compress_time,
+        "source_checkpoint": str(checkpoint_path),
+        "size": size_stats(reloaded, model_path),
+        "status": "ok",
+    })
+
+
+def evaluate_variant(agent_cfg: dict, eval_cfg: dict, model_path: str, out_path: str) -> None:
+    """Evaluate the variant as loaded from its file, in this (fresh) process."""
+    baseline_rss = psutil.Process().memory_info().rss
+    model, _ = load_policy(model_path)
+    result = evaluate(network_policy(model, agent_cfg["actions"], seed=eval_cfg["seed"]),
+                      agent_cfg["env_id"], eval_cfg, baseline_rss)
+    result["model_bytes_in_memory"] = sum(
+        t.numel() * t.element_size() for t in model.state_dict().values() if isinstance(t, torch.Tensor))
+    result["actions"] = agent_cfg["actions"]
+    result["status"] = "ok"
+    write_json(out_path, result)
+
+
+def evaluate_random(agent_cfg: dict, eval_cfg: dict, out_path: str) -> None:
+    """The uniform-random policy on the same episode seeds: the floor every agent is shown beside."""
+    env = make_env(agent_cfg["env_id"])
+    _, n_actions = space_dims(env)
+    env.close()
+    result = evaluate(random_policy(n_actions, seed=eval_cfg["seed"]), agent_cfg["env_id"], eval_cfg)
+    result["actions"] = "uniform random"
+    result["status"] = "ok"
+    write_json(out_path, result)
+
+
+def time_variant(timing_cfg: dict, model_path: str, observations_path: str, out_path: str) -> None:
+    model, checkpoint = load_policy(model_path)  # selects the variant's quantized engine, if any
+    observations = load_observations(observations_path, checkpoint["arch"].get("obs_dim"))
+    result = time_forward(model, observations, timing_cfg["passes"], timing_cfg["batch_size"],
+                          timing_cfg["warmup"], timing_cfg["threads"])
+    result["cpu_count"] = os.cpu_count()
+    result["status"] = "ok"
+    write_json(out_path, result)
+
+
+def aggregate(pairs, metadata_paths, evaluation_paths, timing_paths, agents, random_paths, summary_path) -> None:
+    rows = [variant_row(agent, m, e, t)
+            for (agent, _), m, e, t in zip(pairs, metadata_paths, evaluation_paths, timing_paths)]
+    random_rows = [random_row(agent, path) for agent, path in zip(agents, random_paths)]
+    write_tables(build_summary(rows, random_rows), Path(summary_path).parent)
+
+
+def figures(summary_path, figure_paths) -> None:
+    write_figures(pd.read_csv(summary_path), Path(figure_paths[0]).parent)
+
+
+def report(config, summary_path, agents, checkpoint_paths, figures_dir, md_path, html_path, repo_dir) -> None:
+    checkpoints = {agent: {"path": str(path), "meta": read_checkpoint(path)["meta"]}
+                   for agent, path in zip(agents, checkpoint_paths)}
+    context = build_context(config, pd.read_csv(summary_path), checkpoints, figures_dir,
+                            Path(md_path).parent, repo_dir)
+    render_report(context, md_path, html_path)
