@@ -2,7 +2,7 @@
 # Layout follows the snakemake-workflows catalog: config validated against a JSON
 # schema, rules in rules/*.smk, logic in the tinyrl library (src/tinyrl).
 
-from snakemake.utils import min_version, validate
+from snakemake.utils import min_version
 
 min_version("9.0")
 
@@ -10,9 +10,8 @@ min_version("9.0")
 configfile: "config.yaml"
 
 
-validate(config, "schemas/config.schema.yaml")
-
-
+# Validates the config against schemas/config.schema.yaml and each compression
+# family's parameter schema (errors name the field), then expands the sweeps.
 include: "rules/common.smk"
 include: "rules/pretrain.smk"
 include: "rules/variants.smk"

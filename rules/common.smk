@@ -26,10 +26,28 @@ wildcard_constraints:
     variant="[A-Za-z0-9_.-]+",
 
 
+def canonical(value):
+    """Sort dict keys recursively: Snakemake compares params by repr, so key order must not matter."""
+    if isinstance(value, dict):
+        return {key: canonical(value[key]) for key in sorted(value)}
+    if isinstance(value, list):
+        return [canonical(item) for item in value]
+    return value
+
+
+def settings(section):
+    return canonical(config[section])
+
+
 def agent_settings(wildcards):
     """What jobs need to know of an agent; the checkpoint path travels as an input instead."""
     cfg = config["agents"][wildcards.agent]
-    return {k: cfg[k] for k in ("env_id", "algorithm", "network", "actions")}
+    return canonical({k: cfg[k] for k in ("env_id", "algorithm", "network", "actions")})
+
+
+def pretrain_settings(wildcards):
+    cfg = config["agents"][wildcards.agent]
+    return canonical({k: cfg[k] for k in ("env_id", "algorithm", "network", "actions", "pretrain")})
 
 
 def checkpoint_of(agent):
@@ -44,7 +62,7 @@ def agent_checkpoint(wildcards):
 def variant_spec(wildcards):
     for variant in VARIANTS[wildcards.agent]:
         if variant["name"] == wildcards.variant:
-            return variant
+            return canonical(variant)
     raise WorkflowError(f"no variant {wildcards.variant!r} for agent {wildcards.agent!r} in the config")
 
 

@@ -3,7 +3,7 @@ rule pretrain:
     output:
         checkpoint="results/{agent}/pretrain/checkpoint.pt",
     params:
-        agent=lambda wc: config["agents"][wc.agent],
+        agent=pretrain_settings,
     log:
         "logs/{agent}/pretrain.log",
     threads: 1
@@ -22,7 +22,7 @@ rule observation_set:
         observations="results/{agent}/observations.npy",
     params:
         agent=agent_settings,
-        observations=config["observations"],
+        observations=settings("observations"),
     log:
         "logs/{agent}/observation_set.log",
     threads: 1
@@ -39,7 +39,7 @@ rule evaluate_random:
         evaluation="results/{agent}/random_policy.json",
     params:
         agent=agent_settings,
-        evaluation=config["evaluation"],
+        evaluation=settings("evaluation"),
     log:
         "logs/{agent}/evaluate_random.log",
     threads: 1

@@ -27,7 +27,7 @@ rule evaluate:
         evaluation="results/{agent}/{variant}/evaluation.json",
     params:
         agent=agent_settings,
-        evaluation=config["evaluation"],
+        evaluation=settings("evaluation"),
     log:
         "logs/{agent}/{variant}/evaluate.log",
     threads: 1
@@ -46,7 +46,7 @@ rule time_forward:
     output:
         timing="results/{agent}/{variant}/timing.json",
     params:
-        timing=config["timing"],
+        timing=settings("timing"),
     log:
         "logs/{agent}/{variant}/time_forward.log",
     threads: workflow.cores

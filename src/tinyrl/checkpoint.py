@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import pickle
-import zipfile
+import re
 from pathlib import Path
 from typing import Any
 
@@ -39,12 +39,17 @@ def safe_torch_load(path: str | os.PathLike) -> Any:
     try:
         return torch.load(file, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
-        # weights_only refuses globals it does not allow-list: the file wants to run code.
-        raise CheckpointError(
-            f"{file}: refused to load: the file is not a plain weights file and would need "
-            f"unrestricted unpickling ({str(exc).splitlines()[0]})"
-        ) from exc
-    except (RuntimeError, EOFError, zipfile.BadZipFile, ValueError, OSError) as exc:
+        refused = re.search(r"unsupported (?:global: )?GLOBAL (\S+)", str(exc), re.IGNORECASE)
+        if refused:
+            # weights_only refuses any global it does not allow-list: the file wants to run code.
+            raise CheckpointError(
+                f"{file}: refused to load: the file needs {refused.group(1)}, which a weights-only "
+                f"load never imports or calls (it could run arbitrary code)"
+            ) from exc
+        detail = re.search(r"WeightsUnpickler error:\s*(.*?)\s*(?:Check the documentation|$)", str(exc), re.S)
+        raise CheckpointError(f"{file}: not a readable torch file (truncated or corrupt?): "
+                              f"{detail.group(1) if detail else 'unpickling failed'}") from exc
+    except Exception as exc:  # the unpickler fails in many ways on garbage: all mean "unreadable"
         raise CheckpointError(f"{file}: not a readable torch file (truncated or corrupt?): {exc}") from exc
 
 

@@ -36,13 +36,18 @@ def _check_schema(instance: Any, schema: dict, prefix: str) -> None:
     errors = sorted(validator.iter_errors(instance), key=lambda e: list(e.absolute_path))
     if errors:
         err = errors[0]
-        where = _field_path([*([prefix] if prefix else []), *err.absolute_path])
-        allowed = ""
+        path = [*([prefix] if prefix else []), *err.absolute_path]
+        message, allowed = err.message, ""
         if err.validator == "enum":
             allowed = f" (allowed: {', '.join(map(str, err.validator_value))})"
-        elif err.validator == "additionalProperties":
-            allowed = f" (allowed: {', '.join(sorted(err.schema.get('properties', {})))})"
-        raise ConfigError(f"config field {where}: {err.message}{allowed}")
+        elif err.validator == "additionalProperties" and isinstance(err.instance, dict):
+            known = err.schema.get("properties", {})
+            unknown = sorted(set(err.instance) - set(known))
+            path.append(unknown[0])
+            message = "unknown key"
+            allowed = f" (allowed: {', '.join(sorted(known)) or 'none'})"
+        where = _field_path(path)
+        raise ConfigError(f"config field {where}: {message}{allowed}")
 
 
 def load_schema(path: Path = SCHEMA_PATH) -> dict:

@@ -71,6 +71,7 @@ def train(cfg: DDQNConfig, log: Callable[[str], None] = print) -> tuple[dict, di
     torch.set_num_threads(cfg.torch_threads)
 
     env = make_env(cfg.env_id)
+    env.action_space.seed(cfg.seed)  # exploration draws from the action space's own generator
     obs_dim, n_actions = space_dims(env)
     arch = {"kind": "mlp_q", "obs_dim": obs_dim, "n_actions": n_actions, "hidden": list(cfg.hidden)}
     q_net = build_network(arch)

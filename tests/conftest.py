@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import pytest
+import torch
+import yaml
+
+from tinyrl.checkpoint import save_checkpoint
+from tinyrl.networks import build_network
+
+REPO = Path(__file__).resolve().parents[1]
+TINY_CONFIG = REPO / "tests" / "configs" / "tiny.yaml"
+SMALL_ARCH = {"kind": "mlp_q", "obs_dim": 8, "n_actions": 4, "hidden": [16, 16]}
+
+
+@pytest.fixture
+def tiny_config() -> dict:
+    return copy.deepcopy(yaml.safe_load(TINY_CONFIG.read_text()))
+
+
+@pytest.fixture
+def default_config() -> dict:
+    return yaml.safe_load((REPO / "config.yaml").read_text())
+
+
+@pytest.fixture
+def small_policy():
+    torch.manual_seed(0)
+    return build_network(SMALL_ARCH).eval()
+
+
+@pytest.fixture
+def checkpoint_file(tmp_path, small_policy) -> Path:
+    path = tmp_path / "policy.pt"
+    save_checkpoint(path, SMALL_ARCH, small_policy.state_dict(), meta={"note": "test"})
+    return path

@@ -1,0 +1,20 @@
+import pytest
+
+from tinyrl.atomic import write_json, atomic_path
+
+
+def test_failed_write_leaves_nothing(tmp_path):
+    target = tmp_path / "out.json"
+    with pytest.raises(RuntimeError):
+        with atomic_path(target) as tmp:
+            tmp.write_text("half")
+            raise RuntimeError("killed")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_write_replaces_whole_file(tmp_path):
+    target = tmp_path / "sub" / "out.json"
+    write_json(target, {"a": 1})
+    write_json(target, {"b": 2})
+    assert target.read_text().strip().startswith("{") and '"b": 2' in target.read_text()
+    assert [p.name for p in target.parent.iterdir()] == ["out.json"]

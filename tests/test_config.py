@@ -1,0 +1,50 @@
+import pytest
+
+from tinyrl.config import config_hash, validate_config
+from tinyrl.errors import ConfigError
+
+
+def test_default_config_expands_sweeps(default_config):
+    variants = validate_config(default_config)["lunarlander"]
+    names = [v["name"] for v in variants]
+    assert names[0] == "fp32"
+    assert {"static_qint8_x86", "static_qint8_fbgemm", "static_qint8_onednn", "static_qint8_qnnpack"} <= set(names)
+    static = next(v for v in variants if v["name"] == "static_qint8_onednn")
+    assert static["params"] == {"dtype": "qint8", "engine": "onednn"}
+
+
+def test_family_defaults_are_filled(tiny_config):
+    dynamic = next(v for v in validate_config(tiny_config)["lunarlander"] if v["name"] == "dynamic_qint8")
+    assert dynamic["params"] == {"dtype": "qint8", "engine": "x86"}
+    assert dynamic["table"] == "quantization"
+
+
+@pytest.mark.parametrize("mutate, field", [
+    (lambda c: c.update(unknown_key=1), "unknown_key"),
+    (lambda c: c["evaluation"].update(episodes=-3), "evaluation.episodes"),
+    (lambda c: c["evaluation"].update(episodes="many"), "evaluation.episodes"),
+    (lambda c: c.update(variants=[]), "variants"),
+    (lambda c: c["variants"][0].update(family="magic"), "variants[0].family"),
+    (lambda c: c["variants"][1]["params"].update(engine="tpu"), "variants[1].params.engine"),
+    (lambda c: c["variants"][1]["params"].update(bits=4), "variants[1].params"),
+    (lambda c: c["agents"]["lunarlander"]["pretrain"].update(learning_rat=0.1), "agents.lunarlander.pretrain"),
+    (lambda c: c["variants"].append({"name": "fp32", "family": "baseline"}), "variants[4].name"),
+    (lambda c: c["variants"][2].update(name="static_qint8"), "variants[2].name"),
+    (lambda c: c["variants"][0].update(agents=["pong"]), "variants[0].agents"),
+])
+def test_bad_config_names_the_field(tiny_config, mutate, field):
+    mutate(tiny_config)
+    with pytest.raises(ConfigError) as err:
+        validate_config(tiny_config)
+    assert f"config field {field}" in str(err.value)
+
+
+def test_enum_errors_list_allowed_values(tiny_config):
+    tiny_config["variants"][1]["params"]["engine"] = "tpu"
+    with pytest.raises(ConfigError, match="allowed: x86, fbgemm, onednn, qnnpack"):
+        validate_config(tiny_config)
+
+
+def test_config_hash_ignores_key_order(tiny_config):
+    reordered = dict(reversed(list(tiny_config.items())))
+    assert config_hash(reordered) == config_hash(tiny_config)

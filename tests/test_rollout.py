@@ -1,0 +1,48 @@
+import numpy as np
+import torch
+
+from tinyrl.evaluation import evaluate
+from tinyrl.policy import network_policy, random_policy
+from tinyrl.rollout import play_episodes
+from tinyrl.timing import time_forward
+
+EVAL = {"episodes": 4, "num_envs": 2, "seed": 7, "max_episode_steps": 60, "bootstrap_samples": 200, "confidence": 0.95}
+
+
+def test_episode_results_depend_on_seed_not_on_batching(small_policy):
+    policy = network_policy(small_policy, "greedy")
+    seeds = [11, 12, 13]
+    one = play_episodes(policy, "LunarLander-v3", seeds, num_envs=1, max_episode_steps=80)
+    three = play_episodes(policy, "LunarLander-v3", seeds, num_envs=3, max_episode_steps=80)
+    assert one.returns == three.returns
+    assert one.lengths == three.lengths
+    assert all(length <= 80 for length in one.lengths)
+
+
+def test_observations_are_only_from_running_episodes(small_policy):
+    out = play_episodes(network_policy(small_policy, "greedy"), "LunarLander-v3", [1, 2], 2,
+                        max_episode_steps=30, keep_observations=True)
+    assert sum(len(o) for o in out.observations) == sum(out.lengths)
+
+
+def test_evaluate_records_reward_and_system_metrics(small_policy):
+    result = evaluate(network_policy(small_policy, "sampled", seed=0), "LunarLander-v3", EVAL)
+    assert result["seeds"] == [7, 8, 9, 10]
+    assert len(result["returns"]) == 4
+    assert np.isclose(result["reward"]["mean"], np.mean(result["returns"]))
+    system = result["system"]
+    assert system["eval_wall_time_s"] > 0 and system["peak_rss_bytes"] > 0 and system["cpu_utilisation"] > 0
+
+
+def test_random_policy_is_seeded():
+    a = play_episodes(random_policy(4, seed=5), "LunarLander-v3", [3, 4], 2, max_episode_steps=50)
+    b = play_episodes(random_policy(4, seed=5), "LunarLander-v3", [3, 4], 2, max_episode_steps=50)
+    assert a.returns == b.returns
+
+
+def test_time_forward_protocol(small_policy):
+    obs = np.random.default_rng(0).normal(size=(64, 8)).astype(np.float32)
+    result = time_forward(small_policy, obs, passes=30, batch_size=10, warmup=3, threads=1)
+    assert result["passes"] == 30 and len(result["times_s"]) == 30
+    assert result["threads"] == torch.get_num_threads() == 1
+    assert result["q25_s"] <= result["median_s"] <= result["q75_s"]
