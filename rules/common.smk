@@ -1,10 +1,9 @@
 import os
 import sys
 
-# The library is importable here and in every job even before `pip install -e .`.
-SRC_DIR = os.path.join(workflow.basedir, "src")
-sys.path.insert(0, SRC_DIR)
-os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [SRC_DIR, os.environ.get("PYTHONPATH")]))
+# The library is importable here even before `pip install -e .`; jobs find it through
+# the scripts/tinyrl link (Snakemake puts each script's folder on sys.path).
+sys.path.insert(0, os.path.join(workflow.basedir, "src"))
 
 from snakemake.exceptions import WorkflowError
 from tinyrl.config import validate_config

@@ -10,6 +10,8 @@ rule pretrain:
     resources:
         mem_mb=3000,
         runtime=120,
+    conda:
+        "../envs/tinyrl.yaml"
     script:
         "../scripts/pretrain.py"
 
@@ -29,6 +31,8 @@ rule observation_set:
     resources:
         mem_mb=2000,
         runtime=30,
+    conda:
+        "../envs/tinyrl.yaml"
     script:
         "../scripts/observation_set.py"
 
@@ -46,5 +50,7 @@ rule evaluate_random:
     resources:
         mem_mb=2000,
         runtime=30,
+    conda:
+        "../envs/tinyrl.yaml"
     script:
         "../scripts/evaluate_random.py"

@@ -18,6 +18,8 @@ rule aggregate:
     resources:
         mem_mb=1000,
         runtime=10,
+    conda:
+        "../envs/tinyrl.yaml"
     script:
         "../scripts/aggregate.py"
 
@@ -33,6 +35,8 @@ rule figures:
     resources:
         mem_mb=1000,
         runtime=10,
+    conda:
+        "../envs/tinyrl.yaml"
     script:
         "../scripts/figures.py"
 
@@ -48,7 +52,6 @@ rule report:
         html="report/report.html",
     params:
         agents=AGENTS,
-        figures_dir="results/figures",
         repo_dir=workflow.basedir,
     log:
         "logs/report.log",
@@ -56,5 +59,7 @@ rule report:
     resources:
         mem_mb=1000,
         runtime=10,
+    conda:
+        "../envs/tinyrl.yaml"
     script:
         "../scripts/report.py"

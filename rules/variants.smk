@@ -15,6 +15,8 @@ rule compress:
     resources:
         mem_mb=2000,
         runtime=30,
+    conda:
+        "../envs/tinyrl.yaml"
     script:
         "../scripts/compress.py"
 
@@ -34,6 +36,8 @@ rule evaluate:
     resources:
         mem_mb=2000,
         runtime=60,
+    conda:
+        "../envs/tinyrl.yaml"
     script:
         "../scripts/evaluate.py"
 
@@ -53,5 +57,7 @@ rule time_forward:
     resources:
         mem_mb=2000,
         runtime=30,
+    conda:
+        "../envs/tinyrl.yaml"
     script:
         "../scripts/time_forward.py"

@@ -3,4 +3,4 @@ from tinyrl.pipeline import evaluate_variant
 
 with job_log(snakemake.log[0]):
     evaluate_variant(snakemake.params.agent, snakemake.params.evaluation,
-                     snakemake.input.model, snakemake.output.evaluation)
+                     snakemake.input.model, snakemake.output.evaluation, snakemake.threads)

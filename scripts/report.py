@@ -3,5 +3,5 @@ from tinyrl.pipeline import report
 
 with job_log(snakemake.log[0]):
     report(snakemake.config, snakemake.input.summary, snakemake.params.agents, snakemake.input.checkpoints,
-           snakemake.params.figures_dir, snakemake.output.markdown, snakemake.output.html,
+           snakemake.input.figures, snakemake.output.markdown, snakemake.output.html,
            snakemake.params.repo_dir)

@@ -53,7 +53,7 @@ def study(tmp_path_factory):
     pipeline.aggregate(pairs, metas, evals, times, ["lander"], [root / "random_policy.json"], tables / "summary.csv")
     figures = [root / "figures" / "reward_vs_size.png", root / "figures" / "reward_vs_time.png"]
     pipeline.figures(tables / "summary.csv", figures)
-    pipeline.report(config, tables / "summary.csv", ["lander"], [checkpoint], root / "figures",
+    pipeline.report(config, tables / "summary.csv", ["lander"], [checkpoint], figures,
                     root / "report" / "report.md", root / "report" / "report.html", REPO)
     return {"root": root, "config": config, "checkpoint": checkpoint}
 

@@ -74,8 +74,9 @@ def compress(agent_cfg: dict, variant: dict, checkpoint_path: str, observations_
     })
 
 
-def evaluate_variant(agent_cfg: dict, eval_cfg: dict, model_path: str, out_path: str) -> None:
-    """Evaluate the variant as loaded from its file, in this (fresh) process."""
+def evaluate_variant(agent_cfg: dict, eval_cfg: dict, model_path: str, out_path: str, threads: int = 1) -> None:
+    """Evaluate the variant as loaded from its file, in this (fresh) process, with `threads` torch threads."""
+    torch.set_num_threads(threads)
     baseline_rss = psutil.Process().memory_info().rss
     model, _ = load_policy(model_path)
     result = evaluate(network_policy(model, agent_cfg["actions"], seed=eval_cfg["seed"]),
@@ -83,6 +84,7 @@ def evaluate_variant(agent_cfg: dict, eval_cfg: dict, model_path: str, out_path:
     result["model_bytes_in_memory"] = sum(
         t.numel() * t.element_size() for t in model.state_dict().values() if isinstance(t, torch.Tensor))
     result["actions"] = agent_cfg["actions"]
+    result["torch_threads"] = torch.get_num_threads()
     result["status"] = "ok"
     write_json(out_path, result)
 
@@ -119,9 +121,9 @@ def figures(summary_path, figure_paths) -> None:
     write_figures(pd.read_csv(summary_path), Path(figure_paths[0]).parent)
 
 
-def report(config, summary_path, agents, checkpoint_paths, figures_dir, md_path, html_path, repo_dir) -> None:
+def report(config, summary_path, agents, checkpoint_paths, figure_paths, md_path, html_path, repo_dir) -> None:
     checkpoints = {agent: {"path": str(path), "meta": read_checkpoint(path)["meta"]}
                    for agent, path in zip(agents, checkpoint_paths)}
-    context = build_context(config, pd.read_csv(summary_path), checkpoints, figures_dir,
+    context = build_context(config, pd.read_csv(summary_path), checkpoints, Path(figure_paths[0]).parent,
                             Path(md_path).parent, repo_dir)
     render_report(context, md_path, html_path)
