@@ -18,3 +18,13 @@ def test_write_replaces_whole_file(tmp_path):
     write_json(target, {"b": 2})
     assert target.read_text().strip().startswith("{") and '"b": 2' in target.read_text()
     assert [p.name for p in target.parent.iterdir()] == ["out.json"]
+
+
+def test_written_file_has_the_usual_mode(tmp_path):
+    import os
+
+    target = tmp_path / "out.json"
+    write_json(target, {})
+    mask = os.umask(0)
+    os.umask(mask)
+    assert target.stat().st_mode & 0o777 == 0o666 & ~mask

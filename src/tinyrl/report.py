@@ -51,6 +51,38 @@ def _checkpoint_story(meta: dict) -> str:
             f"episodes (seeds disjoint from the evaluation seeds)")
 
 
+def protocol_items(config: dict) -> list[tuple[str, str]]:
+    """The exact protocol, as (label, sentence) pairs shared by the Markdown and HTML reports."""
+    ev, tm, obs = config["evaluation"], config["timing"], config["observations"]
+    return [
+        ("Evaluation",
+         f"{ev['episodes']} episodes per variant; episode i starts from reset(seed={ev['seed']} + i), the same "
+         f"seeds for every variant and for the random policy; {ev['num_envs']} synchronous vectorised "
+         f"environments with batched inference; each variant is loaded from its saved file in a fresh process. "
+         f"Rewards unclipped. Mean with a {round(ev['confidence'] * 100)}% percentile-bootstrap CI "
+         f"({ev['bootstrap_samples']} resamples, fixed seed)."),
+        ("Timing",
+         f"mean of {tm['passes']} forward passes of batch {tm['batch_size']} drawn from the observation set "
+         f"(seeded), after {tm['warmup']} warm-up passes, in torch.inference_mode, with {tm['threads']} torch "
+         f"thread(s); median and IQR alongside. Timing jobs claim every workflow core, so no other job shares "
+         f"the CPU."),
+        ("Observation set",
+         f"observations visited by the float32 policy in {obs['episodes']} episodes (seeds from {obs['seed']}), "
+         f"at most {obs['max_observations']} kept (seeded subsample); used for static-quantization calibration "
+         f"and timing."),
+        ("Size",
+         "bytes of the saved variant file, MB = 10^6 bytes (as in the seed). Parameters and non-zeros are "
+         "counted on the model reloaded from that file (quantized weights dequantized)."),
+    ]
+
+
+METHOD_NOTES = [
+    "Static fp16: torch's eager float16_static_qconfig cannot convert nn.Linear (torch raises \"calculate_qparams "
+    "should not be called for PlaceholderObserver\"), so ptq_static with dtype float16 casts weights and "
+    "activations to float16 (float32 in and out).",
+]
+
+
 def build_context(config: dict, summary: pd.DataFrame, agent_checkpoints: dict[str, dict],
                   figures_dir: str | Path, report_dir: str | Path, repo_dir: str | Path) -> dict:
     agents = []
@@ -84,9 +116,8 @@ def build_context(config: dict, summary: pd.DataFrame, agent_checkpoints: dict[s
     return {
         "generated": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "config_hash": config_hash(config),
-        "evaluation": config["evaluation"],
-        "timing": config["timing"],
-        "observations": config["observations"],
+        "protocol": protocol_items(config),
+        "method_notes": METHOD_NOTES,
         "agents": agents,
         "families": [{"name": f.name, "description": f.description} for f in FAMILIES.values()
                      if f.name in set(summary["family"])],
