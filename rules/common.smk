@@ -6,6 +6,7 @@ import sys
 sys.path.insert(0, os.path.join(workflow.basedir, "src"))
 
 from snakemake.exceptions import WorkflowError
+from tinyrl.aggregate import table_names
 from tinyrl.config import validate_config
 from tinyrl.errors import ConfigError
 from tinyrl.figures import FIGURES
@@ -17,7 +18,7 @@ except ConfigError as exc:
 
 AGENTS = list(config["agents"])
 PAIRS = [(agent, v["name"]) for agent in AGENTS for v in VARIANTS[agent]]
-TABLES = sorted({v["table"] for variants in VARIANTS.values() for v in variants})
+TABLES = table_names(v["table"] for variants in VARIANTS.values() for v in variants)
 
 
 wildcard_constraints:
@@ -63,6 +64,13 @@ def variant_spec(wildcards):
         if variant["name"] == wildcards.variant:
             return canonical(variant)
     raise WorkflowError(f"no variant {wildcards.variant!r} for agent {wildcards.agent!r} in the config")
+
+
+def finetune_settings(wildcards):
+    """Only variants that fine-tune depend on the fine-tuning settings, so editing them reruns only those."""
+    if variant_spec(wildcards)["params"].get("finetune_steps"):
+        return canonical(config.get("finetune", {}))
+    return {}
 
 
 def per_variant(pattern):

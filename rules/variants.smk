@@ -9,6 +9,7 @@ rule compress:
     params:
         agent=agent_settings,
         variant=variant_spec,
+        finetune=finetune_settings,
     log:
         "logs/{agent}/{variant}/compress.log",
     threads: 1

@@ -62,10 +62,10 @@ def test_architecture_differs_from_config(checkpoint_file):
 
 def test_nan_weights_refused(tmp_path, small_policy):
     state = small_policy.state_dict()
-    state["layers.0.weight"][0, 0] = float("nan")
+    state["fc1.weight"][0, 0] = float("nan")
     path = tmp_path / "nan.pt"
     save_checkpoint(path, SMALL_ARCH, state, meta={})
-    with pytest.raises(CheckpointError, match=r"nan\.pt: weights contain NaN or Inf values: layers\.0\.weight"):
+    with pytest.raises(CheckpointError, match=r"nan\.pt: weights contain NaN or Inf values: fc1\.weight"):
         load_policy(path)
 
 

@@ -1,46 +1,211 @@
+"""Every compression family: made, saved as a file, reloaded from it, and checked for what it promises."""
+
 import pytest
 import torch
+from torch import nn
 
 from tinyrl.checkpoint import load_policy, save_checkpoint
-from tinyrl.compression import FAMILIES
+from tinyrl.compression import FAMILIES, CompressContext
 from tinyrl.compression.eager_quant import available_engines
-from tinyrl.model_stats import size_stats
+from tinyrl.compression.low_rank import factorise
+from tinyrl.model_stats import size_stats, weight_tensors
+from tinyrl.networks import build_network
 
 from conftest import SMALL_ARCH
 
-CASES = [("baseline", {}), ("ptq_dynamic", {"dtype": "qint8", "engine": "x86"}),
-         ("ptq_dynamic", {"dtype": "float16", "engine": "x86"}), ("ptq_static", {"dtype": "float16", "engine": "x86"})]
-CASES += [("ptq_static", {"dtype": "qint8", "engine": e}) for e in available_engines()]
+WIDE_ARCH = {**SMALL_ARCH, "hidden": [256, 256]}
+FINETUNE = {"learning_rate": 1e-3, "batch_size": 64, "rounds": 2, "onpolicy_episodes": 2,
+            "max_episode_steps": 40, "seed": 0}
 
 
-@pytest.mark.parametrize("family, params", CASES)
-def test_variant_file_reloads_to_the_same_model(tmp_path, small_policy, family, params):
+@pytest.fixture(scope="module")
+def wide_policy():
+    torch.manual_seed(0)
+    return build_network(WIDE_ARCH).eval()
+
+
+def context(n_obs: int = 512) -> CompressContext:
     torch.manual_seed(1)
-    calibration = torch.randn(256, 8)
-    compressed = FAMILIES[family].compress(small_policy, params, calibration)
-    path = tmp_path / "variant.pt"
-    save_checkpoint(path, SMALL_ARCH, compressed.state_dict(), meta={}, recipe={"family": family, "params": params})
-    reloaded, data = load_policy(path)
-    x = torch.randn(32, 8)
+    return CompressContext(torch.randn(n_obs, 8), "LunarLander-v3", "q_values", FINETUNE)
+
+
+def make(tmp_path, policy, family, params, name="variant"):
+    """Compress, save, reload; the reloaded model must be the compressed one, exactly."""
+    params = {**FAMILIES[family].defaults, **params}
+    result = FAMILIES[family].compress(policy, params, context())
+    path = tmp_path / f"{name}.pt"
+    save_checkpoint(path, result.arch or policy.arch, result.model.state_dict(), meta={},
+                    recipe={"family": family, "params": params, "structure": result.structure})
+    reloaded, _ = load_policy(path)
+    x = torch.randn(64, 8)
     with torch.inference_mode():
-        assert torch.equal(reloaded(x), compressed(x)), "file must hold the whole variant"
-        error = (reloaded(x) - small_policy(x)).abs().max().item()
-    scale = small_policy(x).abs().max().item()
-    assert error < 0.1 * scale, f"{family} {params}: error {error} too large vs output scale {scale}"
-    stats = size_stats(reloaded, path)
-    assert stats["parameters"] == sum(p.numel() for p in small_policy.parameters())
-    assert data["recipe"] == {"family": family, "params": params}
+        assert torch.allclose(reloaded(x), result.model(x), atol=1e-6), "the file must hold the whole variant"
+    return reloaded, result, path
 
 
-def test_int8_file_is_smaller_than_fp32(tmp_path):
-    from tinyrl.networks import build_network
+def output_error(model, reference, n=256):
+    x = torch.randn(n, 8)
+    with torch.inference_mode():
+        return ((model(x) - reference(x)).abs().max() / reference(x).abs().max()).item()
 
-    arch = {**SMALL_ARCH, "hidden": [256, 256]}
-    model = build_network(arch).eval()
-    sizes = {}
-    for family, params in [("baseline", {}), ("ptq_dynamic", {"dtype": "qint8", "engine": "x86"})]:
-        path = tmp_path / f"{family}.pt"
-        save_checkpoint(path, arch, FAMILIES[family].compress(model, params, torch.randn(64, 8)).state_dict(),
-                        meta={}, recipe={"family": family, "params": params})
-        sizes[family] = path.stat().st_size
-    assert sizes["ptq_dynamic"] < 0.35 * sizes["baseline"]
+
+def layer_sparsity(model, names):
+    tensors = dict(weight_tensors(model))
+    total = sum(tensors[f"{n}.weight"].numel() for n in names)
+    return sum(int((tensors[f"{n}.weight"] == 0).sum()) for n in names) / total
+
+
+QUANT_CASES = [("baseline", {}), ("ptq_dynamic", {"dtype": "qint8"}), ("ptq_dynamic", {"dtype": "float16"}),
+               ("ptq_static", {"dtype": "float16"})]
+QUANT_CASES += [("ptq_static", {"dtype": "qint8", "engine": e}) for e in available_engines()]
+
+
+@pytest.mark.parametrize("family, params", QUANT_CASES)
+def test_post_training_quantization(tmp_path, small_policy, family, params):
+    model, _, path = make(tmp_path, small_policy, family, params)
+    assert output_error(model, small_policy) < 0.1
+    assert size_stats(model, path)["parameters"] == sum(p.numel() for p in small_policy.parameters())
+
+
+def test_int8_file_is_smaller_than_fp32(tmp_path, wide_policy):
+    _, _, base = make(tmp_path, wide_policy, "baseline", {}, "base")
+    _, _, dyn = make(tmp_path, wide_policy, "ptq_dynamic", {"dtype": "qint8"}, "dyn")
+    assert dyn.stat().st_size < 0.35 * base.stat().st_size
+
+
+def test_qat_int8_trains_towards_the_teacher_and_converts(tmp_path, small_policy):
+    short, _, _ = make(tmp_path, small_policy, "qat_int8", {"finetune_steps": 50}, "short")
+    model, result, _ = make(tmp_path, small_policy, "qat_int8", {"finetune_steps": 400}, "long")
+    assert result.info["finetune_steps"] == 400
+    x = context().observations  # the distribution it was trained on
+    with torch.inference_mode():
+        errors = [((m(x) - small_policy(x)) ** 2).mean().item() for m in (short, model)]
+    assert errors[1] < errors[0]
+    assert isinstance(model.fc1, torch.ao.nn.quantized.Linear)
+
+
+@pytest.mark.parametrize("scope", ["global", "layerwise"])
+def test_unstructured_pruning_reaches_the_amount(tmp_path, wide_policy, scope):
+    model, _, _ = make(tmp_path, wide_policy, "prune_l1", {"amount": 0.75, "scope": scope, "layers": ["hidden"]})
+    assert layer_sparsity(model, ["fc1", "fc2"]) == pytest.approx(0.75, abs=0.005)
+    assert layer_sparsity(model, ["head"]) == 0.0
+    if scope == "layerwise":
+        assert layer_sparsity(model, ["fc1"]) == pytest.approx(0.75, abs=0.01)
+
+
+@pytest.mark.parametrize("fmt", ["csr", "bitmask", "auto"])
+def test_sparse_storage_is_smaller_and_computes_the_same(tmp_path, wide_policy, fmt):
+    dense, _, dense_path = make(tmp_path, wide_policy, "prune_l1", {"amount": 0.9}, "dense")
+    sparse, result, sparse_path = make(tmp_path, wide_policy, "prune_l1",
+                                       {"amount": 0.9, "storage": "sparse", "sparse_format": fmt}, "sparse")
+    assert set(result.structure["sparse_layers"]) == {"fc1", "fc2", "head"}
+    assert sparse_path.stat().st_size <= 0.3 * dense_path.stat().st_size
+    x = torch.randn(100, 8)
+    with torch.inference_mode():
+        assert torch.allclose(sparse(x), dense(x), atol=1e-5)
+    assert size_stats(sparse, sparse_path)["nonzeros"] == size_stats(dense, dense_path)["nonzeros"]
+
+
+def test_finetuning_recovers_what_pruning_lost(tmp_path, wide_policy):
+    naive, _, _ = make(tmp_path, wide_policy, "prune_l1", {"amount": 0.9}, "naive")
+    tuned, result, _ = make(tmp_path, wide_policy, "prune_l1", {"amount": 0.9, "finetune_steps": 300}, "tuned")
+    assert result.info["finetune_steps"] == 300 and result.info["finetune_dataset_size"] > 512
+    assert layer_sparsity(tuned, ["fc1", "fc2", "head"]) == pytest.approx(0.9, abs=0.005)
+    assert output_error(tuned, wide_policy) < output_error(naive, wide_policy)
+
+
+def test_iterative_pruning_hits_its_target(tmp_path, wide_policy):
+    model, result, _ = make(tmp_path, wide_policy, "prune_iterative",
+                            {"target_sparsity": 0.95, "rounds": 3, "finetune_steps": 30})
+    assert layer_sparsity(model, ["fc1", "fc2", "head"]) == pytest.approx(0.95, abs=0.005)
+    assert result.info["finetune_rounds"] == 3
+
+
+def test_structured_pruning_zeroes_whole_columns(tmp_path, wide_policy):
+    model, _, _ = make(tmp_path, wide_policy, "prune_ln_structured",
+                       {"amount": 0.5, "n": 2, "dim": 1, "layers": ["fc2"]})
+    weight = dict(weight_tensors(model))["fc2.weight"]
+    zero_columns = int((weight.abs().sum(dim=0) == 0).sum())
+    assert zero_columns == 128
+    assert weight.shape == (256, 256)  # zeroed, not removed
+
+
+def test_structural_pruning_removes_neurons(tmp_path, wide_policy):
+    model, result, path = make(tmp_path, wide_policy, "prune_structural", {"amounts": {"fc1": 0.3}})
+    assert model.fc1.out_features == 180 and model.fc2.in_features == 180  # the seed's 256 -> 180
+    assert result.info["channels_removed"] == {"fc1": 76}
+    _, _, base = make(tmp_path, wide_policy, "baseline", {}, "base")
+    assert path.stat().st_size < base.stat().st_size
+
+
+def test_structural_pruning_refuses_the_head(wide_policy):
+    params = {**FAMILIES["prune_structural"].defaults, "amounts": {"head": 0.5}}
+    with pytest.raises(ValueError, match="head"):
+        FAMILIES["prune_structural"].compress(wide_policy, params, context())
+
+
+def test_low_rank_ranks_and_exactness(tmp_path, wide_policy):
+    model, result, _ = make(tmp_path, wide_policy, "low_rank", {"rank_reduction": 0.5, "min_rank_last": 4})
+    assert result.info["ranks"] == {"fc1": 4, "fc2": 128, "head": 4}
+    exact, _, _ = make(tmp_path, wide_policy, "low_rank", {"rank_reduction": 0.0}, "exact")
+    assert output_error(exact, wide_policy) < 1e-4
+    assert output_error(model, wide_policy) > output_error(exact, wide_policy)
+
+
+def test_low_rank_convolution_at_full_rank_is_exact():
+    torch.manual_seed(0)
+    conv = nn.Conv2d(4, 8, 3, stride=2, padding=1)
+    x = torch.randn(2, 4, 9, 9)
+    with torch.no_grad():
+        assert torch.allclose(factorise(conv, 8)(x), conv(x), atol=1e-5)
+
+
+def test_binary_layers_are_packed_20x(tmp_path, wide_policy):
+    model, result, path = make(tmp_path, wide_policy, "binary", {"finetune_steps": 100})
+    assert list(result.structure["layers"]) == ["fc2"]  # first and last stay real-valued
+    assert result.info["binarized_compression"] >= 20
+    assert result.info["training_form_bytes"] > path.stat().st_size
+    weight = dict(weight_tensors(model))["fc2.weight"]
+    assert all(len(torch.unique(row.abs())) == 1 for row in weight[:5])  # alpha * sign(w) per row
+
+
+@pytest.mark.parametrize("bits", [2, 4, 8])
+def test_bit_width_sweep_packs_bits(tmp_path, wide_policy, bits):
+    model, result, path = make(tmp_path, wide_policy, "fake_quant", {"bits": bits, "activations": True})
+    packed = model.fc2.packed.numel()
+    assert packed == (256 * 256 * bits + 7) // 8
+    codes_levels = len(torch.unique(dict(weight_tensors(model))["fc2.weight"][0]))
+    assert codes_levels <= 2 ** bits
+    if bits == 8:
+        assert output_error(model, wide_policy) < 0.05
+
+
+def test_bit_width_finetuning_trains_through_the_quantizer(tmp_path, wide_policy):
+    naive, _, _ = make(tmp_path, wide_policy, "fake_quant", {"bits": 2}, "naive")
+    tuned, result, _ = make(tmp_path, wide_policy, "fake_quant", {"bits": 2, "finetune_steps": 300}, "tuned")
+    assert result.info["finetune_steps"] == 300
+    assert len(torch.unique(dict(weight_tensors(tuned))["fc2.weight"][0])) <= 4  # still 2-bit
+    x = context().observations
+    with torch.inference_mode():
+        errors = [((m(x) - wide_policy(x)) ** 2).mean().item() for m in (naive, tuned)]
+    assert errors[1] < errors[0]
+
+
+def test_student_is_smaller_and_loads_with_its_own_architecture(tmp_path, wide_policy):
+    model, result, path = make(tmp_path, wide_policy, "distill_student", {"hidden": [32, 32], "finetune_steps": 200})
+    assert result.arch["hidden"] == [32, 32]
+    assert model.fc1.out_features == 32
+    _, _, base = make(tmp_path, wide_policy, "baseline", {}, "base")
+    assert path.stat().st_size < 0.1 * base.stat().st_size
+
+
+def test_q_value_distillation_cares_about_the_action_ranking():
+    from tinyrl.compression.distillation import distillation_loss
+
+    teacher = torch.tensor([[50.0, 50.1, 49.0, 49.5]])
+    shifted = teacher + 2.0  # same ranking, values off by 2
+    swapped = torch.tensor([[50.1, 50.0, 49.0, 49.5]])  # values off by 0.1, best action changed
+    assert distillation_loss(teacher, teacher, "q_values").item() == pytest.approx(0.0, abs=1e-7)
+    assert distillation_loss(swapped, teacher, "q_values") > distillation_loss(shifted, teacher, "q_values")
+    # Plain MSE gets this backwards, which is why it is not the Q-value loss.
+    assert torch.nn.functional.mse_loss(swapped, teacher) < torch.nn.functional.mse_loss(shifted, teacher)

@@ -1,6 +1,7 @@
 import pytest
 
-from tinyrl.config import config_hash, validate_config
+from tinyrl.compression import FAMILIES
+from tinyrl.config import config_hash, load_schema, validate_config
 from tinyrl.errors import ConfigError
 
 
@@ -8,7 +9,9 @@ def test_default_config_expands_sweeps(default_config):
     variants = validate_config(default_config)["lunarlander"]
     names = [v["name"] for v in variants]
     assert names[0] == "fp32"
-    assert {"static_qint8_x86", "static_qint8_fbgemm", "static_qint8_onednn", "static_qint8_qnnpack"} <= set(names)
+    assert {"static_qint8_x86", "static_qint8_onednn", "static_qint8_qnnpack"} <= set(names)
+    assert {v["family"] for v in variants} == set(FAMILIES)  # every family is in the default study
+    assert "student_64x64" in names and "tp_fc1-0.3_fc2-0.3" in names
     static = next(v for v in variants if v["name"] == "static_qint8_onednn")
     assert static["params"] == {"dtype": "qint8", "engine": "onednn"}
 
@@ -28,7 +31,8 @@ def test_family_defaults_are_filled(tiny_config):
     (lambda c: c["variants"][1]["params"].update(engine="tpu"), "variants[1].params.engine"),
     (lambda c: c["variants"][1]["params"].update(bits=4), "variants[1].params"),
     (lambda c: c["agents"]["lunarlander"]["pretrain"].update(learning_rat=0.1), "agents.lunarlander.pretrain"),
-    (lambda c: c["variants"].append({"name": "fp32", "family": "baseline"}), "variants[4].name"),
+    (lambda c: c["variants"].insert(1, {"name": "fp32", "family": "baseline"}), "variants[1].name"),
+    (lambda c: c["variants"][5]["params"].update(layers=["fc9"]), "variants[5].params.layers"),
     (lambda c: c["variants"][2].update(name="static_qint8"), "variants[2].name"),
     (lambda c: c["variants"][0].update(agents=["pong"]), "variants[0].agents"),
 ])
@@ -48,3 +52,14 @@ def test_enum_errors_list_allowed_values(tiny_config):
 def test_config_hash_ignores_key_order(tiny_config):
     reordered = dict(reversed(list(tiny_config.items())))
     assert config_hash(reordered) == config_hash(tiny_config)
+
+
+def test_schema_lists_every_family():
+    enum = load_schema()["properties"]["variants"]["items"]["properties"]["family"]["enum"]
+    assert set(enum) == set(FAMILIES)
+
+
+def test_unknown_layer_lists_the_network_layers(tiny_config):
+    tiny_config["variants"][5]["params"]["layers"] = ["fc9"]
+    with pytest.raises(ConfigError, match="layers: fc1, fc2, head; parts: hidden, head, all"):
+        validate_config(tiny_config)

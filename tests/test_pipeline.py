@@ -7,6 +7,7 @@ import pytest
 
 from tinyrl import pipeline
 from tinyrl.config import validate_config
+from tinyrl.figures import FIGURES
 
 from conftest import REPO, SMALL_ARCH
 
@@ -43,7 +44,7 @@ def study(tmp_path_factory):
     pairs, metas, evals, times = [], [], [], []
     for variant in variants:
         d = root / variant["name"]
-        pipeline.compress(agent, variant, checkpoint, obs, d / "model.pt", d / "metadata.json")
+        pipeline.compress(agent, variant, {}, checkpoint, obs, d / "model.pt", d / "metadata.json")
         pipeline.evaluate_variant(agent, config["evaluation"], d / "model.pt", d / "evaluation.json")
         pipeline.time_variant(config["timing"], d / "model.pt", obs, d / "timing.json")
         pairs.append(("lander", variant["name"]))
@@ -51,7 +52,7 @@ def study(tmp_path_factory):
     pipeline.evaluate_random(agent, config["evaluation"], root / "random_policy.json")
     tables = root / "tables"
     pipeline.aggregate(pairs, metas, evals, times, ["lander"], [root / "random_policy.json"], tables / "summary.csv")
-    figures = [root / "figures" / "reward_vs_size.png", root / "figures" / "reward_vs_time.png"]
+    figures = [root / "figures" / f"{name}.png" for name in FIGURES]
     pipeline.figures(tables / "summary.csv", figures)
     pipeline.report(config, tables / "summary.csv", ["lander"], [checkpoint], figures,
                     root / "report" / "report.md", root / "report" / "report.html", REPO)
@@ -89,7 +90,7 @@ def test_observation_set_respects_cap(study):
 def test_html_report_is_self_contained(study):
     study = study["root"]
     html = (study / "report" / "report.html").read_text()
-    assert html.count("data:image/png;base64,") == 2
+    assert html.count("data:image/png;base64,") == len(FIGURES)
     assert "src=\"http" not in html and "<link" not in html
     assert "dq_int8" in html and "random policy" in html
     md = (study / "report" / "report.md").read_text()

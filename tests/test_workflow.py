@@ -13,7 +13,8 @@ import yaml
 
 from conftest import REPO, TINY_CONFIG
 
-VARIANTS = ["fp32", "dynamic_qint8", "static_qint8_x86", "static_qint8_qnnpack", "static_fp16"]
+VARIANTS = ["fp32", "dynamic_qint8", "static_qint8_x86", "static_qint8_qnnpack", "static_fp16", "l1_0.9_sparse_ft",
+            "lowrank_0.5"]
 AFTERMATH = {("aggregate", None), ("figures", None), ("report", None), ("all", None)}
 
 
@@ -70,7 +71,8 @@ def test_report_and_tables_are_produced(study):
     for variant in VARIANTS:
         for name in ("model.pt", "metadata.json", "evaluation.json", "timing.json"):
             assert (study / "results" / "lunarlander" / variant / name).exists()
-    assert (study / "results" / "tables" / "quantization.md").exists()
+    for table in ("quantization", "unstructured", "low_rank"):
+        assert (study / "results" / "tables" / f"{table}.md").exists()
     assert not list(study.rglob("*.tmp")), "no temporary file may be left behind"
 
 
@@ -81,6 +83,12 @@ def test_second_run_does_nothing(study):
 def test_editing_one_variant_reruns_only_its_chain(study, tmp_path):
     config = edited_config(tmp_path, lambda c: c["variants"][1]["params"].update(engine="fbgemm"))
     expected = {(rule, "dynamic_qint8") for rule in ("compress", "evaluate", "time_forward")} | AFTERMATH
+    assert planned_jobs(study, config=config) == expected
+
+
+def test_changing_finetune_settings_reruns_only_finetuned_variants(study, tmp_path):
+    config = edited_config(tmp_path, lambda c: c["finetune"].update(learning_rate=0.002))
+    expected = {(rule, "l1_0.9_sparse_ft") for rule in ("compress", "evaluate", "time_forward")} | AFTERMATH
     assert planned_jobs(study, config=config) == expected
 
 

@@ -18,7 +18,8 @@ def _read(path: str | Path) -> dict:
 
 def variant_row(agent: str, metadata_path, evaluation_path, timing_path) -> dict:
     meta, ev, tm = _read(metadata_path), _read(evaluation_path), _read(timing_path)
-    reward, system, size = ev["reward"], ev["system"], meta["size"]
+    reward, system, size, info = ev["reward"], ev["system"], meta["size"], meta.get("info", {})
+    params = meta["recipe"]["params"]
     return {
         "agent": agent,
         "variant": meta["variant"],
@@ -46,6 +47,14 @@ def variant_row(agent: str, metadata_path, evaluation_path, timing_path) -> dict
         "rss_increase_mb": system["rss_increase_bytes"] / MB,
         "cpu_utilisation": system["cpu_utilisation"],
         "model_bytes_in_memory": ev["model_bytes_in_memory"],
+        "compress_time_s": meta["compress_time_s"],
+        "finetune_steps": info.get("finetune_steps", 0),
+        "finetune_time_s": info.get("finetune_time_s", 0.0),
+        "rank_reduction": params.get("rank_reduction"),
+        "bits": params.get("bits"),
+        "storage": params.get("storage"),
+        "training_form_mb": info["training_form_bytes"] / MB if "training_form_bytes" in info else None,
+        "binarized_compression": info.get("binarized_compression"),
     }
 
 
@@ -71,10 +80,34 @@ SEED_TABLE_COLUMNS = {  # the seed's tables: variant | reward | time (s) | size 
     "reward_ci": "reward 95% CI",
     "time_mean_s": "time (s)",
     "size_mb": "size (MB)",
-    "speedup": "speed-up",
-    "size_ratio": "size ratio",
-    "status": "status",
 }
+RATIO_COLUMNS = {"speedup": "speed-up", "size_ratio": "size ratio", "finetune_steps": "fine-tune steps",
+                 "status": "status"}
+TABLE_EXTRA_COLUMNS = {  # what distinguishes the variants of each family's table
+    "unstructured": {"sparsity": "sparsity", "storage": "storage", "nonzeros": "non-zeros"},
+    "structured": {"sparsity": "sparsity", "nonzeros": "non-zeros"},
+    "structural": {"parameters": "parameters"},
+    "low_rank": {"rank_reduction": "rank reduction", "parameters": "parameters"},
+    "binary": {"training_form_mb": "training-form size (MB)", "binarized_compression": "binarized layers x smaller"},
+    "bit_width": {"bits": "bits"},
+    "distillation": {"parameters": "parameters"},
+}
+TABLE_TITLES = {
+    "quantization": "Quantization (post-training dynamic and static; quantization-aware int8)",
+    "unstructured": "Unstructured L1 pruning (one-shot and iterative; dense and sparse storage)",
+    "structured": "Structured Ln pruning (weights zeroed, not removed)",
+    "structural": "Structural pruning with torch-pruning (neurons and channels removed)",
+    "low_rank": "Low-rank approximation (truncated SVD)",
+    "binary": "Binary networks (bnn; packed 1-bit storage)",
+    "bit_width": "Bit-width sweep (fake-quantized post-training quantization)",
+    "distillation": "Distillation into a smaller student",
+}
+
+
+def table_names(tables) -> list[str]:
+    """The family tables present, in report order."""
+    present = set(tables)
+    return [name for name in TABLE_TITLES if name in present]
 
 
 def family_table(df: pd.DataFrame, agent: str, table: str) -> pd.DataFrame:
@@ -82,8 +115,10 @@ def family_table(df: pd.DataFrame, agent: str, table: str) -> pd.DataFrame:
     sub = df[(df["agent"] == agent) & ((df["table"] == table) | (df["family"] == "baseline"))].copy()
     sub = pd.concat([sub[sub["family"] == "baseline"], sub[sub["family"] != "baseline"]])
     sub["reward_ci"] = [f"[{lo:.1f}, {hi:.1f}]" for lo, hi in zip(sub["reward_ci_low"], sub["reward_ci_high"])]
-    out = sub[list(SEED_TABLE_COLUMNS)].rename(columns=SEED_TABLE_COLUMNS)
-    return out.round({"reward": 1, "time (s)": 6, "size (MB)": 4, "speed-up": 2, "size ratio": 3})
+    columns = {**SEED_TABLE_COLUMNS, **TABLE_EXTRA_COLUMNS.get(table, {}), **RATIO_COLUMNS}
+    out = sub[list(columns)].rename(columns=columns)
+    return out.round({"reward": 1, "time (s)": 6, "size (MB)": 4, "speed-up": 2, "size ratio": 3, "sparsity": 4,
+                      "training-form size (MB)": 4, "binarized layers x smaller": 1})
 
 
 def write_tables(df: pd.DataFrame, tables_dir: str | Path) -> list[str]:
@@ -91,7 +126,7 @@ def write_tables(df: pd.DataFrame, tables_dir: str | Path) -> list[str]:
     tables_dir = Path(tables_dir)
     write_text(tables_dir / "summary.csv", df.to_csv(index=False))
     write_text(tables_dir / "summary.md", df.drop(columns=["params"]).to_markdown(index=False, floatfmt=".6g") + "\n")
-    names = sorted(set(df["table"]))
+    names = table_names(df["table"])
     for table in names:
         parts = [family_table(df, agent, table) for agent in df["agent"].unique()]
         combined = pd.concat([p.assign(agent=agent) for p, agent in zip(parts, df["agent"].unique())])

@@ -63,14 +63,14 @@ def load_state_into(model: nn.Module, state_dict: dict[str, Any], source: str) -
 
 
 def save_checkpoint(path: str | os.PathLike, arch: dict, state_dict: dict, meta: dict, recipe: dict | None = None) -> None:
-    """Save a policy; `recipe` ({"family", "params"}) says how to rebuild a compressed variant's modules."""
+    """Save a policy; `recipe` ({"family", "params", "structure"}) says how to rebuild a variant's modules."""
     save_torch(
         path,
         {
             "format": CHECKPOINT_FORMAT,
             "version": CHECKPOINT_VERSION,
             "arch": arch,
-            "recipe": recipe or {"family": "baseline", "params": {}},
+            "recipe": recipe or {"family": "baseline", "params": {}, "structure": {}},
             # Saved as returned by module.state_dict(): its `_metadata` carries the module
             # versions that quantized modules need to load their packed weights.
             "state_dict": state_dict,
@@ -113,7 +113,7 @@ def load_policy(path: str | os.PathLike, expected_arch: dict | None = None) -> t
     except KeyError as exc:
         raise CheckpointError(f"{path}: field 'recipe.family': {exc.args[0]}") from None
     try:
-        model = family.skeleton(arch, recipe.get("params", {}))
+        model = family.skeleton(arch, recipe.get("params", {}), recipe.get("structure", {}))
     except (KeyError, TypeError, ValueError) as exc:
         raise CheckpointError(f"{path}: fields 'arch'/'recipe' are incomplete or invalid: {exc!r}") from exc
     load_state_into(model, data["state_dict"], str(path))

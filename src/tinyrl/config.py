@@ -18,7 +18,9 @@ import jsonschema
 import yaml
 
 from tinyrl.compression import FAMILIES
-from tinyrl.errors import ConfigError
+from tinyrl.compression.base import resolve_layers
+from tinyrl.errors import CheckpointError, ConfigError
+from tinyrl.networks import build_network
 
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "schemas" / "config.schema.yaml"
 VARIANT_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
@@ -54,8 +56,33 @@ def load_schema(path: Path = SCHEMA_PATH) -> dict:
     return yaml.safe_load(path.read_text())
 
 
+def name_part(value: Any) -> str:
+    """How a swept value reads in a variant name: [64, 64] -> 64x64, {fc1: 0.3} -> fc1-0.3."""
+    if isinstance(value, list):
+        return "x".join(map(name_part, value))
+    if isinstance(value, dict):
+        return "_".join(f"{key}-{name_part(item)}" for key, item in value.items())
+    return str(value)
+
+
 def _placeholders(name: str) -> set[str]:
     return {field for _, field, _, _ in string.Formatter().parse(name) if field}
+
+
+def _check_layer_names(agent_cfg: dict, agent: str, params: dict, where: str) -> None:
+    """Layer and part names must exist in the agent's network (built from the config's spec)."""
+    names = [*(params.get("layers") or []), *params.get("amounts", {})]
+    if not names:
+        return
+    try:
+        model = build_network(agent_cfg["network"])
+    except (KeyError, TypeError, ValueError, CheckpointError):
+        return  # an incomplete spec is checked against the checkpoint when it loads
+    field = "layers" if params.get("layers") else "amounts"
+    try:
+        resolve_layers(model, names)
+    except ValueError as exc:
+        raise ConfigError(f"config field {where}.{field}: for agent {agent!r}: {exc}") from None
 
 
 def expand_variants(config: dict) -> dict[str, list[dict]]:
@@ -86,7 +113,9 @@ def expand_variants(config: dict) -> dict[str, list[dict]]:
             point = dict(zip(keys, values))
             params = {**family.defaults, **spec.get("params", {}), **point}
             _check_schema(params, family.param_schema, f"{where}.params")
-            name = spec["name"].format(**point)
+            for agent in agents:
+                _check_layer_names(config["agents"][agent], agent, params, f"{where}.params")
+            name = spec["name"].format(**{key: name_part(value) for key, value in point.items()})
             if not VARIANT_NAME.match(name):
                 raise ConfigError(f"config field {where}.name: expanded name {name!r} is not a valid file name")
             for agent in agents:

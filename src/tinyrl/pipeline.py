@@ -19,7 +19,7 @@ from tinyrl.aggregate import build_summary, random_row, variant_row, write_table
 from tinyrl.algorithms import TRAINER_CONFIGS, TRAINERS
 from tinyrl.atomic import write_json
 from tinyrl.checkpoint import load_policy, read_checkpoint, save_checkpoint
-from tinyrl.compression import get_family
+from tinyrl.compression import CompressContext, get_family
 from tinyrl.envs import make_env, space_dims
 from tinyrl.evaluation import evaluate
 from tinyrl.figures import write_figures
@@ -48,17 +48,19 @@ def observation_set(agent_cfg: dict, obs_cfg: dict, checkpoint_path: str, out_pa
         policy, agent_cfg["env_id"], obs_cfg["episodes"], obs_cfg["max_observations"], obs_cfg["seed"]))
 
 
-def compress(agent_cfg: dict, variant: dict, checkpoint_path: str, observations_path: str,
-             model_path: str, metadata_path: str) -> None:
+def compress(agent_cfg: dict, variant: dict, finetune_cfg: dict, checkpoint_path: str, observations_path: str,
+             model_path: str, metadata_path: str, threads: int = 1) -> None:
     """Make the variant, save it as its deployable file, reload it from that file and record its size."""
+    torch.set_num_threads(threads)
     model, checkpoint = _load_baseline(agent_cfg, checkpoint_path)
     observations = torch.as_tensor(load_observations(observations_path, checkpoint["arch"].get("obs_dim")))
     family = get_family(variant["family"])
-    recipe = {"family": variant["family"], "params": variant["params"]}
+    context = CompressContext(observations, agent_cfg["env_id"], model.output_kind, finetune_cfg)
     start = time.perf_counter()
-    compressed = family.compress(model, variant["params"], observations)
+    result = family.compress(model, variant["params"], context)
     compress_time = time.perf_counter() - start
-    save_checkpoint(model_path, checkpoint["arch"], compressed.state_dict(),
+    recipe = {"family": variant["family"], "params": variant["params"], "structure": result.structure}
+    save_checkpoint(model_path, result.arch or checkpoint["arch"], result.model.state_dict(),
                     meta={"variant": variant["name"], "source_checkpoint": str(checkpoint_path)}, recipe=recipe)
     reloaded, _ = load_policy(model_path)
     write_json(metadata_path, {
@@ -70,6 +72,7 @@ def compress(agent_cfg: dict, variant: dict, checkpoint_path: str, observations_
         "compress_time_s": compress_time,
         "source_checkpoint": str(checkpoint_path),
         "size": size_stats(reloaded, model_path),
+        "info": result.info,
         "status": "ok",
     })
 

@@ -11,14 +11,13 @@ from pathlib import Path
 import jinja2
 import pandas as pd
 
-from tinyrl.aggregate import family_table
+from tinyrl.aggregate import TABLE_TITLES, family_table, table_names
 from tinyrl.atomic import write_text
 from tinyrl.compression import FAMILIES
 from tinyrl.config import config_hash
 from tinyrl.figures import FIGURES
 from tinyrl.provenance import provenance
-
-TABLE_TITLES = {"quantization": "Quantization (post-training, dynamic and static)"}
+from tinyrl.targets import agent_targets, format_targets
 
 SUMMARY_COLUMNS = {
     "agent": "agent", "variant": "variant", "family": "family", "status": "status",
@@ -100,7 +99,7 @@ def build_context(config: dict, summary: pd.DataFrame, agent_checkpoints: dict[s
             "random": rows.iloc[0][["random_reward_mean", "random_ci_low", "random_ci_high"]].to_dict() if len(rows) else None,
         })
     tables = []
-    for table in sorted(set(summary["table"])):
+    for table in table_names(summary["table"]):
         parts = [(agent, family_table(summary, agent, table)) for agent in summary["agent"].unique()]
         tables.append({"title": TABLE_TITLES.get(table, table), "parts": parts})
     figures = []
@@ -127,6 +126,7 @@ def build_context(config: dict, summary: pd.DataFrame, agent_checkpoints: dict[s
         "summary": summary_view,
         "figures": figures,
         "findings": quantization_findings(summary),
+        "targets": format_targets([agent_targets(summary, agent) for agent in summary["agent"].unique()]),
         "provenance": provenance(repo_dir),
     }
 

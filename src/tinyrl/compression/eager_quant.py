@@ -1,12 +1,12 @@
-"""Post-training quantization through torch's eager-mode API (torch.ao.quantization).
+"""Quantization through torch's eager-mode API (torch.ao.quantization): PTQ dynamic/static and QAT.
 
 That API is deprecated upstream in favour of torchao; it is what the seed study
 measured, so it stays, isolated in this module, so that another backend
 (torchao, ONNX Runtime) can sit beside it.
 
-Every function that builds a quantized model has a `calibrate` switch: the
+Every function that builds a quantized model can run without calibration: the
 variant file stores the quantized state dict, and loading it rebuilds the same
-module structure without calibration, then loads the stored scales and weights.
+module structure uncalibrated, then loads the stored scales and weights.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import warnings
-from typing import Iterator
+from typing import Callable, Iterator
 
 import torch
 from torch import nn
@@ -39,7 +39,7 @@ def use_engine(engine: str) -> None:
 
 
 @contextlib.contextmanager
-def _quiet() -> Iterator[None]:
+def quiet() -> Iterator[None]:
     # The eager API warns about its own deprecation on every call.
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -49,7 +49,7 @@ def _quiet() -> Iterator[None]:
 def dynamic(model: nn.Module, dtype: str, engine: str) -> nn.Module:
     """Dynamic quantization of every nn.Linear: weights stored in `dtype`, activations quantized on the fly."""
     use_engine(engine)
-    with _quiet():
+    with quiet():
         return tq.quantize_dynamic(copy.deepcopy(model).eval(), {nn.Linear}, dtype=DTYPES[dtype])
 
 
@@ -59,7 +59,7 @@ def static_int8(model: nn.Module, engine: str, calibration: torch.Tensor | None)
     The network must mark its float/quantized boundary with QuantStub/DeQuantStub.
     """
     use_engine(engine)
-    with _quiet():
+    with quiet():
         prepared = copy.deepcopy(model).eval()
         prepared.qconfig = tq.get_default_qconfig(engine)
         tq.prepare(prepared, inplace=True)
@@ -67,6 +67,20 @@ def static_int8(model: nn.Module, engine: str, calibration: torch.Tensor | None)
             with torch.no_grad():
                 prepared(calibration)
         return tq.convert(prepared, inplace=True)
+
+
+def qat_int8(model: nn.Module, engine: str, train: Callable[[nn.Module], dict]) -> tuple[nn.Module, dict]:
+    """Quantization-aware training: fake-quantized copy trained by `train`, then converted to int8.
+
+    The result has the same modules as `static_int8`, so it loads through the same skeleton.
+    """
+    use_engine(engine)
+    with quiet():
+        prepared = copy.deepcopy(model).train()
+        prepared.qconfig = tq.get_default_qat_qconfig(engine)
+        tq.prepare_qat(prepared, inplace=True)
+        info = train(prepared)
+        return tq.convert(prepared.eval(), inplace=True), info
 
 
 class Float16Policy(nn.Module):

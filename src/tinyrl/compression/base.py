@@ -1,0 +1,92 @@
+"""What every compression family shares: its description, its inputs and its result."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import torch
+from torch import nn
+
+from tinyrl.networks import build_network
+
+COMPRESSIBLE = (nn.Linear, nn.Conv2d)
+
+
+@dataclass
+class CompressContext:
+    """Everything a family may use besides the fp32 policy and its own parameters."""
+
+    observations: torch.Tensor  # the fixed observation set: calibration and distillation data
+    env_id: str  # for fine-tuning on the states the compressed policy visits
+    output_kind: str  # "q_values" | "logits" | "gaussian_mean": how outputs are distilled
+    finetune: dict  # the config's fine-tuning settings (learning rate, batch size, rounds, ...)
+
+
+@dataclass
+class Compressed:
+    model: nn.Module
+    structure: dict = field(default_factory=dict)  # what rebuilding the modules needs beyond arch and params
+    arch: dict | None = None  # a new architecture, when the family changes it (student networks)
+    info: dict = field(default_factory=dict)  # extra measured facts for the metadata (fine-tuning, packing)
+
+
+@dataclass(frozen=True)
+class Family:
+    name: str
+    table: str  # the report table its variants appear in
+    description: str
+    param_schema: dict
+    defaults: dict
+    compress: Callable[[nn.Module, dict, CompressContext], Compressed]
+    skeleton: Callable[[dict, dict, dict], nn.Module]  # (arch, params, structure) -> empty model of that shape
+    lossy: bool = True
+
+
+def schema(properties: dict, required: list[str] = ()) -> dict:
+    return {"type": "object", "additionalProperties": False, "properties": properties, "required": list(required)}
+
+
+FRACTION = {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1}
+LAYERS = {"type": "array", "items": {"type": "string"}, "minItems": 1,
+          "description": "module names (fc1, conv3, ...) or part names (all, hidden, head, cnn, rl, ...)"}
+FINETUNE_STEPS = {"type": "integer", "minimum": 0, "description": "distillation steps after compression; 0 = naive"}
+
+
+def compressible_layers(model: nn.Module) -> list[str]:
+    """Names of the Linear/Conv2d modules, in forward-definition order."""
+    return [name for name, module in model.named_modules() if isinstance(module, COMPRESSIBLE)]
+
+
+def resolve_layers(model: nn.Module, selection: list[str]) -> list[str]:
+    """Expand part names; refuse names the model does not have, listing what it has."""
+    parts = getattr(model, "parts", {})
+    layers = compressible_layers(model)
+    chosen: list[str] = []
+    for name in selection:
+        names = parts.get(name, [name])
+        for layer in names:
+            if layer not in layers:
+                raise ValueError(f"unknown layer or part {name!r} (layers: {', '.join(layers)}; "
+                                 f"parts: {', '.join(parts) or 'none'})")
+            if layer not in chosen:
+                chosen.append(layer)
+    return [layer for layer in layers if layer in chosen]  # keep forward order
+
+
+def replace_module(model: nn.Module, name: str, new: nn.Module) -> None:
+    parent_name, _, child = name.rpartition(".")
+    setattr(model.get_submodule(parent_name) if parent_name else model, child, new)
+
+
+def replaced_layers_skeleton(make: Callable[[dict, dict], nn.Module], key: str = "layers"):
+    """A skeleton function: the base network with every layer recorded under `structure[key]`
+    rebuilt, empty, by `make(layer_spec, params)`."""
+
+    def skeleton(arch: dict, params: dict, structure: dict) -> nn.Module:
+        model = build_network(arch)
+        for name, spec in structure.get(key, {}).items():
+            replace_module(model, name, make(spec, params))
+        return model
+
+    return skeleton

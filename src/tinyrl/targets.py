@@ -1,0 +1,84 @@
+"""What the compression study promises, checked on a summary table (benchmark script and report).
+
+"Within 5%" means a mean reward no lower than the baseline's minus 5% of its magnitude,
+measured in the same run.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+
+TOLERANCE = 0.05
+
+
+def within_tolerance(df: pd.DataFrame, baseline_reward: float) -> pd.DataFrame:
+    return df[(df["status"] == "ok") & (df["reward_mean"] >= baseline_reward - TOLERANCE * abs(baseline_reward))]
+
+
+def _pick(df: pd.DataFrame, column: str, largest: bool = False) -> dict | None:
+    if df.empty:
+        return None
+    row = df.loc[df[column].idxmax() if largest else df[column].idxmin()]
+    return {"variant": row["variant"], "reward": row["reward_mean"], column: row[column]}
+
+
+def sparse_vs_dense(rows: pd.DataFrame, sparsity: float = 0.9) -> list[dict]:
+    """Pairs of unstructured-pruning variants identical but for storage, at the given amount."""
+    l1 = rows[rows["family"] == "prune_l1"].copy()
+    l1["key"] = [json.dumps({k: v for k, v in json.loads(p).items() if k not in ("storage", "sparse_format")},
+                            sort_keys=True) for p in l1["params"]]
+    l1["amount"] = [json.loads(p)["amount"] for p in l1["params"]]
+    pairs = []
+    for _, group in l1[l1["amount"].round(3) == sparsity].groupby("key"):
+        dense, sparse = group[group["storage"] == "dense"], group[group["storage"] == "sparse"]
+        if len(dense) and len(sparse):
+            d, s = dense.iloc[0], sparse.iloc[0]
+            pairs.append({"dense": d["variant"], "sparse": s["variant"], "ratio": s["size_bytes"] / d["size_bytes"],
+                          "sparse_time_ratio": s["time_mean_s"] / d["time_mean_s"]})
+    return pairs
+
+
+def agent_targets(summary: pd.DataFrame, agent: str) -> dict:
+    rows = summary[summary["agent"] == agent]
+    base = rows[rows["family"] == "baseline"]
+    if base.empty:
+        return {"agent": agent, "error": "no baseline variant"}
+    good = within_tolerance(rows[rows["family"] != "baseline"], base["reward_mean"].iloc[0])
+    tuned = good[good["finetune_steps"] > 0]
+    pairs = sparse_vs_dense(rows)
+    binary = rows[(rows["family"] == "binary") & (rows["status"] == "ok")]
+    best_sparsity = _pick(tuned, "sparsity", largest=True)
+    result = {
+        "agent": agent,
+        "baseline_reward": base["reward_mean"].iloc[0],
+        "smallest_within_5pct": _pick(good, "size_bytes"),
+        "fastest_within_5pct": _pick(good, "time_mean_s"),
+        "sparsest_finetuned_within_5pct": best_sparsity,
+        "sparse_vs_dense_at_90pct": pairs,
+        "binary_packing": binary["binarized_compression"].tolist(),
+    }
+    result["checks"] = {
+        "≥ 90% sparsity within 5% after fine-tuning": bool(best_sparsity and best_sparsity["sparsity"] >= 0.9),
+        "sparse file ≤ 0.3× dense at 90% sparsity": bool(pairs) and all(p["ratio"] <= 0.3 for p in pairs),
+        "binarized layers ≥ 20× smaller": bool(len(binary)) and bool((binary["binarized_compression"] >= 20).all()),
+    }
+    return result
+
+
+def format_targets(results: list[dict]) -> str:
+    lines = []
+    for r in results:
+        lines.append(f"== {r['agent']} (baseline reward {r.get('baseline_reward', float('nan')):.1f}) ==")
+        for key in ("smallest_within_5pct", "fastest_within_5pct", "sparsest_finetuned_within_5pct"):
+            pick = r.get(key)
+            lines.append(f"  {key.replace('_', ' ')}: " + (
+                "none" if not pick else ", ".join(f"{k}={v:.6g}" if isinstance(v, float) else f"{k}={v}"
+                                                  for k, v in pick.items())))
+        for pair in r.get("sparse_vs_dense_at_90pct", []):
+            lines.append(f"  sparse/dense file at 90%: {pair['sparse']} / {pair['dense']} = {pair['ratio']:.3f} "
+                         f"(forward time x{pair['sparse_time_ratio']:.2f})")
+        for name, ok in r.get("checks", {}).items():
+            lines.append(f"  [{'met' if ok else 'NOT met'}] {name}")
+    return "\n".join(lines)
