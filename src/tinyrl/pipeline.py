@@ -1,7 +1,9 @@
 """One function per workflow stage. Rules' scripts only unpack `snakemake` and call these.
 
 Every stage reads its inputs from files and writes its outputs atomically, so a
-stage can be run, tested and rerun on its own.
+stage can be run, tested and rerun on its own. Each job is a fresh Python
+process, so the reporting libraries (pandas, matplotlib, jinja2) are imported
+only by the three stages that use them, not by every job.
 """
 
 from __future__ import annotations
@@ -11,22 +13,18 @@ import time
 
 from pathlib import Path
 
-import pandas as pd
 import psutil
 import torch
 
-from tinyrl.aggregate import build_summary, random_row, variant_row, write_tables
 from tinyrl.algorithms import TRAINER_CONFIGS, TRAINERS
 from tinyrl.atomic import write_json
 from tinyrl.checkpoint import load_policy, read_checkpoint, save_checkpoint
 from tinyrl.compression import CompressContext, get_family
 from tinyrl.envs import make_env, space_dims
 from tinyrl.evaluation import evaluate
-from tinyrl.figures import write_figures
 from tinyrl.model_stats import size_stats
 from tinyrl.observations import collect_observations, load_observations, save_observations
 from tinyrl.policy import network_policy, random_policy
-from tinyrl.report import build_context, render_report
 from tinyrl.timing import time_forward
 
 
@@ -114,6 +112,8 @@ def time_variant(timing_cfg: dict, model_path: str, observations_path: str, out_
 
 
 def aggregate(pairs, metadata_paths, evaluation_paths, timing_paths, agents, random_paths, summary_path) -> None:
+    from tinyrl.aggregate import build_summary, random_row, variant_row, write_tables
+
     rows = [variant_row(agent, m, e, t)
             for (agent, _), m, e, t in zip(pairs, metadata_paths, evaluation_paths, timing_paths)]
     random_rows = [random_row(agent, path) for agent, path in zip(agents, random_paths)]
@@ -121,10 +121,18 @@ def aggregate(pairs, metadata_paths, evaluation_paths, timing_paths, agents, ran
 
 
 def figures(summary_path, figure_paths) -> None:
+    import pandas as pd
+
+    from tinyrl.figures import write_figures
+
     write_figures(pd.read_csv(summary_path), Path(figure_paths[0]).parent)
 
 
 def report(config, summary_path, agents, checkpoint_paths, figure_paths, md_path, html_path, repo_dir) -> None:
+    import pandas as pd
+
+    from tinyrl.report import build_context, render_report
+
     checkpoints = {agent: {"path": str(path), "meta": read_checkpoint(path)["meta"]}
                    for agent, path in zip(agents, checkpoint_paths)}
     context = build_context(config, pd.read_csv(summary_path), checkpoints, Path(figure_paths[0]).parent,
