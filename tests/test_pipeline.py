@@ -110,3 +110,57 @@ def test_report_escapes_names_from_the_config(study, tmp_path):
     html = (tmp_path / "r.html").read_text()
     assert "<script>alert(1)</script>" not in html and "<b>ckpt</b>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_a_failing_variant_is_reported_and_the_study_completes(tmp_path):
+    """A policy with large weights overflows when cast to float16: that variant fails, with its reason,
+    while the float32 variant, the tables and the report are still produced."""
+    import torch
+    from tinyrl.checkpoint import save_checkpoint
+    from tinyrl.errors import VariantFailure
+    from tinyrl.networks import build_network
+    from tinyrl.checkpoint import load_policy
+
+    torch.manual_seed(0)
+    model = build_network(SMALL_ARCH)
+    with torch.no_grad():
+        for parameter in model.parameters():
+            parameter.mul_(3000)
+    checkpoint = tmp_path / "loud.pt"
+    save_checkpoint(checkpoint, SMALL_ARCH, model.state_dict(), meta={})
+    agent = {"env_id": "LunarLander-v3", "algorithm": "ddqn", "network": SMALL_ARCH, "actions": "greedy"}
+    evaluation = {"episodes": 2, "num_envs": 2, "seed": 0, "max_episode_steps": 30, "bootstrap_samples": 100,
+                  "confidence": 0.95}
+    timing = {"passes": 3, "batch_size": 4, "warmup": 1, "threads": 1}
+    obs = tmp_path / "observations.npy"
+    pipeline.observation_set(agent, {"episodes": 1, "max_observations": 30, "seed": 1}, checkpoint, obs)
+    variants = [{"name": "fp32", "family": "baseline", "table": "baseline", "params": {}},
+                {"name": "fp16", "family": "ptq_static", "table": "quantization",
+                 "params": {"dtype": "float16", "engine": "x86"}}]
+    paths = []
+    for variant in variants:
+        d = tmp_path / variant["name"]
+        pipeline.compress(agent, variant, {}, checkpoint, obs, d / "model.pt", d / "metadata.json")
+        pipeline.evaluate_variant(agent, evaluation, d / "model.pt", d / "evaluation.json")
+        pipeline.time_variant(timing, d / "model.pt", obs, d / "timing.json")
+        paths.append((d / "metadata.json", d / "evaluation.json", d / "timing.json"))
+    meta = json.loads((tmp_path / "fp16" / "metadata.json").read_text())
+    assert meta["status"] == "failed" and "NaN or Inf" in meta["reason"]
+    assert json.loads((tmp_path / "fp16" / "evaluation.json").read_text())["status"] == "failed"
+    with pytest.raises(VariantFailure, match="NaN or Inf"):
+        load_policy(tmp_path / "fp16" / "model.pt")
+    pipeline.evaluate_random(agent, evaluation, tmp_path / "random.json")
+    pipeline.aggregate([("a", "fp32"), ("a", "fp16")], *zip(*paths), ["a"], [tmp_path / "random.json"],
+                       tmp_path / "tables" / "summary.csv")
+    summary = pd.read_csv(tmp_path / "tables" / "summary.csv")
+    assert list(summary["status"]) == ["ok", "failed"]
+    assert "NaN or Inf" in summary.loc[1, "reason"]
+    figures = [tmp_path / "figures" / f"{name}.png" for name in FIGURES]
+    pipeline.figures(tmp_path / "tables" / "summary.csv", figures)
+    config = {"agents": {"a": {**agent, "checkpoint": str(checkpoint), "pretrain": {"total_steps": 1, "seed": 0}}},
+              "evaluation": evaluation, "timing": timing,
+              "observations": {"episodes": 1, "max_observations": 30, "seed": 1}, "variants": []}
+    pipeline.report(config, tmp_path / "tables" / "summary.csv", ["a"], [checkpoint], figures,
+                    tmp_path / "report.md", tmp_path / "report.html", REPO)
+    assert "a/fp16** (ptq_static): failed: compression failed: VariantFailure: outputs NaN or Inf" in \
+        (tmp_path / "report.md").read_text()

@@ -17,38 +17,43 @@ def _read(path: str | Path) -> dict:
 
 
 def variant_row(agent: str, metadata_path, evaluation_path, timing_path) -> dict:
+    """One summary row; a variant failed at any stage keeps its row, with NaN measurements and the reason."""
     meta, ev, tm = _read(metadata_path), _read(evaluation_path), _read(timing_path)
-    reward, system, size, info = ev["reward"], ev["system"], meta["size"], meta.get("info", {})
+    reasons = [d.get("reason", "failed") for d in (meta, ev, tm) if d.get("status") != "ok"]
+    reward, system = ev.get("reward", {}), ev.get("system", {})
+    size, info = meta.get("size") or {}, meta.get("info", {})
     params = meta["recipe"]["params"]
+    nan = float("nan")
     return {
         "agent": agent,
         "variant": meta["variant"],
         "family": meta["family"],
         "table": meta["table"],
-        "params": json.dumps(meta["recipe"]["params"], sort_keys=True),
-        "status": "ok" if all(d.get("status") == "ok" for d in (meta, ev, tm)) else "failed",
-        "reward_mean": reward["mean"],
-        "reward_std": reward["std"],
-        "reward_ci_low": reward["ci_low"],
-        "reward_ci_high": reward["ci_high"],
-        "episodes": reward["episodes"],
-        "size_mb": size["size_mb"],
-        "size_bytes": size["size_bytes"],
-        "parameters": size["parameters"],
-        "nonzeros": size["nonzeros"],
-        "sparsity": size["sparsity"],
-        "time_mean_s": tm["mean_s"],
-        "time_median_s": tm["median_s"],
-        "time_iqr_s": tm["iqr_s"],
-        "timing_threads": tm["threads"],
-        "quantized_engine": tm["quantized_engine"],
-        "eval_wall_time_s": system["eval_wall_time_s"],
-        "peak_rss_mb": system["peak_rss_bytes"] / MB,
-        "rss_increase_mb": system["rss_increase_bytes"] / MB,
-        "cpu_utilisation": system["cpu_utilisation"],
-        "model_bytes_in_memory": ev["model_bytes_in_memory"],
-        "compress_time_s": meta["compress_time_s"],
-        "finetune_steps": info.get("finetune_steps", 0),
+        "params": json.dumps(params, sort_keys=True),
+        "status": "failed" if reasons else "ok",
+        "reason": reasons[0] if reasons else "",
+        "reward_mean": reward.get("mean", nan),
+        "reward_std": reward.get("std", nan),
+        "reward_ci_low": reward.get("ci_low", nan),
+        "reward_ci_high": reward.get("ci_high", nan),
+        "episodes": reward.get("episodes", 0),
+        "size_mb": size.get("size_mb", nan),
+        "size_bytes": size.get("size_bytes", nan),
+        "parameters": size.get("parameters", nan),
+        "nonzeros": size.get("nonzeros", nan),
+        "sparsity": size.get("sparsity", nan),
+        "time_mean_s": tm.get("mean_s", nan),
+        "time_median_s": tm.get("median_s", nan),
+        "time_iqr_s": tm.get("iqr_s", nan),
+        "timing_threads": tm.get("threads", nan),
+        "quantized_engine": tm.get("quantized_engine", ""),
+        "eval_wall_time_s": system.get("eval_wall_time_s", nan),
+        "peak_rss_mb": system.get("peak_rss_bytes", nan) / MB,
+        "rss_increase_mb": system.get("rss_increase_bytes", nan) / MB,
+        "cpu_utilisation": system.get("cpu_utilisation", nan),
+        "model_bytes_in_memory": ev.get("model_bytes_in_memory", nan),
+        "compress_time_s": meta.get("compress_time_s", nan),
+        "finetune_steps": params.get("finetune_steps", 0),
         "finetune_time_s": info.get("finetune_time_s", 0.0),
         "rank_reduction": params.get("rank_reduction"),
         "bits": params.get("bits"),

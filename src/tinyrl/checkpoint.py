@@ -20,11 +20,12 @@ from torch import nn
 
 from tinyrl.atomic import save_torch
 from tinyrl.compression import get_family
-from tinyrl.errors import CheckpointError
+from tinyrl.errors import CheckpointError, VariantFailure
 from tinyrl.model_stats import non_finite_weights
 
 CHECKPOINT_FORMAT = "tinyrl-checkpoint"
 CHECKPOINT_VERSION = 1
+FAILURE_FORMAT = "tinyrl-failed-variant"  # stands where a variant's model file would, saying why there is none
 
 
 def safe_torch_load(path: str | os.PathLike) -> Any:
@@ -79,9 +80,19 @@ def save_checkpoint(path: str | os.PathLike, arch: dict, state_dict: dict, meta:
     )
 
 
+def save_failure(path: str | os.PathLike, variant: str, reason: str) -> None:
+    """Record, in place of the model file, that the variant could not be made and why."""
+    save_torch(path, {"format": FAILURE_FORMAT, "variant": variant, "reason": reason})
+
+
 def read_checkpoint(path: str | os.PathLike) -> dict:
-    """Load and validate the checkpoint dict (without building the network)."""
+    """Load and validate the checkpoint dict (without building the network).
+
+    Raises VariantFailure for a failure record (see `save_failure`).
+    """
     data = safe_torch_load(path)
+    if isinstance(data, dict) and data.get("format") == FAILURE_FORMAT:
+        raise VariantFailure(str(data.get("reason")))
     if not isinstance(data, dict) or data.get("format") != CHECKPOINT_FORMAT:
         raise CheckpointError(
             f"{path}: not a tiny_rl checkpoint (expected a dict with format={CHECKPOINT_FORMAT!r})"

@@ -11,3 +11,11 @@ class ConfigError(TinyRLError):
 
 class CheckpointError(TinyRLError):
     """A checkpoint or variant file is missing, corrupt, untrusted or does not fit."""
+
+
+class VariantFailure(TinyRLError):
+    """A compressed variant is unusable (its method failed, or it outputs NaN/Inf).
+
+    Not a workflow error: the variant is recorded as failed, with the reason,
+    and the rest of the study goes on.
+    """

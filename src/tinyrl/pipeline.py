@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import time
+import traceback
 
 from pathlib import Path
 
@@ -18,9 +19,10 @@ import torch
 
 from tinyrl.algorithms import TRAINER_CONFIGS, TRAINERS
 from tinyrl.atomic import write_json
-from tinyrl.checkpoint import load_policy, read_checkpoint, save_checkpoint
+from tinyrl.checkpoint import load_policy, read_checkpoint, save_checkpoint, save_failure
 from tinyrl.compression import CompressContext, get_family
 from tinyrl.envs import make_env, space_dims
+from tinyrl.errors import VariantFailure
 from tinyrl.evaluation import evaluate
 from tinyrl.model_stats import size_stats
 from tinyrl.observations import collect_observations, load_observations, save_observations
@@ -46,42 +48,68 @@ def observation_set(agent_cfg: dict, obs_cfg: dict, checkpoint_path: str, out_pa
         policy, agent_cfg["env_id"], obs_cfg["episodes"], obs_cfg["max_observations"], obs_cfg["seed"]))
 
 
+def check_outputs(model: torch.nn.Module, observations: torch.Tensor) -> None:
+    with torch.inference_mode():
+        out = model(observations)
+    bad = int((~torch.isfinite(out)).any(dim=1).sum())
+    if bad:
+        raise VariantFailure(f"outputs NaN or Inf on {bad} of {len(observations)} observations of the observation set")
+
+
 def compress(agent_cfg: dict, variant: dict, finetune_cfg: dict, checkpoint_path: str, observations_path: str,
              model_path: str, metadata_path: str, threads: int = 1) -> None:
-    """Make the variant, save it as its deployable file, reload it from that file and record its size."""
+    """Make the variant, save it as its deployable file, reload it from that file and record its size.
+
+    A bad baseline checkpoint or observation set fails the job. A variant whose method fails or
+    whose outputs are not finite is recorded as failed (a failure record stands for its model file)
+    and the study goes on.
+    """
     torch.set_num_threads(threads)
     model, checkpoint = _load_baseline(agent_cfg, checkpoint_path)
     observations = torch.as_tensor(load_observations(observations_path, checkpoint["arch"].get("obs_dim")))
     family = get_family(variant["family"])
     context = CompressContext(observations, agent_cfg["env_id"], model.output_kind, finetune_cfg)
+    recipe = {"family": variant["family"], "params": variant["params"]}
+    metadata = {"agent_env": agent_cfg["env_id"], "variant": variant["name"], "family": variant["family"],
+                "table": variant["table"], "source_checkpoint": str(checkpoint_path)}
     start = time.perf_counter()
-    result = family.compress(model, variant["params"], context)
+    try:
+        result = family.compress(model, variant["params"], context)
+        check_outputs(result.model, observations)
+    except Exception as exc:  # the method's failure is this variant's result, reported as such
+        traceback.print_exc()
+        reason = f"compression failed: {type(exc).__name__}: {exc}"
+        save_failure(model_path, variant["name"], reason)
+        write_json(metadata_path, metadata | {"recipe": recipe, "status": "failed", "reason": reason})
+        return
     compress_time = time.perf_counter() - start
-    recipe = {"family": variant["family"], "params": variant["params"], "structure": result.structure}
+    recipe["structure"] = result.structure
     save_checkpoint(model_path, result.arch or checkpoint["arch"], result.model.state_dict(),
                     meta={"variant": variant["name"], "source_checkpoint": str(checkpoint_path)}, recipe=recipe)
     reloaded, _ = load_policy(model_path)
-    write_json(metadata_path, {
-        "agent_env": agent_cfg["env_id"],
-        "variant": variant["name"],
-        "family": variant["family"],
-        "table": variant["table"],
+    write_json(metadata_path, metadata | {
         "recipe": recipe,
         "compress_time_s": compress_time,
-        "source_checkpoint": str(checkpoint_path),
         "size": size_stats(reloaded, model_path),
         "info": result.info,
         "status": "ok",
     })
 
 
+def _failed(out_path: str, reason: str) -> None:
+    write_json(out_path, {"status": "failed", "reason": reason})
+
+
 def evaluate_variant(agent_cfg: dict, eval_cfg: dict, model_path: str, out_path: str, threads: int = 1) -> None:
     """Evaluate the variant as loaded from its file, in this (fresh) process, with `threads` torch threads."""
     torch.set_num_threads(threads)
     baseline_rss = psutil.Process().memory_info().rss
-    model, _ = load_policy(model_path)
-    result = evaluate(network_policy(model, agent_cfg["actions"], seed=eval_cfg["seed"]),
-                      agent_cfg["env_id"], eval_cfg, baseline_rss)
+    try:
+        model, _ = load_policy(model_path)
+        result = evaluate(network_policy(model, agent_cfg["actions"], seed=eval_cfg["seed"]),
+                          agent_cfg["env_id"], eval_cfg, baseline_rss)
+    except VariantFailure as exc:
+        return _failed(out_path, str(exc))
     result["model_bytes_in_memory"] = sum(
         t.numel() * t.element_size() for t in model.state_dict().values() if isinstance(t, torch.Tensor))
     result["actions"] = agent_cfg["actions"]
@@ -102,7 +130,10 @@ def evaluate_random(agent_cfg: dict, eval_cfg: dict, out_path: str) -> None:
 
 
 def time_variant(timing_cfg: dict, model_path: str, observations_path: str, out_path: str) -> None:
-    model, checkpoint = load_policy(model_path)  # selects the variant's quantized engine, if any
+    try:
+        model, checkpoint = load_policy(model_path)  # selects the variant's quantized engine, if any
+    except VariantFailure as exc:
+        return _failed(out_path, str(exc))
     observations = load_observations(observations_path, checkpoint["arch"].get("obs_dim"))
     result = time_forward(model, observations, timing_cfg["passes"], timing_cfg["batch_size"],
                           timing_cfg["warmup"], timing_cfg["threads"])

@@ -8,6 +8,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from tinyrl.errors import VariantFailure
+
 PolicyFn = Callable[[np.ndarray], np.ndarray]
 
 
@@ -18,6 +20,8 @@ def network_policy(model: nn.Module, actions: str, seed: int = 0) -> PolicyFn:
     def act(obs: np.ndarray) -> np.ndarray:
         with torch.inference_mode():
             out = model(torch.as_tensor(obs, dtype=torch.float32))
+        if not torch.isfinite(out).all():
+            raise VariantFailure("the policy output NaN or Inf during an episode")
         if actions == "greedy":
             return out.argmax(dim=1).numpy()
         return torch.multinomial(torch.softmax(out.float(), dim=1), 1, generator=generator).squeeze(1).numpy()

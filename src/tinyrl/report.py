@@ -111,7 +111,7 @@ def build_context(config: dict, summary: pd.DataFrame, agent_checkpoints: dict[s
             "data_uri": "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode("ascii"),
         })
     summary_view = summary[list(SUMMARY_COLUMNS)].rename(columns=SUMMARY_COLUMNS)
-    failed = summary[summary["status"] != "ok"][["agent", "variant", "family", "status"]]
+    failed = summary[summary["status"] != "ok"][["agent", "variant", "family", "status", "reason"]]
     return {
         "generated": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "config_hash": config_hash(config),

@@ -26,7 +26,7 @@ def _pick(df: pd.DataFrame, column: str, largest: bool = False) -> dict | None:
 
 def sparse_vs_dense(rows: pd.DataFrame, sparsity: float = 0.9) -> list[dict]:
     """Pairs of unstructured-pruning variants identical but for storage, at the given amount."""
-    l1 = rows[rows["family"] == "prune_l1"].copy()
+    l1 = rows[(rows["family"] == "prune_l1") & (rows["status"] == "ok")].copy()
     l1["key"] = [json.dumps({k: v for k, v in json.loads(p).items() if k not in ("storage", "sparse_format")},
                             sort_keys=True) for p in l1["params"]]
     l1["amount"] = [json.loads(p)["amount"] for p in l1["params"]]
