@@ -147,15 +147,6 @@ def validate_config(config: dict) -> dict[str, list[dict]]:
     return expand_variants(config)
 
 
-def load_config(path: str | Path) -> dict:
-    try:
-        config = yaml.safe_load(Path(path).read_text())
-    except (OSError, yaml.YAMLError) as exc:
-        raise ConfigError(f"{path}: cannot read config: {exc}") from exc
-    validate_config(config)
-    return config
-
-
 def config_hash(config: dict) -> str:
     """Short stable hash of a config, for provenance."""
     return hashlib.sha256(json.dumps(config, sort_keys=True, default=str).encode()).hexdigest()[:12]

@@ -21,7 +21,6 @@ BASELINE = Family(
     defaults={},
     compress=lambda model, params, ctx: Compressed(copy.deepcopy(model).eval()),
     skeleton=lambda arch, params, structure: build_network(arch),
-    lossy=False,
 )
 
 FAMILIES: dict[str, Family] = {

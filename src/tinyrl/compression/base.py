@@ -40,7 +40,6 @@ class Family:
     defaults: dict
     compress: Callable[[nn.Module, dict, CompressContext], Compressed]
     skeleton: Callable[[dict, dict, dict], nn.Module]  # (arch, params, structure) -> empty model of that shape
-    lossy: bool = True
 
 
 def schema(properties: dict, required: list[str] = ()) -> dict:
