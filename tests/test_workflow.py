@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -74,6 +75,22 @@ def test_report_and_tables_are_produced(study):
     for table in ("quantization", "unstructured", "low_rank"):
         assert (study / "results" / "tables" / f"{table}.md").exists()
     assert not list(study.rglob("*.tmp")), "no temporary file may be left behind"
+
+
+DETERMINISTIC_COLUMNS = ["agent", "variant", "family", "status", "reward_mean", "reward_std", "reward_ci_low",
+                         "reward_ci_high", "episodes", "size_bytes", "parameters", "nonzeros", "sparsity",
+                         "random_reward_mean"]
+EXPECTED = REPO / "tests" / "expected" / "tiny_summary.csv"
+
+
+def test_deterministic_columns_match_the_committed_ones(study):
+    """Rewards, sizes and sparsities of the tiny study are reproducible bit for bit (timings are not
+    compared). After an intended change, regenerate with TINYRL_UPDATE_EXPECTED=1 and review the diff."""
+    summary = pd.read_csv(study / "results" / "tables" / "summary.csv")[DETERMINISTIC_COLUMNS]
+    if os.environ.get("TINYRL_UPDATE_EXPECTED"):
+        EXPECTED.parent.mkdir(exist_ok=True)
+        summary.to_csv(EXPECTED, index=False)
+    pd.testing.assert_frame_equal(summary, pd.read_csv(EXPECTED), check_exact=True)
 
 
 def test_second_run_does_nothing(study):

@@ -41,7 +41,8 @@ def _load_baseline(agent_cfg: dict, checkpoint_path: str):
     return load_policy(checkpoint_path, expected_arch=agent_cfg["network"])
 
 
-def observation_set(agent_cfg: dict, obs_cfg: dict, checkpoint_path: str, out_path: str) -> None:
+def observation_set(agent_cfg: dict, obs_cfg: dict, checkpoint_path: str, out_path: str, threads: int = 1) -> None:
+    torch.set_num_threads(threads)  # a fixed thread count keeps the set identical from run to run
     model, _ = _load_baseline(agent_cfg, checkpoint_path)
     policy = network_policy(model, agent_cfg["actions"], seed=obs_cfg["seed"])
     save_observations(out_path, collect_observations(
