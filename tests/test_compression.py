@@ -209,3 +209,25 @@ def test_q_value_distillation_cares_about_the_action_ranking():
     assert distillation_loss(swapped, teacher, "q_values") > distillation_loss(shifted, teacher, "q_values")
     # Plain MSE gets this backwards, which is why it is not the Q-value loss.
     assert torch.nn.functional.mse_loss(swapped, teacher) < torch.nn.functional.mse_loss(shifted, teacher)
+
+
+FAMILY_EXAMPLES = {
+    "baseline": {}, "ptq_dynamic": {"dtype": "qint8"}, "ptq_static": {"dtype": "qint8"},
+    "qat_int8": {"finetune_steps": 5}, "fake_quant": {"bits": 4, "activations": True, "finetune_steps": 5},
+    "prune_l1": {"amount": 0.5, "storage": "sparse", "finetune_steps": 5},
+    "prune_iterative": {"target_sparsity": 0.5, "rounds": 2, "finetune_steps": 3},
+    "prune_ln_structured": {"amount": 0.5, "layers": ["fc1"], "finetune_steps": 5},
+    "prune_structural": {"amounts": {"fc1": 0.5}, "finetune_steps": 5},
+    "low_rank": {"rank_reduction": 0.5, "finetune_steps": 5}, "binary": {"finetune_steps": 5},
+    "distill_student": {"hidden": [8, 8], "finetune_steps": 5},
+}
+
+
+@pytest.mark.parametrize("family", sorted(FAMILIES))
+def test_families_leave_the_teacher_unchanged(small_policy, family):
+    """Families distil from the fp32 model they are given, so none may modify it."""
+    before = {k: v.clone() for k, v in small_policy.state_dict().items()}
+    FAMILIES[family].compress(small_policy, {**FAMILIES[family].defaults, **FAMILY_EXAMPLES[family]}, context())
+    after = small_policy.state_dict()
+    assert list(after) == list(before)
+    assert all(torch.equal(after[k], before[k]) for k in before)

@@ -38,6 +38,7 @@ class Family:
     description: str
     param_schema: dict
     defaults: dict
+    # Must leave the fp32 model it is given unchanged: families distil from it as their teacher.
     compress: Callable[[nn.Module, dict, CompressContext], Compressed]
     skeleton: Callable[[dict, dict, dict], nn.Module]  # (arch, params, structure) -> empty model of that shape
 

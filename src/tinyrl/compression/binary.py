@@ -92,7 +92,6 @@ def default_layers(model: nn.Module) -> list[str]:
 
 
 def _binary(model: nn.Module, params: dict, ctx: CompressContext) -> Compressed:
-    teacher = copy.deepcopy(model).eval()
     layers = resolve_layers(model, params["layers"]) if params["layers"] else default_layers(model)
     if not layers:
         raise ValueError("no layer to binarize: the network has no layer between its first and last")
@@ -100,7 +99,7 @@ def _binary(model: nn.Module, params: dict, ctx: CompressContext) -> Compressed:
                      weight_pre_process=XNORWeights.with_args(center_weights=params["center_weights"]))
     keep_real = [name for name in compressible_layers(model) if name not in layers]
     training = prepare_binary_model(copy.deepcopy(model), config, ignore_layers_name=keep_real)
-    info = distill(training, teacher, ctx, params["finetune_steps"])
+    info = distill(training, model, ctx, params["finetune_steps"])
     buffer = io.BytesIO()
     torch.save(training.state_dict(), buffer)
     info["training_form_bytes"] = buffer.tell()

@@ -16,7 +16,6 @@ Loss by output kind:
 
 from __future__ import annotations
 
-import copy
 import time
 
 import numpy as np
@@ -117,7 +116,7 @@ def _student(model: nn.Module, params: dict, ctx: CompressContext) -> Compressed
     arch = {**model.arch, "hidden": list(params["hidden"])}
     torch.manual_seed(ctx.finetune.get("seed", FINETUNE_DEFAULTS["seed"]))
     student = build_network(arch)
-    info = distill(student, copy.deepcopy(model), ctx, params["finetune_steps"])
+    info = distill(student, model, ctx, params["finetune_steps"])
     return Compressed(student, arch=arch, info=info)
 
 

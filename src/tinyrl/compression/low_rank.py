@@ -76,7 +76,7 @@ def target_ranks(model: nn.Module, layers: list[str], params: dict) -> dict[str,
 
 
 def _low_rank(model: nn.Module, params: dict, ctx: CompressContext) -> Compressed:
-    teacher, model = copy.deepcopy(model).eval(), copy.deepcopy(model)
+    teacher, model = model, copy.deepcopy(model)
     layers = resolve_layers(model, params["layers"])
     ranks = target_ranks(model, layers, params)
     structure = {"layers": {}}

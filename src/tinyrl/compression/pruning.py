@@ -59,7 +59,7 @@ pruned_skeleton = replaced_layers_skeleton(lambda spec, params: SparseLinear(spe
 
 
 def _l1(model: nn.Module, params: dict, ctx: CompressContext) -> Compressed:
-    teacher, model = copy.deepcopy(model).eval(), copy.deepcopy(model)
+    teacher, model = model, copy.deepcopy(model)
     layers = resolve_layers(model, params["layers"])
     l1_unstructured(model, layers, params["amount"], params["scope"])
     info = finetune_if_asked(model, teacher, ctx, params["finetune_steps"])  # masks keep pruned weights at zero
@@ -69,7 +69,7 @@ def _l1(model: nn.Module, params: dict, ctx: CompressContext) -> Compressed:
 
 def _iterative(model: nn.Module, params: dict, ctx: CompressContext) -> Compressed:
     """Prune a fraction of the remaining weights, fine-tune, repeat: (1 - p)^rounds = 1 - target."""
-    teacher, model = copy.deepcopy(model).eval(), copy.deepcopy(model)
+    teacher, model = model, copy.deepcopy(model)
     layers = resolve_layers(model, params["layers"])
     per_round = 1.0 - (1.0 - params["target_sparsity"]) ** (1.0 / params["rounds"])
     steps = params["finetune_steps"] * params["rounds"]
@@ -82,7 +82,7 @@ def _iterative(model: nn.Module, params: dict, ctx: CompressContext) -> Compress
 
 
 def _ln_structured(model: nn.Module, params: dict, ctx: CompressContext) -> Compressed:
-    teacher, model = copy.deepcopy(model).eval(), copy.deepcopy(model)
+    teacher, model = model, copy.deepcopy(model)
     layers = resolve_layers(model, params["layers"])
     for name in layers:
         prune.ln_structured(model.get_submodule(name), "weight", amount=params["amount"], n=params["n"],

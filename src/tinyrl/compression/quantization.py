@@ -27,9 +27,8 @@ def _ptq_static(model: nn.Module, params: dict, calibration: torch.Tensor | None
 
 
 def _qat(model: nn.Module, params: dict, ctx: CompressContext) -> Compressed:
-    teacher = copy.deepcopy(model).eval()
     quantized, info = eager_quant.qat_int8(model, params["engine"],
-                                           lambda prepared: distill(prepared, teacher, ctx, params["finetune_steps"]))
+                                           lambda prepared: distill(prepared, model, ctx, params["finetune_steps"]))
     return Compressed(quantized, info=info)
 
 
@@ -129,8 +128,8 @@ class _StraightThrough(nn.Module):
         return weight + (quantized - weight).detach()
 
 
-def _finetune_quantized(model: nn.Module, layers: list[str], params: dict, ranges: dict, ctx: CompressContext) -> dict:
-    teacher = copy.deepcopy(model).eval()
+def _finetune_quantized(model: nn.Module, teacher: nn.Module, layers: list[str], params: dict, ranges: dict,
+                        ctx: CompressContext) -> dict:
     hooks = []
     for name in layers:
         layer = model.get_submodule(name)
@@ -149,10 +148,11 @@ def _finetune_quantized(model: nn.Module, layers: list[str], params: dict, range
 
 
 def _fake_quant(model: nn.Module, params: dict, ctx: CompressContext) -> Compressed:
-    model = copy.deepcopy(model).eval()
+    teacher, model = model, copy.deepcopy(model).eval()
     layers = resolve_layers(model, params["layers"])
     ranges = _input_ranges(model, layers, ctx.observations) if params["activations"] else {}
-    info = _finetune_quantized(model, layers, params, ranges, ctx) if params["finetune_steps"] else {"finetune_steps": 0}
+    info = (_finetune_quantized(model, teacher, layers, params, ranges, ctx) if params["finetune_steps"]
+            else {"finetune_steps": 0})
     structure = {"layers": {}}
     for name in layers:
         layer = model.get_submodule(name)

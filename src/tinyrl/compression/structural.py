@@ -43,7 +43,7 @@ def shapes(model: nn.Module) -> dict[str, list[int]]:
 
 
 def _structural(model: nn.Module, params: dict, ctx: CompressContext) -> Compressed:
-    teacher, model = copy.deepcopy(model).eval(), copy.deepcopy(model)
+    teacher, model = model, copy.deepcopy(model)
     layers = dict(model.named_modules())
     head = list(getattr(model, "parts", {}).get("head", []))
     for name in params["amounts"]:
