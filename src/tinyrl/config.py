@@ -69,15 +69,20 @@ def _placeholders(name: str) -> set[str]:
     return {field for _, field, _, _ in string.Formatter().parse(name) if field}
 
 
-def _check_layer_names(agent_cfg: dict, agent: str, params: dict, where: str) -> None:
-    """Layer and part names must exist in the agent's network (built from the config's spec)."""
-    names = [*(params.get("layers") or []), *params.get("amounts", {})]
-    if not names:
-        return
+def _network_or_none(agent_cfg: dict):
+    """The agent's network built from the config's spec, or None if the spec is incomplete
+    (then the checkpoint's architecture is checked when it loads)."""
     try:
-        model = build_network(agent_cfg["network"])
+        return build_network(agent_cfg["network"])
     except (KeyError, TypeError, ValueError, CheckpointError):
-        return  # an incomplete spec is checked against the checkpoint when it loads
+        return None
+
+
+def _check_layer_names(model, agent: str, params: dict, where: str) -> None:
+    """Layer and part names must exist in the agent's network."""
+    names = [*(params.get("layers") or []), *params.get("amounts", {})]
+    if not names or model is None:
+        return
     field = "layers" if params.get("layers") else "amounts"
     try:
         resolve_layers(model, names)
@@ -88,6 +93,7 @@ def _check_layer_names(agent_cfg: dict, agent: str, params: dict, where: str) ->
 def expand_variants(config: dict) -> dict[str, list[dict]]:
     """Expand sweeps; return {agent: [variant, ...]} with each variant's full, default-filled recipe."""
     by_agent: dict[str, list[dict]] = {agent: [] for agent in config["agents"]}
+    networks = {agent: _network_or_none(cfg) for agent, cfg in config["agents"].items()}  # built once, for names
     seen: dict[tuple[str, str], str] = {}
     for i, spec in enumerate(config["variants"]):
         where = f"variants[{i}]"
@@ -114,7 +120,7 @@ def expand_variants(config: dict) -> dict[str, list[dict]]:
             params = {**family.defaults, **spec.get("params", {}), **point}
             _check_schema(params, family.param_schema, f"{where}.params")
             for agent in agents:
-                _check_layer_names(config["agents"][agent], agent, params, f"{where}.params")
+                _check_layer_names(networks[agent], agent, params, f"{where}.params")
             name = spec["name"].format(**{key: name_part(value) for key, value in point.items()})
             if not VARIANT_NAME.match(name):
                 raise ConfigError(f"config field {where}.name: expanded name {name!r} is not a valid file name")
