@@ -231,3 +231,37 @@ def test_families_leave_the_teacher_unchanged(small_policy, family):
     after = small_policy.state_dict()
     assert list(after) == list(before)
     assert all(torch.equal(after[k], before[k]) for k in before)
+
+
+GAUSSIAN_ARCH = {"kind": "mlp_gaussian", "obs_dim": 17, "act_dim": 6, "hidden": [16, 16]}
+
+
+@pytest.fixture(scope="module")
+def gaussian_policy():
+    torch.manual_seed(0)
+    policy = build_network(GAUSSIAN_ARCH).eval()
+    with torch.no_grad():  # a trained normaliser and std, which every variant must keep
+        policy.obs_mean.copy_(torch.linspace(-1, 1, 17))
+        policy.obs_var.copy_(torch.linspace(0.5, 4, 17))
+        policy.log_std.fill_(-1.3)
+    return policy
+
+
+@pytest.mark.parametrize("family", sorted(FAMILIES))
+def test_every_family_compresses_a_gaussian_policy(tmp_path, gaussian_policy, family):
+    params = {**FAMILIES[family].defaults, **FAMILY_EXAMPLES[family]}
+    ctx = CompressContext(torch.randn(256, 17) * 2, "HalfCheetah-v5", "gaussian_mean", FINETUNE)
+    result = FAMILIES[family].compress(gaussian_policy, params, ctx)
+    path = tmp_path / "variant.pt"
+    save_checkpoint(path, result.arch or gaussian_policy.arch, result.model.state_dict(), meta={},
+                    recipe={"family": family, "params": params, "structure": result.structure})
+    reloaded, _ = load_policy(path)
+    x = torch.randn(32, 17) * 2
+    with torch.inference_mode():
+        out = reloaded(x)
+        assert out.shape == (32, 6)
+        assert torch.allclose(out, result.model(x), atol=1e-6)
+    state = reloaded.state_dict()
+    assert torch.equal(state["obs_mean"], gaussian_policy.obs_mean)
+    assert torch.equal(state["obs_var"], gaussian_policy.obs_var)
+    assert torch.allclose(reloaded.log_std.detach(), torch.full((6,), -1.3))

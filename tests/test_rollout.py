@@ -1,3 +1,4 @@
+import gymnasium as gym
 import numpy as np
 import torch
 
@@ -35,8 +36,8 @@ def test_evaluate_records_reward_and_system_metrics(small_policy):
 
 
 def test_random_policy_is_seeded():
-    a = play_episodes(random_policy(4, seed=5), "LunarLander-v3", [3, 4], 2, max_episode_steps=50)
-    b = play_episodes(random_policy(4, seed=5), "LunarLander-v3", [3, 4], 2, max_episode_steps=50)
+    a = play_episodes(random_policy(gym.spaces.Discrete(4), seed=5), "LunarLander-v3", [3, 4], 2, max_episode_steps=50)
+    b = play_episodes(random_policy(gym.spaces.Discrete(4), seed=5), "LunarLander-v3", [3, 4], 2, max_episode_steps=50)
     assert a.returns == b.returns
 
 

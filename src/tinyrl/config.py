@@ -20,7 +20,7 @@ import yaml
 from tinyrl.compression import FAMILIES
 from tinyrl.compression.base import resolve_layers
 from tinyrl.errors import CheckpointError, ConfigError
-from tinyrl.networks import build_network
+from tinyrl.networks import OUTPUT_KINDS, build_network
 
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "schemas" / "config.schema.yaml"
 VARIANT_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
@@ -144,12 +144,29 @@ def _check_pretrain(config: dict) -> None:
         if unknown:
             raise ConfigError(f"config field agents.{agent}.pretrain: unknown hyperparameter(s) {unknown} "
                               f"(allowed: {', '.join(sorted(known))})")
+    for algorithm, overrides in config.get("finetune", {}).get("rl_hyperparameters", {}).items():
+        known = {f.name for f in dataclasses.fields(TRAINER_CONFIGS[algorithm])} - {"env_id", "hidden"}
+        unknown = sorted(set(overrides) - known)
+        if unknown:
+            raise ConfigError(f"config field finetune.rl_hyperparameters.{algorithm}: unknown hyperparameter(s) "
+                              f"{unknown} (allowed: {', '.join(sorted(known))})")
+
+
+def _check_action_modes(config: dict) -> None:
+    from tinyrl.policy import ACTION_MODES
+
+    for agent, agent_cfg in config["agents"].items():
+        kind = OUTPUT_KINDS[agent_cfg["network"]["kind"]]
+        if agent_cfg["actions"] not in ACTION_MODES[kind]:
+            raise ConfigError(f"config field agents.{agent}.actions: {agent_cfg['actions']!r} does not apply to a "
+                              f"{agent_cfg['network']['kind']} network (allowed: {', '.join(ACTION_MODES[kind])})")
 
 
 def validate_config(config: dict) -> dict[str, list[dict]]:
     """Validate against the JSON schema and the families' parameter schemas; return the expanded variants."""
     _check_schema(config, load_schema(), "")
     _check_pretrain(config)
+    _check_action_modes(config)
     return expand_variants(config)
 
 

@@ -6,7 +6,20 @@ import gymnasium as gym
 
 
 def make_env(env_id: str, **kwargs) -> gym.Env:
-    return gym.make(env_id, **kwargs)
+    """Continuous actions are clipped to the action box here, so every policy (and its
+    compressed variants) is played under the same rule."""
+    env = gym.make(env_id, **kwargs)
+    if isinstance(env.action_space, gym.spaces.Box):
+        env = gym.wrappers.ClipAction(env)
+    return env
+
+
+def action_space_of(env_id: str) -> gym.Space:
+    """The env's own action space (before clipping)."""
+    env = gym.make(env_id)
+    space = env.action_space
+    env.close()
+    return space
 
 
 def make_vector_env(env_id: str, num_envs: int, **kwargs) -> gym.vector.VectorEnv:

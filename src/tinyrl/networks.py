@@ -43,11 +43,75 @@ class MLPQNetwork(nn.Module):
         return self.dequant(self.head(x))
 
 
+class GaussianMLPPolicy(nn.Module):
+    """Gaussian policy for continuous actions: normalised obs -> fc1 -> ReLU -> ... -> head (action mean).
+
+    The observation normaliser (running mean and variance from training, clipped
+    to +-10) is part of the network as buffers, so a checkpoint is the whole
+    deployable policy and every variant sees raw observations. `log_std` is the
+    state-independent log standard deviation used when actions are sampled;
+    deterministic evaluation uses the mean.
+    """
+
+    output_kind = "gaussian_mean"
+
+    def __init__(self, obs_dim: int, act_dim: int, hidden: list[int], log_std_init: float = -2.0):
+        super().__init__()
+        self.register_buffer("obs_mean", torch.zeros(obs_dim))
+        self.register_buffer("obs_var", torch.ones(obs_dim))
+        self.quant = torch.ao.quantization.QuantStub()
+        self.hidden_names = [f"fc{i}" for i in range(1, len(hidden) + 1)]
+        width = obs_dim
+        for name, size in zip(self.hidden_names, hidden):
+            setattr(self, name, nn.Linear(width, size))
+            width = size
+        self.head = nn.Linear(width, act_dim)
+        self.dequant = torch.ao.quantization.DeQuantStub()
+        self.log_std = nn.Parameter(torch.full((act_dim,), float(log_std_init)))
+
+    @property
+    def parts(self) -> dict[str, list[str]]:
+        return {"hidden": list(self.hidden_names), "head": ["head"], "all": [*self.hidden_names, "head"]}
+
+    def normalize(self, obs: torch.Tensor) -> torch.Tensor:
+        return torch.clamp((obs - self.obs_mean) / torch.sqrt(self.obs_var + 1e-8), -10.0, 10.0)
+
+    def forward(self, obs: torch.Tensor) -> torch.Tensor:
+        x = self.quant(self.normalize(obs))
+        for name in self.hidden_names:
+            x = torch.relu(getattr(self, name)(x))
+        return self.dequant(self.head(x))
+
+
+class ValueMLP(nn.Module):
+    """State-value critic for PPO, with its own copy of the observation normaliser."""
+
+    def __init__(self, obs_dim: int, hidden: list[int]):
+        super().__init__()
+        self.register_buffer("obs_mean", torch.zeros(obs_dim))
+        self.register_buffer("obs_var", torch.ones(obs_dim))
+        layers, width = [], obs_dim
+        for size in hidden:
+            layers += [nn.Linear(width, size), nn.ReLU()]
+            width = size
+        self.body = nn.Sequential(*layers, nn.Linear(width, 1))
+
+    def forward(self, obs: torch.Tensor) -> torch.Tensor:
+        x = torch.clamp((obs - self.obs_mean) / torch.sqrt(self.obs_var + 1e-8), -10.0, 10.0)
+        return self.body(x).squeeze(-1)
+
+
+OUTPUT_KINDS = {"mlp_q": MLPQNetwork.output_kind, "mlp_gaussian": GaussianMLPPolicy.output_kind}
+
+
 def build_network(arch: dict) -> nn.Module:
     """Instantiate the network an architecture spec describes."""
     kind = arch.get("kind")
     if kind == "mlp_q":
         model = MLPQNetwork(int(arch["obs_dim"]), int(arch["n_actions"]), [int(h) for h in arch["hidden"]])
+    elif kind == "mlp_gaussian":
+        model = GaussianMLPPolicy(int(arch["obs_dim"]), int(arch["act_dim"]), [int(h) for h in arch["hidden"]],
+                                  float(arch.get("log_std_init", -2.0)))
     else:
         raise CheckpointError(f"unknown network kind {kind!r} in architecture spec {arch!r}")
     model.arch = dict(arch)  # families that change the architecture (students) start from it

@@ -21,7 +21,7 @@ from tinyrl.algorithms import TRAINER_CONFIGS, TRAINERS
 from tinyrl.atomic import write_json
 from tinyrl.checkpoint import load_policy, read_checkpoint, save_checkpoint, save_failure
 from tinyrl.compression import CompressContext, get_family
-from tinyrl.envs import make_env, space_dims
+from tinyrl.envs import action_space_of
 from tinyrl.errors import VariantFailure
 from tinyrl.evaluation import evaluate
 from tinyrl.model_stats import size_stats
@@ -69,7 +69,12 @@ def compress(agent_cfg: dict, variant: dict, finetune_cfg: dict, checkpoint_path
     model, checkpoint = _load_baseline(agent_cfg, checkpoint_path)
     observations = torch.as_tensor(load_observations(observations_path, checkpoint["arch"].get("obs_dim")))
     family = get_family(variant["family"])
-    context = CompressContext(observations, agent_cfg["env_id"], model.output_kind, finetune_cfg)
+    training = checkpoint["meta"]
+    rl = {"algorithm": agent_cfg["algorithm"],
+          # The settings the checkpoint was trained with, else the config's (a checkpoint from elsewhere).
+          "hyperparameters": training.get("hyperparameters") or agent_cfg.get("pretrain", {}),
+          "critic": training.get("critic")}
+    context = CompressContext(observations, agent_cfg["env_id"], model.output_kind, finetune_cfg, rl)
     recipe = {"family": variant["family"], "params": variant["params"]}
     metadata = {"agent_env": agent_cfg["env_id"], "variant": variant["name"], "family": variant["family"],
                 "table": variant["table"], "source_checkpoint": str(checkpoint_path)}
@@ -121,10 +126,8 @@ def evaluate_variant(agent_cfg: dict, eval_cfg: dict, model_path: str, out_path:
 
 def evaluate_random(agent_cfg: dict, eval_cfg: dict, out_path: str) -> None:
     """The uniform-random policy on the same episode seeds: the floor every agent is shown beside."""
-    env = make_env(agent_cfg["env_id"])
-    _, n_actions = space_dims(env)
-    env.close()
-    result = evaluate(random_policy(n_actions, seed=eval_cfg["seed"]), agent_cfg["env_id"], eval_cfg)
+    result = evaluate(random_policy(action_space_of(agent_cfg["env_id"]), seed=eval_cfg["seed"]),
+                      agent_cfg["env_id"], eval_cfg)
     result["actions"] = "uniform random"
     result["status"] = "ok"
     write_json(out_path, result)

@@ -21,6 +21,8 @@ class CompressContext:
     env_id: str  # for fine-tuning on the states the compressed policy visits
     output_kind: str  # "q_values" | "logits" | "gaussian_mean": how outputs are distilled
     finetune: dict  # the config's fine-tuning settings (learning rate, batch size, rounds, ...)
+    # For RL fine-tuning: {"algorithm", "hyperparameters" (the agent's training settings), "critic" (PPO)}.
+    rl: dict | None = None
 
 
 @dataclass
@@ -50,7 +52,11 @@ def schema(properties: dict, required: list[str] = ()) -> dict:
 FRACTION = {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1}
 LAYERS = {"type": "array", "items": {"type": "string"}, "minItems": 1,
           "description": "module names (fc1, conv3, ...) or part names (all, hidden, head, cnn, rl, ...)"}
-FINETUNE_STEPS = {"type": "integer", "minimum": 0, "description": "distillation steps after compression; 0 = naive"}
+FINETUNE_STEPS = {"type": "integer", "minimum": 0,
+                  "description": "fine-tuning after compression: distillation gradient steps, or RL environment "
+                                 "steps (finetune_with: rl); 0 = naive"}
+FINETUNE_WITH = {"type": "string", "enum": ["distillation", "rl"],
+                 "description": "distillation from the fp32 policy, or the agent's own RL algorithm (DDQN / PPO)"}
 
 
 def compressible_layers(model: nn.Module) -> list[str]:

@@ -18,10 +18,10 @@ from bnn import BConfig, prepare_binary_model
 from bnn.ops import BasicInputBinarizer, SignActivation, XNORWeightBinarizer
 from torch import nn
 
-from tinyrl.compression.base import (FINETUNE_STEPS, LAYERS, CompressContext, Compressed, Family,
+from tinyrl.compression.base import (FINETUNE_STEPS, FINETUNE_WITH, LAYERS, CompressContext, Compressed, Family,
                                      compressible_layers, replace_module, replaced_layers_skeleton,
                                      resolve_layers, schema)
-from tinyrl.compression.distillation import distill
+from tinyrl.compression.distillation import finetune_if_asked
 
 
 class XNORWeights(XNORWeightBinarizer):
@@ -99,7 +99,7 @@ def _binary(model: nn.Module, params: dict, ctx: CompressContext) -> Compressed:
                      weight_pre_process=XNORWeights.with_args(center_weights=params["center_weights"]))
     keep_real = [name for name in compressible_layers(model) if name not in layers]
     training = prepare_binary_model(copy.deepcopy(model), config, ignore_layers_name=keep_real)
-    info = distill(training, model, ctx, params["finetune_steps"])
+    info = finetune_if_asked(training, model, ctx, params)
     buffer = io.BytesIO()
     torch.save(training.state_dict(), buffer)
     info["training_form_bytes"] = buffer.tell()
@@ -124,8 +124,8 @@ FAMILIES = [
                     "distillation from the fp32 policy; first and last layers real-valued; stored as packed bits",
         param_schema=schema({"layers": {"anyOf": [LAYERS, {"type": "null"}]}, "activations": {"type": "boolean"},
                              "center_weights": {"type": "boolean"},
-                             "finetune_steps": {**FINETUNE_STEPS, "minimum": 1}}),
-        defaults={"layers": None, "activations": False, "center_weights": False, "finetune_steps": 3000},
+                             "finetune_steps": {**FINETUNE_STEPS, "minimum": 1}, "finetune_with": FINETUNE_WITH}),
+        defaults={"layers": None, "activations": False, "center_weights": False, "finetune_steps": 3000, "finetune_with": "distillation"},
         compress=_binary,
         skeleton=replaced_layers_skeleton(lambda spec, params: BinaryLayer(spec)),
     ),

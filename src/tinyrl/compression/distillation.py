@@ -24,8 +24,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from tinyrl.compression.base import FINETUNE_STEPS, CompressContext, Compressed, Family, schema
+from tinyrl.compression.rl_finetune import rl_finetune
 from tinyrl.networks import build_network
-from tinyrl.policy import network_policy
+from tinyrl.policy import deterministic_mode, network_policy
 from tinyrl.rollout import play_episodes
 
 FINETUNE_DEFAULTS = {
@@ -57,7 +58,7 @@ def distillation_loss(student_out: torch.Tensor, teacher_out: torch.Tensor, outp
 def visited_states(model: nn.Module, ctx: CompressContext, episodes: int, seed: int) -> torch.Tensor:
     was_training = model.training
     model.eval()
-    rollouts = play_episodes(network_policy(model, "greedy"), ctx.env_id, [seed + i for i in range(episodes)],
+    rollouts = play_episodes(network_policy(model, deterministic_mode(ctx.output_kind)), ctx.env_id, [seed + i for i in range(episodes)],
                              num_envs=episodes, max_episode_steps=ctx.finetune["max_episode_steps"],
                              keep_observations=True)
     model.train(was_training)
@@ -108,14 +109,26 @@ def distill(student: nn.Module, teacher: nn.Module, ctx: CompressContext, steps:
     }
 
 
-def finetune_if_asked(student: nn.Module, teacher: nn.Module, ctx: CompressContext, steps: int) -> dict:
-    return distill(student, teacher, ctx, steps) if steps > 0 else {"finetune_steps": 0}
+def finetune_if_asked(student: nn.Module, teacher: nn.Module, ctx: CompressContext, params: dict) -> dict:
+    """Fine-tune `student` in place as the variant's params ask: finetune_steps of distillation from
+    `teacher` (the default) or, with finetune_with: rl, that many env steps of the agent's RL algorithm."""
+    steps = params.get("finetune_steps", 0)
+    if steps <= 0:
+        return {"finetune_steps": 0}
+    info = (rl_finetune(student, ctx, steps) if params.get("finetune_with") == "rl"
+            else {**distill(student, teacher, ctx, steps), "finetune_with": "distillation"})
+    student.eval()
+    return info
 
 
 def _student(model: nn.Module, params: dict, ctx: CompressContext) -> Compressed:
     arch = {**model.arch, "hidden": list(params["hidden"])}
     torch.manual_seed(ctx.finetune.get("seed", FINETUNE_DEFAULTS["seed"]))
     student = build_network(arch)
+    # What is not a layer (an observation normaliser, a log-std) is the teacher's, not learnt again.
+    layer_prefixes = tuple(f"{name}." for name, module in model.named_modules() if isinstance(module, nn.Linear))
+    shared = {k: v for k, v in model.state_dict().items() if not k.startswith(layer_prefixes)}
+    student.load_state_dict(shared, strict=False)
     info = distill(student, model, ctx, params["finetune_steps"])
     return Compressed(student, arch=arch, info=info)
 

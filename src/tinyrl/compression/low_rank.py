@@ -12,7 +12,7 @@ import copy
 import torch
 from torch import nn
 
-from tinyrl.compression.base import (FINETUNE_STEPS, LAYERS, CompressContext, Compressed, Family, replace_module,
+from tinyrl.compression.base import (FINETUNE_STEPS, FINETUNE_WITH, LAYERS, CompressContext, Compressed, Family, replace_module,
                                      replaced_layers_skeleton, resolve_layers, schema)
 from tinyrl.compression.distillation import finetune_if_asked
 
@@ -84,7 +84,7 @@ def _low_rank(model: nn.Module, params: dict, ctx: CompressContext) -> Compresse
         module = factorise(model.get_submodule(name), ranks[name])
         replace_module(model, name, module)
         structure["layers"][name] = module.spec
-    info = finetune_if_asked(model, teacher, ctx, params["finetune_steps"])
+    info = finetune_if_asked(model, teacher, ctx, params)
     info["ranks"] = ranks
     return Compressed(model.eval(), structure=structure, info=info)
 
@@ -98,8 +98,8 @@ FAMILIES = [
         param_schema=schema({"rank_reduction": {"type": "number", "minimum": 0, "exclusiveMaximum": 1},
                              "layers": LAYERS, "min_rank_first": {"type": "integer", "minimum": 1},
                              "min_rank_last": {"type": "integer", "minimum": 1},
-                             "finetune_steps": FINETUNE_STEPS}, ["rank_reduction"]),
-        defaults={"layers": ["all"], "min_rank_first": 1, "min_rank_last": 1, "finetune_steps": 0},
+                             "finetune_steps": FINETUNE_STEPS, "finetune_with": FINETUNE_WITH}, ["rank_reduction"]),
+        defaults={"layers": ["all"], "min_rank_first": 1, "min_rank_last": 1, "finetune_steps": 0, "finetune_with": "distillation"},
         compress=_low_rank,
         skeleton=replaced_layers_skeleton(lambda spec, params: LowRank(spec)),
     ),

@@ -11,7 +11,7 @@ import copy
 import torch.nn.utils.prune as prune
 from torch import nn
 
-from tinyrl.compression.base import (FINETUNE_STEPS, FRACTION, LAYERS, CompressContext, Compressed, Family,
+from tinyrl.compression.base import (FINETUNE_STEPS, FINETUNE_WITH, FRACTION, LAYERS, CompressContext, Compressed, Family,
                                      replace_module, replaced_layers_skeleton, resolve_layers, schema)
 from tinyrl.compression.distillation import distill, finetune_if_asked
 from tinyrl.compression.sparse import FORMATS, SparseLinear
@@ -62,7 +62,7 @@ def _l1(model: nn.Module, params: dict, ctx: CompressContext) -> Compressed:
     teacher, model = model, copy.deepcopy(model)
     layers = resolve_layers(model, params["layers"])
     l1_unstructured(model, layers, params["amount"], params["scope"])
-    info = finetune_if_asked(model, teacher, ctx, params["finetune_steps"])  # masks keep pruned weights at zero
+    info = finetune_if_asked(model, teacher, ctx, params)  # masks keep pruned weights at zero
     make_permanent(model, layers)
     return Compressed(model.eval(), structure=store(model, layers, params), info=info)
 
@@ -87,7 +87,7 @@ def _ln_structured(model: nn.Module, params: dict, ctx: CompressContext) -> Comp
     for name in layers:
         prune.ln_structured(model.get_submodule(name), "weight", amount=params["amount"], n=params["n"],
                             dim=params["dim"])
-    info = finetune_if_asked(model, teacher, ctx, params["finetune_steps"])
+    info = finetune_if_asked(model, teacher, ctx, params)
     make_permanent(model, layers)
     return Compressed(model.eval(), info=info)
 
@@ -99,8 +99,8 @@ FAMILIES = [
         description="unstructured L1-magnitude pruning (torch.nn.utils.prune), global or per layer, "
                     "stored dense or sparse",
         param_schema=schema({"amount": FRACTION, "scope": _SCOPE, "layers": LAYERS,
-                             "finetune_steps": FINETUNE_STEPS, **_STORAGE}, ["amount"]),
-        defaults={"scope": "global", "layers": ["all"], "finetune_steps": 0, **_STORAGE_DEFAULTS},
+                             "finetune_steps": FINETUNE_STEPS, "finetune_with": FINETUNE_WITH, **_STORAGE}, ["amount"]),
+        defaults={"scope": "global", "layers": ["all"], "finetune_steps": 0, "finetune_with": "distillation", **_STORAGE_DEFAULTS},
         compress=_l1,
         skeleton=pruned_skeleton,
     ),
@@ -125,8 +125,8 @@ FAMILIES = [
                     "(dim 1) zeroed, not removed",
         param_schema=schema({"amount": FRACTION, "n": {"type": "integer", "enum": [1, 2]},
                              "dim": {"type": "integer", "enum": [0, 1]}, "layers": LAYERS,
-                             "finetune_steps": FINETUNE_STEPS}, ["amount", "layers"]),
-        defaults={"n": 2, "dim": 1, "finetune_steps": 0},
+                             "finetune_steps": FINETUNE_STEPS, "finetune_with": FINETUNE_WITH}, ["amount", "layers"]),
+        defaults={"n": 2, "dim": 1, "finetune_steps": 0, "finetune_with": "distillation"},
         compress=_ln_structured,
         skeleton=lambda arch, params, structure: build_network(arch),
     ),

@@ -10,10 +10,10 @@ import torch.nn.utils.parametrize as parametrize
 from torch import nn
 
 from tinyrl.compression import eager_quant
-from tinyrl.compression.base import (FINETUNE_STEPS, LAYERS, CompressContext, Compressed, Family, replace_module,
+from tinyrl.compression.base import (FINETUNE_STEPS, FINETUNE_WITH, LAYERS, CompressContext, Compressed, Family, replace_module,
                                      replaced_layers_skeleton, resolve_layers, schema)
 from tinyrl.compression.bitpack import pack_codes, packed_length, unpack_codes
-from tinyrl.compression.distillation import distill
+from tinyrl.compression.distillation import finetune_if_asked
 from tinyrl.networks import build_network
 
 _ENGINE = {"type": "string", "enum": list(eager_quant.ENGINES)}
@@ -28,7 +28,7 @@ def _ptq_static(model: nn.Module, params: dict, calibration: torch.Tensor | None
 
 def _qat(model: nn.Module, params: dict, ctx: CompressContext) -> Compressed:
     quantized, info = eager_quant.qat_int8(model, params["engine"],
-                                           lambda prepared: distill(prepared, model, ctx, params["finetune_steps"]))
+                                           lambda prepared: finetune_if_asked(prepared, model, ctx, params))
     return Compressed(quantized, info=info)
 
 
@@ -139,7 +139,7 @@ def _finetune_quantized(model: nn.Module, teacher: nn.Module, layers: list[str],
             hooks.append(layer.register_forward_pre_hook(
                 lambda module, args, low=low, high=high: (
                     args[0] + (fake_quantize_input(args[0], low, high, params["bits"]) - args[0]).detach(),)))
-    info = distill(model, teacher, ctx, params["finetune_steps"])
+    info = finetune_if_asked(model, teacher, ctx, params)
     for hook in hooks:
         hook.remove()
     for name in layers:
@@ -188,8 +188,8 @@ FAMILIES = [
         table="quantization",
         description="quantization-aware training to static int8, fine-tuned from the trained policy by "
                     "distillation (torch eager API)",
-        param_schema=schema({"engine": _ENGINE, "finetune_steps": {**FINETUNE_STEPS, "minimum": 1}}),
-        defaults={"engine": "x86", "finetune_steps": 3000},
+        param_schema=schema({"engine": _ENGINE, "finetune_steps": {**FINETUNE_STEPS, "minimum": 1}, "finetune_with": FINETUNE_WITH}),
+        defaults={"engine": "x86", "finetune_steps": 3000, "finetune_with": "distillation"},
         compress=_qat,
         skeleton=lambda arch, params, structure: eager_quant.static_int8(build_network(arch), params["engine"], None),
     ),
@@ -201,8 +201,8 @@ FAMILIES = [
                     "train through the quantizer (straight-through estimator)",
         param_schema=schema({"bits": {"type": "integer", "minimum": 2, "maximum": 8}, "layers": LAYERS,
                              "activations": {"type": "boolean"}, "per_channel": {"type": "boolean"},
-                             "finetune_steps": FINETUNE_STEPS}, ["bits"]),
-        defaults={"layers": ["all"], "activations": False, "per_channel": True, "finetune_steps": 0},
+                             "finetune_steps": FINETUNE_STEPS, "finetune_with": FINETUNE_WITH}, ["bits"]),
+        defaults={"layers": ["all"], "activations": False, "per_channel": True, "finetune_steps": 0, "finetune_with": "distillation"},
         compress=_fake_quant,
         skeleton=replaced_layers_skeleton(lambda spec, params: FakeQuantLayer(
             spec["kind"], spec["shape"], params["bits"], params["activations"], spec["conv"])),

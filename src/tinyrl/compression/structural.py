@@ -8,7 +8,7 @@ import torch
 import torch_pruning as tp
 from torch import nn
 
-from tinyrl.compression.base import (FINETUNE_STEPS, CompressContext, Compressed, Family, replace_module, schema)
+from tinyrl.compression.base import (FINETUNE_STEPS, FINETUNE_WITH, CompressContext, Compressed, Family, replace_module, schema)
 from tinyrl.compression.distillation import finetune_if_asked
 from tinyrl.networks import build_network
 
@@ -50,7 +50,7 @@ def _structural(model: nn.Module, params: dict, ctx: CompressContext) -> Compres
         if name not in layers or not isinstance(layers[name], (nn.Linear, nn.Conv2d)) or name in head:
             raise ValueError(f"cannot remove channels of {name!r}: not a hidden Linear/Conv2d layer")
     removed = remove_channels(model, params["amounts"], params["p"])
-    info = finetune_if_asked(model, teacher, ctx, params["finetune_steps"])
+    info = finetune_if_asked(model, teacher, ctx, params)
     info["channels_removed"] = removed
     return Compressed(model.eval(), structure={"shapes": shapes(model)}, info=info)
 
@@ -81,8 +81,8 @@ FAMILIES = [
                         "additionalProperties": {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1},
                         "description": "fraction of output channels to remove, per layer name"},
             "p": {"type": "integer", "enum": [1, 2]},
-            "finetune_steps": FINETUNE_STEPS}, ["amounts"]),
-        defaults={"p": 1, "finetune_steps": 0},
+            "finetune_steps": FINETUNE_STEPS, "finetune_with": FINETUNE_WITH}, ["amounts"]),
+        defaults={"p": 1, "finetune_steps": 0, "finetune_with": "distillation"},
         compress=_structural,
         skeleton=resized_skeleton,
     ),
