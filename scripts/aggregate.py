@@ -1,7 +1,7 @@
 from tinyrl.joblog import job_log
 from tinyrl.pipeline import aggregate
 
-with job_log(snakemake.log[0]):
+with job_log(snakemake.log[0], snakemake.resources):
     aggregate(snakemake.params.pairs, snakemake.input.metadata, snakemake.input.evaluations,
               snakemake.input.timings, snakemake.params.agents, snakemake.input.random,
               snakemake.output.summary)

@@ -28,3 +28,12 @@ def test_written_file_has_the_usual_mode(tmp_path):
     mask = os.umask(0)
     os.umask(mask)
     assert target.stat().st_mode & 0o777 == 0o666 & ~mask
+
+
+def test_temporary_files_of_a_killed_attempt_are_cleared_by_the_next_write(tmp_path):
+    stale = tmp_path / ".out.json.abc123.tmp"  # what a SIGKILLed writer leaves behind
+    stale.write_text("{half")
+    other = tmp_path / ".other.json.abc123.tmp"
+    other.write_text("{")
+    write_json(tmp_path / "out.json", {"a": 1})
+    assert not stale.exists() and other.exists()

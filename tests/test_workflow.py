@@ -3,55 +3,21 @@
 from __future__ import annotations
 
 import os
-import re
+import signal
 import subprocess
-import sys
+import time
 from pathlib import Path
 
 import pandas as pd
 import pytest
-import yaml
 
-from conftest import REPO, TINY_CONFIG
+from conftest import REPO
+from workflow_helpers import edited_config, planned_jobs, snakemake, snakemake_command
 
+AGENTS = ["lunarlander", "halfcheetah"]
 VARIANTS = ["fp32", "dynamic_qint8", "static_qint8_x86", "static_qint8_qnnpack", "static_fp16", "l1_0.9_sparse_ft",
-            "lowrank_0.5"]
+            "lowrank_0.5", "l1_0.5_rl"]
 AFTERMATH = {("aggregate", None), ("figures", None), ("report", None), ("all", None)}
-
-
-def snakemake(workdir: Path, *args: str, config: Path = TINY_CONFIG) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "--directory", str(workdir),
-         "--configfile", str(config), "--cores", "2", *args],
-        capture_output=True, text=True, timeout=900,
-    )
-
-
-def planned_jobs(workdir: Path, *args: str, config: Path = TINY_CONFIG) -> set[tuple[str, str | None]]:
-    """(rule, variant) of every job a dry run plans."""
-    out = snakemake(workdir, "--dry-run", *args, config=config)
-    assert out.returncode == 0, out.stdout + out.stderr
-    jobs, rule = set(), None
-    for line in out.stdout.splitlines():
-        if match := re.match(r"^(?:local)?rule (\w+):", line):
-            if rule:
-                jobs.add((rule, None))
-            rule = match.group(1)
-        elif rule and (match := re.match(r"^\s+wildcards: (.*)", line)):
-            wildcards = dict(part.split("=", 1) for part in match.group(1).split(", "))
-            jobs.add((rule, wildcards.get("variant")))
-            rule = None
-    if rule:
-        jobs.add((rule, None))
-    return jobs
-
-
-def edited_config(tmp_path: Path, edit) -> Path:
-    config = yaml.safe_load(TINY_CONFIG.read_text())
-    edit(config)
-    path = tmp_path / "edited.yaml"
-    path.write_text(yaml.safe_dump(config, sort_keys=True))  # key order changed on purpose: must not matter
-    return path
 
 
 @pytest.fixture(scope="module")
@@ -67,11 +33,15 @@ def test_report_and_tables_are_produced(study):
     html = (study / "report" / "report.html").read_text()
     assert "data:image/png;base64," in html
     summary = pd.read_csv(study / "results" / "tables" / "summary.csv")
-    assert list(summary["variant"]) == VARIANTS
+    for agent in AGENTS:
+        assert list(summary.loc[summary["agent"] == agent, "variant"]) == VARIANTS
     assert (summary["status"] == "ok").all()
-    for variant in VARIANTS:
-        for name in ("model.pt", "metadata.json", "evaluation.json", "timing.json"):
-            assert (study / "results" / "lunarlander" / variant / name).exists()
+    for agent in AGENTS:
+        for variant in VARIANTS:
+            for name in ("model.pt", "metadata.json", "evaluation.json", "timing.json"):
+                assert (study / "results" / agent / variant / name).exists()
+    rl = summary[summary["variant"] == "l1_0.5_rl"].set_index("agent")
+    assert list(rl["finetune_with"]) == ["rl", "rl"] and (rl["finetune_time_s"] > 0).all()
     for table in ("quantization", "unstructured", "low_rank"):
         assert (study / "results" / "tables" / f"{table}.md").exists()
     assert not list(study.rglob("*.tmp")), "no temporary file may be left behind"
@@ -105,7 +75,8 @@ def test_editing_one_variant_reruns_only_its_chain(study, tmp_path):
 
 def test_changing_finetune_settings_reruns_only_finetuned_variants(study, tmp_path):
     config = edited_config(tmp_path, lambda c: c["finetune"].update(learning_rate=0.002))
-    expected = {(rule, "l1_0.9_sparse_ft") for rule in ("compress", "evaluate", "time_forward")} | AFTERMATH
+    expected = {(rule, variant) for rule in ("compress", "evaluate", "time_forward")
+                for variant in ("l1_0.9_sparse_ft", "l1_0.5_rl")} | AFTERMATH
     assert planned_jobs(study, config=config) == expected
 
 
@@ -138,3 +109,30 @@ def test_bad_checkpoint_fails_its_job_with_the_file_named(tmp_path):
     assert out.returncode != 0
     assert f"{bad}: not a readable torch file" in out.stdout + out.stderr
     assert not (tmp_path / "results" / "lunarlander" / "observations.npy").exists()
+
+
+def test_a_killed_run_resumes_and_equals_an_uninterrupted_one(study, tmp_path):
+    """SIGKILL the whole run while jobs are mid-way, rerun it: it finishes what was incomplete and its
+    deterministic columns equal the uninterrupted run's."""
+    run = subprocess.Popen(snakemake_command(tmp_path, "report"), stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL, start_new_session=True)
+    incomplete = tmp_path / ".snakemake" / "incomplete"
+    deadline = time.monotonic() + 600
+    try:
+        while time.monotonic() < deadline and run.poll() is None:
+            if list(tmp_path.glob("results/*/*/metadata.json")) and any(incomplete.glob("*")):
+                break
+            time.sleep(0.2)
+        assert run.poll() is None, "the run ended before it could be killed"
+        os.killpg(run.pid, signal.SIGKILL)
+    finally:
+        run.wait()
+    assert not (tmp_path / "report" / "report.md").exists()
+    # Snakemake itself was killed too, so its lock stays: the README's recovery is --unlock, then rerun.
+    assert snakemake(tmp_path, "--unlock").returncode == 0
+    out = snakemake(tmp_path, "report")
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
+    resumed = pd.read_csv(tmp_path / "results" / "tables" / "summary.csv")[DETERMINISTIC_COLUMNS]
+    reference = pd.read_csv(study / "results" / "tables" / "summary.csv")[DETERMINISTIC_COLUMNS]
+    pd.testing.assert_frame_equal(resumed, reference, check_exact=True)
+    assert not list(tmp_path.rglob("*.tmp")), "the killed jobs' temporary files are cleared by their reruns"

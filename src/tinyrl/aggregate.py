@@ -54,6 +54,7 @@ def variant_row(agent: str, metadata_path, evaluation_path, timing_path) -> dict
         "model_bytes_in_memory": ev.get("model_bytes_in_memory", nan),
         "compress_time_s": meta.get("compress_time_s", nan),
         "finetune_steps": params.get("finetune_steps", 0),
+        "finetune_with": (info.get("finetune_with") or "distillation") if params.get("finetune_steps", 0) else "",
         "finetune_time_s": info.get("finetune_time_s", 0.0),
         "rank_reduction": params.get("rank_reduction"),
         "bits": params.get("bits"),
@@ -87,7 +88,7 @@ SEED_TABLE_COLUMNS = {  # the seed's tables: variant | reward | time (s) | size 
     "size_mb": "size (MB)",
 }
 RATIO_COLUMNS = {"speedup": "speed-up", "size_ratio": "size ratio", "finetune_steps": "fine-tune steps",
-                 "status": "status"}
+                 "finetune_with": "fine-tuned with", "finetune_time_s": "fine-tune time (s)", "status": "status"}
 TABLE_EXTRA_COLUMNS = {  # what distinguishes the variants of each family's table
     "unstructured": {"sparsity": "sparsity", "storage": "storage", "nonzeros": "non-zeros"},
     "structured": {"sparsity": "sparsity", "nonzeros": "non-zeros"},
@@ -123,7 +124,7 @@ def family_table(df: pd.DataFrame, agent: str, table: str) -> pd.DataFrame:
     columns = {**SEED_TABLE_COLUMNS, **TABLE_EXTRA_COLUMNS.get(table, {}), **RATIO_COLUMNS}
     out = sub[list(columns)].rename(columns=columns)
     return out.round({"reward": 1, "time (s)": 6, "size (MB)": 4, "speed-up": 2, "size ratio": 3, "sparsity": 4,
-                      "training-form size (MB)": 4, "binarized layers x smaller": 1})
+                      "training-form size (MB)": 4, "binarized layers x smaller": 1, "fine-tune time (s)": 1})
 
 
 def write_tables(df: pd.DataFrame, tables_dir: str | Path) -> list[str]:

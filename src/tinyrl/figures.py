@@ -1,7 +1,10 @@
-"""Report figures: reward against size, time, sparsity and rank reduction, with CI error bars.
+"""Report figures: one panel per agent, one point per variant.
 
-Naive variants are drawn hollow and fine-tuned ones filled, so the two read apart;
-the random policy's mean is the dashed floor.
+Naive variants are drawn hollow and fine-tuned ones filled (circles for
+distillation, squares for RL fine-tuning), so the three read apart. Reward axes
+carry the 95% CI as error bars and the random policy's mean as a dashed floor.
+The second group is Study B's figure set (SPEC §3): pruning and rank reduction
+against return, evaluation time, memory and CPU utilisation.
 """
 
 from __future__ import annotations
@@ -17,44 +20,90 @@ import pandas as pd  # noqa: E402
 
 from tinyrl.atomic import atomic_path  # noqa: E402
 
+PRUNING = ("prune_l1", "prune_iterative", "prune_ln_structured")
+REWARD = ("reward_mean", "mean episode return (95% CI)")
+EVAL_TIME = ("eval_wall_time_s", "evaluation wall time (s, fixed episodes)")
+RAM = ("rss_increase_mb", "RAM: peak RSS increase over process baseline (MB)")
+CPU = ("cpu_utilisation", "CPU utilisation (process CPU time / wall time)")
+REDUCTION_LABEL = "% pruned (global sparsity) or % rank reduced"
+
 
 @dataclass(frozen=True)
 class Figure:
     x: str
     xlabel: str
+    y: str = REWARD[0]
+    ylabel: str = REWARD[1]
     logx: bool = False
     families: tuple[str, ...] | None = None  # None: every family
+    study_b: bool = False
 
 
 FIGURES = {
     "reward_vs_size": Figure("size_mb", "model file size (MB)", logx=True),
     "reward_vs_time": Figure("time_mean_s", "forward-pass time per batch (s, mean)", logx=True),
     "reward_vs_sparsity": Figure("sparsity", "global sparsity (share of zero weights)",
-                                 families=("baseline", "prune_l1", "prune_iterative", "prune_ln_structured")),
+                                 families=("baseline", *PRUNING)),
     "reward_vs_rank_reduction": Figure("rank_reduction", "rank reduction", families=("baseline", "low_rank")),
+    # Study B's figure set
+    "pruned_vs_return": Figure("pruned_pct", "% pruned (global sparsity)", families=("baseline", *PRUNING),
+                               study_b=True),
+    "eval_time_vs_return": Figure(*EVAL_TIME, study_b=True),
+    "rank_reduced_vs_eval_time": Figure("rank_reduced_pct", "% rank reduced", *EVAL_TIME,
+                                        families=("baseline", "low_rank"), study_b=True),
+    "reduction_vs_return": Figure("reduction_pct", REDUCTION_LABEL, families=("baseline", *PRUNING, "low_rank"),
+                                  study_b=True),
+    "rank_reduced_vs_ram": Figure("rank_reduced_pct", "% rank reduced", *RAM, families=("baseline", "low_rank"),
+                                  study_b=True),
+    "reduction_vs_cpu": Figure("reduction_pct", REDUCTION_LABEL, *CPU, families=("baseline", *PRUNING, "low_rank"),
+                               study_b=True),
+    "ram_vs_return": Figure(*RAM, study_b=True),
 }
 
 
-def reward_scatter(df: pd.DataFrame, figure: Figure, path: str | Path) -> None:
-    """One panel per agent: each variant's mean reward with its CI against `figure.x`."""
+def with_reduction_columns(df: pd.DataFrame) -> pd.DataFrame:
+    """% pruned for pruning variants, % rank reduced for low-rank ones, 0 for the baseline."""
     df = df.copy()
+    baseline = df["family"] == "baseline"
+    pruned = df["family"].isin(PRUNING)
+    low_rank = df["family"] == "low_rank"
+    df["pruned_pct"] = (100 * df["sparsity"]).where(pruned | baseline)
+    df["rank_reduced_pct"] = (100 * pd.to_numeric(df["rank_reduction"], errors="coerce")).where(low_rank)
+    df.loc[baseline, ["pruned_pct", "rank_reduced_pct"]] = 0.0
+    df["reduction_pct"] = df["pruned_pct"].where(pruned | baseline, df["rank_reduced_pct"])
+    return df
+
+
+def _tuning(df: pd.DataFrame) -> pd.Series:
+    method = df.get("finetune_with", pd.Series("distillation", index=df.index)).fillna("distillation")
+    return method.where(df["finetune_steps"] > 0, "naive")
+
+
+MARKERS = {"naive": "o", "distillation": "o", "rl": "s"}
+TUNING_LABEL = {"naive": "naive", "distillation": "fine-tuned (distillation)", "rl": "fine-tuned (RL)"}
+
+
+def scatter(df: pd.DataFrame, figure: Figure, path: str | Path) -> None:
+    df = with_reduction_columns(df)
     if figure.x == "rank_reduction":
         df.loc[df["family"] == "baseline", "rank_reduction"] = 0.0
     agents = list(df["agent"].unique())
     fig, axes = plt.subplots(1, len(agents), figsize=(6.5 * len(agents), 4.5), squeeze=False)
     for ax, agent in zip(axes[0], agents):
         rows = df[df["agent"] == agent]
-        ok = rows[(rows["status"] == "ok") & rows[figure.x].notna()]
+        ok = rows[(rows["status"] == "ok") & rows[figure.x].notna() & rows[figure.y].notna()]
         if figure.families:
             ok = ok[ok["family"].isin(figure.families)]
         colours = {}
-        for (family, tuned), group in ok.groupby(["family", ok["finetune_steps"] > 0], sort=True):
+        for (family, tuning), group in ok.groupby(["family", _tuning(ok)], sort=True):
             colour = colours.setdefault(family, f"C{len(colours)}")
-            yerr = [group["reward_mean"] - group["reward_ci_low"], group["reward_ci_high"] - group["reward_mean"]]
-            ax.errorbar(group[figure.x], group["reward_mean"], yerr=yerr, fmt="o", capsize=3, color=colour,
-                        markerfacecolor=colour if tuned else "white",
-                        label=f"{family} ({'fine-tuned' if tuned else 'naive'})")
-        if len(rows):
+            yerr = None
+            if figure.y == "reward_mean":
+                yerr = [group["reward_mean"] - group["reward_ci_low"], group["reward_ci_high"] - group["reward_mean"]]
+            ax.errorbar(group[figure.x], group[figure.y], yerr=yerr, fmt=MARKERS[tuning], capsize=3, color=colour,
+                        markerfacecolor="white" if tuning == "naive" else colour,
+                        label=f"{family} ({TUNING_LABEL[tuning]})")
+        if figure.y == "reward_mean" and len(rows):
             ax.axhline(rows["random_reward_mean"].iloc[0], linestyle="--", color="grey", label="random policy")
         if ok.empty:
             ax.text(0.5, 0.5, "no variant of these families in this study", ha="center", transform=ax.transAxes)
@@ -62,7 +111,7 @@ def reward_scatter(df: pd.DataFrame, figure: Figure, path: str | Path) -> None:
             ax.set_xscale("log")
         ax.set_title(agent)
         ax.set_xlabel(figure.xlabel)
-        ax.set_ylabel("mean episode reward (95% CI)")
+        ax.set_ylabel(figure.ylabel)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7)
     fig.tight_layout()
@@ -73,4 +122,4 @@ def reward_scatter(df: pd.DataFrame, figure: Figure, path: str | Path) -> None:
 
 def write_figures(df: pd.DataFrame, figures_dir: str | Path) -> None:
     for name, figure in FIGURES.items():
-        reward_scatter(df, figure, Path(figures_dir) / f"{name}.png")
+        scatter(df, figure, Path(figures_dir) / f"{name}.png")

@@ -1,4 +1,5 @@
-"""Send a job's output to its Snakemake log, and its error, in one line, to the terminal too."""
+"""Send a job's output to its Snakemake log, and its error, in one line, to the terminal too;
+hold the job to its declared memory and time budget."""
 
 from __future__ import annotations
 
@@ -6,16 +7,22 @@ import contextlib
 import sys
 import traceback
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
+
+from tinyrl.budget import enforce_budget
 
 
 @contextlib.contextmanager
-def job_log(path: str) -> Iterator[None]:
+def job_log(path: str, resources: Any = None) -> Iterator[None]:
+    """`resources`: the job's snakemake.resources; its mem_mb and runtime (minutes) are enforced."""
+    mem_mb = getattr(resources, "mem_mb", None)
+    runtime = getattr(resources, "runtime", None)
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", encoding="utf-8", buffering=1) as log, \
             contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
         try:
-            yield
+            with enforce_budget(mem_mb, runtime * 60 if runtime else None, job=f"the job logging to {path}"):
+                yield
         except Exception as exc:
             traceback.print_exc()
             print(f"tiny_rl error: {exc} (full log: {path})", file=sys.__stderr__)

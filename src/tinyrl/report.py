@@ -16,6 +16,7 @@ from tinyrl.atomic import write_text
 from tinyrl.compression import FAMILIES
 from tinyrl.config import config_hash
 from tinyrl.figures import FIGURES
+from tinyrl.findings import study_b_findings
 from tinyrl.provenance import provenance
 from tinyrl.targets import agent_targets, format_targets
 
@@ -103,10 +104,11 @@ def build_context(config: dict, summary: pd.DataFrame, agent_checkpoints: dict[s
         parts = [(agent, family_table(summary, agent, table)) for agent in summary["agent"].unique()]
         tables.append({"title": TABLE_TITLES.get(table, table), "parts": parts})
     figures = []
-    for name in FIGURES:
+    for name, figure in FIGURES.items():
         path = Path(figures_dir) / f"{name}.png"
         figures.append({
             "name": name,
+            "study_b": figure.study_b,
             "relpath": os.path.relpath(path, report_dir),
             "data_uri": "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode("ascii"),
         })
@@ -126,6 +128,7 @@ def build_context(config: dict, summary: pd.DataFrame, agent_checkpoints: dict[s
         "summary": summary_view,
         "figures": figures,
         "findings": quantization_findings(summary),
+        "study_b": study_b_findings(summary),
         "targets": format_targets([agent_targets(summary, agent) for agent in summary["agent"].unique()]),
         "provenance": provenance(repo_dir),
     }

@@ -95,6 +95,14 @@ class Float16Policy(nn.Module):
         super().__init__()
         self.net = net.half()
 
+    @property
+    def output_kind(self) -> str:
+        return self.net.output_kind
+
+    @property
+    def log_std(self) -> torch.Tensor:  # Gaussian policies' sampling std
+        return self.net.log_std
+
     def forward(self, obs: torch.Tensor) -> torch.Tensor:
         return self.net(obs.half()).float()
 

@@ -1,0 +1,49 @@
+"""Running the real Snakemake workflow from tests, and reading what a dry run plans."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+from conftest import REPO, TINY_CONFIG
+
+
+def snakemake_command(workdir: Path, *args: str, config: Path = TINY_CONFIG) -> list[str]:
+    return [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "--directory", str(workdir),
+            "--configfile", str(config), "--cores", "2", *args]
+
+
+def snakemake(workdir: Path, *args: str, config: Path = TINY_CONFIG) -> subprocess.CompletedProcess:
+    return subprocess.run(snakemake_command(workdir, *args, config=config), capture_output=True, text=True,
+                          timeout=900)
+
+
+def planned_jobs(workdir: Path, *args: str, config: Path = TINY_CONFIG) -> set[tuple[str, str | None]]:
+    """(rule, variant) of every job a dry run plans."""
+    out = snakemake(workdir, "--dry-run", *args, config=config)
+    assert out.returncode == 0, out.stdout + out.stderr
+    jobs, rule = set(), None
+    for line in out.stdout.splitlines():
+        if match := re.match(r"^(?:local)?rule (\w+):", line):
+            if rule:
+                jobs.add((rule, None))
+            rule = match.group(1)
+        elif rule and (match := re.match(r"^\s+wildcards: (.*)", line)):
+            wildcards = dict(part.split("=", 1) for part in match.group(1).split(", "))
+            jobs.add((rule, wildcards.get("variant")))
+            rule = None
+    if rule:
+        jobs.add((rule, None))
+    return jobs
+
+
+def edited_config(tmp_path: Path, edit) -> Path:
+    config = yaml.safe_load(TINY_CONFIG.read_text())
+    edit(config)
+    path = tmp_path / "edited.yaml"
+    path.write_text(yaml.safe_dump(config, sort_keys=True))  # key order changed on purpose: must not matter
+    return path
