@@ -80,7 +80,7 @@ def _tuning(df: pd.DataFrame) -> pd.Series:
 
 
 MARKERS = {"naive": "o", "distillation": "o", "rl": "s"}
-TUNING_LABEL = {"naive": "naive", "distillation": "fine-tuned (distillation)", "rl": "fine-tuned (RL)"}
+TUNING_LABEL = {"naive": "naive", "distillation": "fine-tuned: distillation", "rl": "fine-tuned: RL"}
 
 
 def scatter(df: pd.DataFrame, figure: Figure, path: str | Path) -> None:

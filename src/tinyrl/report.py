@@ -46,7 +46,7 @@ def _checkpoint_story(meta: dict) -> str:
         return "no training metadata in the checkpoint"
     return (f"{meta.get('algorithm', '?')} trained by tiny_rl for {hp.get('total_steps')} environment steps "
             f"(seed {hp.get('seed')}, {meta.get('train_wall_time_s', float('nan')) / 60:.1f} min on its machine); "
-            f"weights kept from step {meta.get('selected_step')} where the greedy policy scored "
+            f"weights kept from step {meta.get('selected_step')} where the deterministic policy scored "
             f"{meta.get('selection_score', float('nan')):.1f} on {len(meta.get('selection_seeds', []))} selection "
             f"episodes (seeds disjoint from the evaluation seeds)")
 
