@@ -7,7 +7,7 @@ sys.path.insert(0, os.path.join(workflow.basedir, "src"))
 
 from snakemake.exceptions import WorkflowError
 from tinyrl.aggregate import table_names
-from tinyrl.config import validate_config
+from tinyrl.config import agent_evaluation, validate_config
 from tinyrl.errors import ConfigError
 from tinyrl.figures import FIGURES
 
@@ -15,6 +15,11 @@ try:
     VARIANTS = validate_config(config)
 except ConfigError as exc:
     raise WorkflowError(str(exc)) from None
+
+# Single-threaded jobs claim a share of --cores proportional to the machine's cores, so that
+# with --cores above the core count (say 8 on a 2-core laptop) no two jobs share a core:
+# evaluation wall time, CPU% and memory stay each variant's own. Jobs still run one torch thread.
+CORE_SHARE = max(1, workflow.cores // (os.cpu_count() or 1)) if workflow.cores else 1
 
 AGENTS = list(config["agents"])
 PAIRS = [(agent, v["name"]) for agent in AGENTS for v in VARIANTS[agent]]
@@ -37,6 +42,10 @@ def canonical(value):
 
 def settings(section):
     return canonical(config[section])
+
+
+def evaluation_settings(wildcards):
+    return canonical(agent_evaluation(config, wildcards.agent))
 
 
 def agent_settings(wildcards):

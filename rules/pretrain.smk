@@ -6,7 +6,7 @@ rule pretrain:
         agent=pretrain_settings,
     log:
         "logs/{agent}/pretrain.log",
-    threads: 1
+    threads: CORE_SHARE
     resources:
         mem_mb=3000,
         runtime=120,
@@ -27,7 +27,7 @@ rule observation_set:
         observations=settings("observations"),
     log:
         "logs/{agent}/observation_set.log",
-    threads: 1
+    threads: CORE_SHARE
     resources:
         mem_mb=2000,
         runtime=30,
@@ -43,10 +43,10 @@ rule evaluate_random:
         evaluation="results/{agent}/random_policy.json",
     params:
         agent=agent_settings,
-        evaluation=settings("evaluation"),
+        evaluation=evaluation_settings,
     log:
         "logs/{agent}/evaluate_random.log",
-    threads: 1
+    threads: CORE_SHARE
     resources:
         mem_mb=2000,
         runtime=30,

@@ -14,7 +14,7 @@ rule aggregate:
         agents=AGENTS,
     log:
         "logs/aggregate.log",
-    threads: 1
+    threads: CORE_SHARE
     resources:
         mem_mb=1000,
         runtime=10,
@@ -31,7 +31,7 @@ rule figures:
         figures=expand("results/figures/{name}.png", name=list(FIGURES)),
     log:
         "logs/figures.log",
-    threads: 1
+    threads: CORE_SHARE
     resources:
         mem_mb=1000,
         runtime=10,
@@ -55,7 +55,7 @@ rule report:
         repo_dir=workflow.basedir,
     log:
         "logs/report.log",
-    threads: 1
+    threads: CORE_SHARE
     resources:
         mem_mb=1000,
         runtime=10,

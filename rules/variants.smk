@@ -12,7 +12,7 @@ rule compress:
         finetune=finetune_settings,
     log:
         "logs/{agent}/{variant}/compress.log",
-    threads: 1
+    threads: CORE_SHARE
     resources:
         mem_mb=2000,
         runtime=30,
@@ -30,10 +30,10 @@ rule evaluate:
         evaluation="results/{agent}/{variant}/evaluation.json",
     params:
         agent=agent_settings,
-        evaluation=settings("evaluation"),
+        evaluation=evaluation_settings,
     log:
         "logs/{agent}/{variant}/evaluate.log",
-    threads: 1
+    threads: CORE_SHARE
     resources:
         mem_mb=2000,
         runtime=60,

@@ -3,4 +3,4 @@ from tinyrl.pipeline import observation_set
 
 with job_log(snakemake.log[0], snakemake.resources):
     observation_set(snakemake.params.agent, snakemake.params.observations,
-                    snakemake.input.checkpoint, snakemake.output.observations, snakemake.threads)
+                    snakemake.input.checkpoint, snakemake.output.observations)

@@ -36,3 +36,14 @@ def checkpoint_file(tmp_path, small_policy) -> Path:
     path = tmp_path / "policy.pt"
     save_checkpoint(path, SMALL_ARCH, small_policy.state_dict(), meta={"note": "test"})
     return path
+
+
+def loud_checkpoint(path: Path) -> Path:
+    """A policy with large weights: its float16 cast overflows, so a static fp16 variant of it fails."""
+    torch.manual_seed(0)
+    model = build_network(SMALL_ARCH)
+    with torch.no_grad():
+        for parameter in model.parameters():
+            parameter.mul_(3000)
+    save_checkpoint(path, SMALL_ARCH, model.state_dict(), meta={})
+    return path

@@ -11,6 +11,9 @@ def test_default_config_expands_sweeps(default_config):
     assert names[0] == "fp32"
     assert {"static_qint8_x86", "static_qint8_onednn", "static_qint8_qnnpack"} <= set(names)
     assert {v["family"] for v in variants} == set(FAMILIES)  # every family is in the default study
+    cheetah = validate_config(default_config)["halfcheetah"]
+    assert {v["family"] for v in cheetah} >= set(FAMILIES) - {"prune_iterative"}
+    assert {"l1_0.9_dense_rl", "lowrank_0.7_rl", "qat_int8"} <= {v["name"] for v in cheetah}
     assert "student_64x64" in names and "tp_fc1-0.3_fc2-0.3" in names
     static = next(v for v in variants if v["name"] == "static_qint8_onednn")
     assert static["params"] == {"dtype": "qint8", "engine": "onednn"}
@@ -35,6 +38,11 @@ def test_family_defaults_are_filled(tiny_config):
     (lambda c: c["variants"][5]["params"].update(layers=["fc9"]), "variants[5].params.layers"),
     (lambda c: c["variants"][2].update(name="static_qint8"), "variants[2].name"),
     (lambda c: c["variants"][0].update(agents=["pong"]), "variants[0].agents"),
+    (lambda c: c["agents"]["halfcheetah"].update(actions="greedy"), "agents.halfcheetah.actions"),
+    (lambda c: c["agents"]["lunarlander"].update(actions="mean"), "agents.lunarlander.actions"),
+    (lambda c: c["variants"][6]["params"].update(finetune_with="magic"), "variants[6].params.finetune_with"),
+    (lambda c: c["finetune"].update(rl_hyperparameters={"ppo": {"learning_rat": 1}}),
+     "finetune.rl_hyperparameters.ppo"),
 ])
 def test_bad_config_names_the_field(tiny_config, mutate, field):
     mutate(tiny_config)
@@ -63,3 +71,13 @@ def test_unknown_layer_lists_the_network_layers(tiny_config):
     tiny_config["variants"][5]["params"]["layers"] = ["fc9"]
     with pytest.raises(ConfigError, match="layers: fc1, fc2, head; parts: hidden, head, all"):
         validate_config(tiny_config)
+
+
+def test_an_agent_can_override_evaluation_settings(default_config):
+    from tinyrl.config import agent_evaluation
+
+    assert agent_evaluation(default_config, "halfcheetah")["episodes"] == 30
+    assert agent_evaluation(default_config, "lunarlander") == default_config["evaluation"]
+    default_config["agents"]["halfcheetah"]["evaluation"]["seed"] = 5  # seeds are shared by every agent
+    with pytest.raises(ConfigError, match="agents.halfcheetah.evaluation"):
+        validate_config(default_config)

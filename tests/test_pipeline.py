@@ -9,7 +9,7 @@ from tinyrl import pipeline
 from tinyrl.config import validate_config
 from tinyrl.figures import FIGURES
 
-from conftest import REPO, SMALL_ARCH
+from conftest import REPO, SMALL_ARCH, loud_checkpoint
 
 
 @pytest.fixture(scope="module")
@@ -115,19 +115,10 @@ def test_report_escapes_names_from_the_config(study, tmp_path):
 def test_a_failing_variant_is_reported_and_the_study_completes(tmp_path):
     """A policy with large weights overflows when cast to float16: that variant fails, with its reason,
     while the float32 variant, the tables and the report are still produced."""
-    import torch
-    from tinyrl.checkpoint import save_checkpoint
-    from tinyrl.errors import VariantFailure
-    from tinyrl.networks import build_network
     from tinyrl.checkpoint import load_policy
+    from tinyrl.errors import VariantFailure
 
-    torch.manual_seed(0)
-    model = build_network(SMALL_ARCH)
-    with torch.no_grad():
-        for parameter in model.parameters():
-            parameter.mul_(3000)
-    checkpoint = tmp_path / "loud.pt"
-    save_checkpoint(checkpoint, SMALL_ARCH, model.state_dict(), meta={})
+    checkpoint = loud_checkpoint(tmp_path / "loud.pt")
     agent = {"env_id": "LunarLander-v3", "algorithm": "ddqn", "network": SMALL_ARCH, "actions": "greedy"}
     evaluation = {"episodes": 2, "num_envs": 2, "seed": 0, "max_episode_steps": 30, "bootstrap_samples": 100,
                   "confidence": 0.95}

@@ -6,13 +6,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-import torch
 import yaml
 
-from tinyrl.checkpoint import save_checkpoint
-from tinyrl.networks import build_network
-
-from conftest import SMALL_ARCH, TINY_CONFIG
+from conftest import SMALL_ARCH, TINY_CONFIG, loud_checkpoint
 from workflow_helpers import snakemake
 
 
@@ -20,13 +16,7 @@ from workflow_helpers import snakemake
 def loud_study(tmp_path_factory) -> tuple[Path, Path]:
     """A policy with large weights: its float16 cast overflows, so static_fp16 fails; the rest completes."""
     workdir = tmp_path_factory.mktemp("loud")
-    torch.manual_seed(0)
-    model = build_network(SMALL_ARCH)
-    with torch.no_grad():
-        for parameter in model.parameters():
-            parameter.mul_(3000)
-    checkpoint = workdir / "loud.pt"
-    save_checkpoint(checkpoint, SMALL_ARCH, model.state_dict(), meta={})
+    checkpoint = loud_checkpoint(workdir / "loud.pt")
     config = yaml.safe_load(TINY_CONFIG.read_text())
     config["agents"] = {"lander": {**config["agents"]["lunarlander"], "network": SMALL_ARCH,
                                    "checkpoint": str(checkpoint)}}

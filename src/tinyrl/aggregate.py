@@ -51,6 +51,8 @@ def variant_row(agent: str, metadata_path, evaluation_path, timing_path) -> dict
         "peak_rss_mb": system.get("peak_rss_bytes", nan) / MB,
         "rss_increase_mb": system.get("rss_increase_bytes", nan) / MB,
         "cpu_utilisation": system.get("cpu_utilisation", nan),
+        # CPU% of the cores the job was given: process CPU time / (wall time x torch threads)
+        "cpu_percent": 100 * system.get("cpu_utilisation", nan) / ev.get("torch_threads", 1),
         "model_bytes_in_memory": ev.get("model_bytes_in_memory", nan),
         "compress_time_s": meta.get("compress_time_s", nan),
         "finetune_steps": params.get("finetune_steps", 0),

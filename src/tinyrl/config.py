@@ -170,6 +170,11 @@ def validate_config(config: dict) -> dict[str, list[dict]]:
     return expand_variants(config)
 
 
+def agent_evaluation(config: dict, agent: str) -> dict:
+    """The evaluation settings for one agent: the top-level ones with the agent's overrides."""
+    return {**config["evaluation"], **config["agents"][agent].get("evaluation", {})}
+
+
 def config_hash(config: dict) -> str:
     """Short stable hash of a config, for provenance."""
     return hashlib.sha256(json.dumps(config, sort_keys=True, default=str).encode()).hexdigest()[:12]

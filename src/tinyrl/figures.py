@@ -24,7 +24,7 @@ PRUNING = ("prune_l1", "prune_iterative", "prune_ln_structured")
 REWARD = ("reward_mean", "mean episode return (95% CI)")
 EVAL_TIME = ("eval_wall_time_s", "evaluation wall time (s, fixed episodes)")
 RAM = ("rss_increase_mb", "RAM: peak RSS increase over process baseline (MB)")
-CPU = ("cpu_utilisation", "CPU utilisation (process CPU time / wall time)")
+CPU = ("cpu_percent", "CPU% (process CPU time / wall time / cores given)")
 REDUCTION_LABEL = "% pruned (global sparsity) or % rank reduced"
 
 

@@ -16,7 +16,7 @@ import pandas as pd
 NOISE = 0.10
 FINETUNE_KEYS = ("finetune_steps", "finetune_with")
 RESOURCES = {"eval_wall_time_s": "evaluation wall time", "rss_increase_mb": "RAM increase",
-             "cpu_utilisation": "CPU utilisation"}
+             "cpu_percent": "CPU%"}
 SEED_QAT = "0.3 MB -> 0.1 MB (0.075 MB theoretical), no RAM/CPU gain"
 
 
@@ -71,9 +71,9 @@ def qat_storage(agent: str, rows: pd.DataFrame, base: pd.Series) -> dict:
         return _finding(agent, claim, "needs a qat_int8 variant", "not tested")
     row = qat.iloc[0]
     size_ratio = row["size_bytes"] / base["size_bytes"]
-    ram, cpu = (row[c] / base[c] if base[c] else float("nan") for c in ("rss_increase_mb", "cpu_utilisation"))
+    ram, cpu = (row[c] / base[c] if base[c] else float("nan") for c in ("rss_increase_mb", "cpu_percent"))
     data = (f"{base['size_mb']:.3f} MB -> {row['size_mb']:.3f} MB (x{size_ratio:.2f}; int8 weights alone would be "
-            f"x0.25); RAM increase x{ram:.2f}, CPU utilisation x{cpu:.2f} of fp32")
+            f"x0.25); RAM increase x{ram:.2f}, CPU% x{cpu:.2f} of fp32")
     storage_agrees = size_ratio < 0.4
     no_gain = abs(ram - 1) <= NOISE and abs(cpu - 1) <= NOISE
     verdict = "agrees" if storage_agrees and no_gain else "disagrees" if not storage_agrees else "mixed"

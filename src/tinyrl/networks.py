@@ -12,45 +12,60 @@ from torch import nn
 from tinyrl.errors import CheckpointError
 
 
-class MLPQNetwork(nn.Module):
-    """Q-network: obs -> fc1 -> ReLU -> ... -> fcN -> ReLU -> head (one Q-value per action).
+def normalize_observations(obs: torch.Tensor, mean: torch.Tensor, var: torch.Tensor) -> torch.Tensor:
+    """(obs - running mean) / running std, clipped to +-10 (as gymnasium's NormalizeObservation and SB3)."""
+    return torch.clamp((obs - mean) / torch.sqrt(var + 1e-8), -10.0, 10.0)
 
-    QuantStub/DeQuantStub are identities in float mode; they mark where eager
-    static quantization converts between float and quantized tensors.
+
+class _MLP(nn.Module):
+    """fc1 -> ReLU -> ... -> fcN -> ReLU -> head, between a QuantStub and a DeQuantStub.
+
+    The stubs are identities in float mode; they mark where eager static
+    quantization converts between float and quantized tensors.
     """
 
-    output_kind = "q_values"
-
-    def __init__(self, obs_dim: int, n_actions: int, hidden: list[int]):
-        super().__init__()
+    def _build_layers(self, in_dim: int, hidden: list[int], out_dim: int) -> None:
         self.quant = torch.ao.quantization.QuantStub()
         self.hidden_names = [f"fc{i}" for i in range(1, len(hidden) + 1)]
-        width = obs_dim
+        width = in_dim
         for name, size in zip(self.hidden_names, hidden):
             setattr(self, name, nn.Linear(width, size))
             width = size
-        self.head = nn.Linear(width, n_actions)
+        self.head = nn.Linear(width, out_dim)
         self.dequant = torch.ao.quantization.DeQuantStub()
 
     @property
     def parts(self) -> dict[str, list[str]]:
         return {"hidden": list(self.hidden_names), "head": ["head"], "all": [*self.hidden_names, "head"]}
 
+    def preprocess(self, obs: torch.Tensor) -> torch.Tensor:
+        return obs
+
     def forward(self, obs: torch.Tensor) -> torch.Tensor:
-        x = self.quant(obs)
+        x = self.quant(self.preprocess(obs))
         for name in self.hidden_names:
             x = torch.relu(getattr(self, name)(x))
         return self.dequant(self.head(x))
 
 
-class GaussianMLPPolicy(nn.Module):
-    """Gaussian policy for continuous actions: normalised obs -> fc1 -> ReLU -> ... -> head (action mean).
+class MLPQNetwork(_MLP):
+    """Q-network: obs -> MLP -> one Q-value per action."""
 
-    The observation normaliser (running mean and variance from training, clipped
-    to +-10) is part of the network as buffers, so a checkpoint is the whole
-    deployable policy and every variant sees raw observations. `log_std` is the
-    state-independent log standard deviation used when actions are sampled;
-    deterministic evaluation uses the mean.
+    output_kind = "q_values"
+
+    def __init__(self, obs_dim: int, n_actions: int, hidden: list[int]):
+        super().__init__()
+        self._build_layers(obs_dim, hidden, n_actions)
+
+
+class GaussianMLPPolicy(_MLP):
+    """Gaussian policy for continuous actions: normalised obs -> MLP -> action mean.
+
+    The observation normaliser (running mean and variance from training) is part
+    of the network as buffers, so a checkpoint is the whole deployable policy and
+    every variant sees raw observations. `log_std` is the state-independent log
+    standard deviation used when actions are sampled; deterministic evaluation
+    uses the mean.
     """
 
     output_kind = "gaussian_mean"
@@ -59,28 +74,11 @@ class GaussianMLPPolicy(nn.Module):
         super().__init__()
         self.register_buffer("obs_mean", torch.zeros(obs_dim))
         self.register_buffer("obs_var", torch.ones(obs_dim))
-        self.quant = torch.ao.quantization.QuantStub()
-        self.hidden_names = [f"fc{i}" for i in range(1, len(hidden) + 1)]
-        width = obs_dim
-        for name, size in zip(self.hidden_names, hidden):
-            setattr(self, name, nn.Linear(width, size))
-            width = size
-        self.head = nn.Linear(width, act_dim)
-        self.dequant = torch.ao.quantization.DeQuantStub()
+        self._build_layers(obs_dim, hidden, act_dim)
         self.log_std = nn.Parameter(torch.full((act_dim,), float(log_std_init)))
 
-    @property
-    def parts(self) -> dict[str, list[str]]:
-        return {"hidden": list(self.hidden_names), "head": ["head"], "all": [*self.hidden_names, "head"]}
-
-    def normalize(self, obs: torch.Tensor) -> torch.Tensor:
-        return torch.clamp((obs - self.obs_mean) / torch.sqrt(self.obs_var + 1e-8), -10.0, 10.0)
-
-    def forward(self, obs: torch.Tensor) -> torch.Tensor:
-        x = self.quant(self.normalize(obs))
-        for name in self.hidden_names:
-            x = torch.relu(getattr(self, name)(x))
-        return self.dequant(self.head(x))
+    def preprocess(self, obs: torch.Tensor) -> torch.Tensor:
+        return normalize_observations(obs, self.obs_mean, self.obs_var)
 
 
 class ValueMLP(nn.Module):
@@ -97,8 +95,7 @@ class ValueMLP(nn.Module):
         self.body = nn.Sequential(*layers, nn.Linear(width, 1))
 
     def forward(self, obs: torch.Tensor) -> torch.Tensor:
-        x = torch.clamp((obs - self.obs_mean) / torch.sqrt(self.obs_var + 1e-8), -10.0, 10.0)
-        return self.body(x).squeeze(-1)
+        return self.body(normalize_observations(obs, self.obs_mean, self.obs_var)).squeeze(-1)
 
 
 OUTPUT_KINDS = {"mlp_q": MLPQNetwork.output_kind, "mlp_gaussian": GaussianMLPPolicy.output_kind}

@@ -25,7 +25,8 @@ SUMMARY_COLUMNS = {
     "reward_mean": "reward", "reward_ci_low": "CI low", "reward_ci_high": "CI high",
     "size_mb": "size (MB)", "sparsity": "sparsity", "time_mean_s": "time mean (s)",
     "time_median_s": "time median (s)", "time_iqr_s": "time IQR (s)", "speedup": "speed-up",
-    "eval_wall_time_s": "eval wall (s)", "peak_rss_mb": "peak RSS (MB)", "cpu_utilisation": "CPU util",
+    "eval_wall_time_s": "eval wall (s)", "peak_rss_mb": "peak RSS (MB)", "rss_increase_mb": "RSS increase (MB)",
+    "cpu_percent": "CPU%",
 }
 
 
@@ -60,7 +61,9 @@ def protocol_items(config: dict) -> list[tuple[str, str]]:
          f"seeds for every variant and for the random policy; {ev['num_envs']} synchronous vectorised "
          f"environments with batched inference; each variant is loaded from its saved file in a fresh process. "
          f"Rewards unclipped. Mean with a {round(ev['confidence'] * 100)}% percentile-bootstrap CI "
-         f"({ev['bootstrap_samples']} resamples, fixed seed)."),
+         f"({ev['bootstrap_samples']} resamples, fixed seed)."
+         + "".join(f" Agent {agent}: {', '.join(f'{k} {v}' for k, v in cfg['evaluation'].items())}."
+                   for agent, cfg in config["agents"].items() if cfg.get("evaluation"))),
         ("Timing",
          f"mean of {tm['passes']} forward passes of batch {tm['batch_size']} drawn from the observation set "
          f"(seeded), after {tm['warmup']} warm-up passes, in torch.inference_mode, with {tm['threads']} torch "

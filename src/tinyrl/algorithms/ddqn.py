@@ -18,6 +18,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from tinyrl.algorithms.selection import selection_score
 from tinyrl.envs import make_env, space_dims
 from tinyrl.networks import build_network
 
@@ -43,24 +44,6 @@ class DDQNConfig:
     eval_episodes: int = 10
     selection_seed: int = 900_000  # selection episodes use seeds selection_seed + i
     torch_threads: int = 1
-
-
-def greedy_return(model: torch.nn.Module, env_id: str, seeds: list[int]) -> float:
-    """Mean undiscounted return of the greedy policy over episodes with the given seeds."""
-    env = make_env(env_id)
-    returns = []
-    for seed in seeds:
-        obs, _ = env.reset(seed=seed)
-        done, total = False, 0.0
-        while not done:
-            with torch.no_grad():
-                action = int(model(torch.as_tensor(obs, dtype=torch.float32)[None]).argmax(1))
-            obs, reward, terminated, truncated, _ = env.step(action)
-            total += float(reward)
-            done = terminated or truncated
-        returns.append(total)
-    env.close()
-    return float(np.mean(returns))
 
 
 def _frozen_state(model: torch.nn.Module) -> dict[str, torch.Tensor]:
@@ -156,7 +139,7 @@ def train(cfg: DDQNConfig, log: Callable[[str], None] = print) -> tuple[dict, di
         nonlocal best
         if step % cfg.eval_every and step != cfg.total_steps:
             return
-        score = greedy_return(q_net.eval(), cfg.env_id, selection_seeds)
+        score = selection_score(q_net.eval(), cfg.env_id, selection_seeds)
         q_net.train()
         recent = float(np.mean(episode_returns[-20:])) if episode_returns else float("nan")
         history.append({"step": step, "selection_score": score, "recent_train_return": recent, "eps": eps})

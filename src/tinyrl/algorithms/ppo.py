@@ -31,6 +31,7 @@ import torch
 from gymnasium.wrappers.utils import RunningMeanStd
 from torch import nn
 
+from tinyrl.algorithms.selection import selection_score
 from tinyrl.envs import make_env
 from tinyrl.networks import ValueMLP, build_network
 
@@ -58,24 +59,6 @@ class PPOConfig:
     eval_episodes: int = 5
     selection_seed: int = 900_000  # selection episodes use seeds selection_seed + i
     torch_threads: int = 1
-
-
-def mean_policy_return(actor: nn.Module, env_id: str, seeds: list[int]) -> float:
-    """Mean undiscounted return of the deterministic (mean-action) policy over seeded episodes."""
-    env = make_env(env_id)  # clips actions to the box
-    returns = []
-    for seed in seeds:
-        obs, _ = env.reset(seed=seed)
-        done, total = False, 0.0
-        while not done:
-            with torch.no_grad():
-                action = actor(torch.as_tensor(obs, dtype=torch.float32)[None])[0].numpy()
-            obs, reward, terminated, truncated, _ = env.step(action)
-            total += float(reward)
-            done = terminated or truncated
-        returns.append(total)
-    env.close()
-    return float(np.mean(returns))
 
 
 def _make_training_envs(cfg: PPOConfig) -> gym.vector.VectorEnv:
@@ -221,7 +204,7 @@ def train(cfg: PPOConfig, log: Callable[[str], None] = print) -> tuple[dict, dic
         if step < next_eval and step < cfg.total_steps:
             return
         next_eval += cfg.eval_every
-        score = mean_policy_return(actor, cfg.env_id, selection_seeds)
+        score = selection_score(actor, cfg.env_id, selection_seeds)
         history.append({"step": step, "selection_score": score, **stats})
         log(f"step {step}: selection score {score:.1f}, policy loss {stats['policy_loss']:.4f}, "
             f"value loss {stats['value_loss']:.3f}, clip fraction {stats['clip_fraction']:.3f}, "
