@@ -11,7 +11,7 @@ from tinyrl.findings import study_b_findings
 def row(variant, family, reward, ci=5.0, eval_s=10.0, ram=20.0, cpu=1.0, size=300_000, **params):
     return {"agent": "cheetah", "variant": variant, "family": family, "status": "ok", "params": json.dumps(params),
             "reward_mean": reward, "reward_ci_low": reward - ci, "reward_ci_high": reward + ci,
-            "eval_wall_time_s": eval_s, "rss_increase_mb": ram, "cpu_percent": 100 * cpu, "size_bytes": size,
+            "eval_wall_time_s": eval_s, "eval_us_per_step": eval_s * 100, "rss_increase_mb": ram, "cpu_percent": 100 * cpu, "size_bytes": size,
             "size_mb": size / 1e6, "finetune_steps": params.get("finetune_steps", 0),
             "finetune_with": params.get("finetune_with", ""), "finetune_time_s": 12.0 if params.get("finetune_steps") else 0.0,
             "sparsity": params.get("sparsity", 0.0), "rank_reduction": params.get("rank_reduction")}

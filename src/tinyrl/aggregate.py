@@ -48,6 +48,8 @@ def variant_row(agent: str, metadata_path, evaluation_path, timing_path) -> dict
         "timing_threads": tm.get("threads", nan),
         "quantized_engine": tm.get("quantized_engine", ""),
         "eval_wall_time_s": system.get("eval_wall_time_s", nan),
+        # per environment step: a policy that ends its episodes early plays fewer steps in the same episodes
+        "eval_us_per_step": 1e6 * system.get("eval_wall_time_s", nan) / system.get("env_steps", nan),
         "peak_rss_mb": system.get("peak_rss_bytes", nan) / MB,
         "rss_increase_mb": system.get("rss_increase_bytes", nan) / MB,
         "cpu_utilisation": system.get("cpu_utilisation", nan),

@@ -88,15 +88,15 @@ def scatter(df: pd.DataFrame, figure: Figure, path: str | Path) -> None:
     if figure.x == "rank_reduction":
         df.loc[df["family"] == "baseline", "rank_reduction"] = 0.0
     agents = list(df["agent"].unique())
+    colours = {family: f"C{i % 10}" for i, family in enumerate(sorted(df["family"].unique()))}  # same in every panel
     fig, axes = plt.subplots(1, len(agents), figsize=(6.5 * len(agents), 4.5), squeeze=False)
     for ax, agent in zip(axes[0], agents):
         rows = df[df["agent"] == agent]
         ok = rows[(rows["status"] == "ok") & rows[figure.x].notna() & rows[figure.y].notna()]
         if figure.families:
             ok = ok[ok["family"].isin(figure.families)]
-        colours = {}
         for (family, tuning), group in ok.groupby(["family", _tuning(ok)], sort=True):
-            colour = colours.setdefault(family, f"C{len(colours)}")
+            colour = colours[family]
             yerr = None
             if figure.y == "reward_mean":
                 yerr = [group["reward_mean"] - group["reward_ci_low"], group["reward_ci_high"] - group["reward_mean"]]

@@ -4,7 +4,8 @@ Each finding states the claim, what our rows show (every number read off the
 table), and a verdict: "agrees", "disagrees", "mixed" or "not tested" (the rows
 it needs are not in this study). Resource measurements (evaluation wall time,
 memory, CPU utilisation) are single measurements per variant; differences under
-NOISE (10%) are treated as no difference.
+NOISE (10%) are treated as no difference. Evaluation time is compared per
+environment step, since a policy that fails early plays shorter episodes.
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ import pandas as pd
 
 NOISE = 0.10
 FINETUNE_KEYS = ("finetune_steps", "finetune_with")
-RESOURCES = {"eval_wall_time_s": "evaluation wall time", "rss_increase_mb": "RAM increase",
+# Evaluation time per environment step: a crashing policy plays shorter episodes, which would
+# otherwise pass for a faster one.
+RESOURCES = {"eval_us_per_step": "evaluation time per env step", "rss_increase_mb": "RAM increase",
              "cpu_percent": "CPU%"}
 SEED_QAT = "0.3 MB -> 0.1 MB (0.075 MB theoretical), no RAM/CPU gain"
 

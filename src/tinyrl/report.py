@@ -25,7 +25,7 @@ SUMMARY_COLUMNS = {
     "reward_mean": "reward", "reward_ci_low": "CI low", "reward_ci_high": "CI high",
     "size_mb": "size (MB)", "sparsity": "sparsity", "time_mean_s": "time mean (s)",
     "time_median_s": "time median (s)", "time_iqr_s": "time IQR (s)", "speedup": "speed-up",
-    "eval_wall_time_s": "eval wall (s)", "peak_rss_mb": "peak RSS (MB)", "rss_increase_mb": "RSS increase (MB)",
+    "eval_wall_time_s": "eval wall (s)", "eval_us_per_step": "eval µs/step", "peak_rss_mb": "peak RSS (MB)", "rss_increase_mb": "RSS increase (MB)",
     "cpu_percent": "CPU%",
 }
 
