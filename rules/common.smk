@@ -19,7 +19,14 @@ except ConfigError as exc:
 # Single-threaded jobs claim a share of --cores proportional to the machine's cores, so that
 # with --cores above the core count (say 8 on a 2-core laptop) no two jobs share a core:
 # evaluation wall time, CPU% and memory stay each variant's own. Jobs still run one torch thread.
-CORE_SHARE = max(1, workflow.cores // (os.cpu_count() or 1)) if workflow.cores else 1
+try:
+    LOCAL_CORES = workflow.cores
+except WorkflowError:  # a cluster executor sets no total: every job is its own allocation
+    LOCAL_CORES = None
+CORE_SHARE = max(1, LOCAL_CORES // (os.cpu_count() or 1)) if LOCAL_CORES else 1
+# Timing jobs claim every local core so that no other job runs beside them; on a cluster
+# they ask for a node of their own instead (profiles/slurm).
+TIMING_CORES = LOCAL_CORES or 1
 
 AGENTS = list(config["agents"])
 PAIRS = [(agent, v["name"]) for agent in AGENTS for v in VARIANTS[agent]]
@@ -38,6 +45,12 @@ def canonical(value):
     if isinstance(value, list):
         return [canonical(item) for item in value]
     return value
+
+
+def budget(rule, key, default):
+    """A rule's declared resource (mem_mb, runtime in minutes, gpu), overridable under `resources:` in the
+    config. Jobs are held to mem_mb and runtime (tinyrl.budget); executors schedule by them."""
+    return config.get("resources", {}).get(rule, {}).get(key, default)
 
 
 def settings(section):

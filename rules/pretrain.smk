@@ -8,8 +8,9 @@ rule pretrain:
         "logs/{agent}/pretrain.log",
     threads: CORE_SHARE
     resources:
-        mem_mb=3000,
-        runtime=120,
+        mem_mb=budget("pretrain", "mem_mb", 3000),
+        runtime=budget("pretrain", "runtime", 120),
+        gpu=budget("pretrain", "gpu", 0),  # our trainers run on CPU; a cluster may route training to GPU nodes
     conda:
         "../envs/tinyrl.yaml"
     script:
@@ -29,8 +30,8 @@ rule observation_set:
         "logs/{agent}/observation_set.log",
     threads: CORE_SHARE
     resources:
-        mem_mb=2000,
-        runtime=30,
+        mem_mb=budget("observation_set", "mem_mb", 2000),
+        runtime=budget("observation_set", "runtime", 30),
     conda:
         "../envs/tinyrl.yaml"
     script:
@@ -48,8 +49,8 @@ rule evaluate_random:
         "logs/{agent}/evaluate_random.log",
     threads: CORE_SHARE
     resources:
-        mem_mb=2000,
-        runtime=30,
+        mem_mb=budget("evaluate_random", "mem_mb", 2000),
+        runtime=budget("evaluate_random", "runtime", 30),
     conda:
         "../envs/tinyrl.yaml"
     script:

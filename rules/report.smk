@@ -16,8 +16,8 @@ rule aggregate:
         "logs/aggregate.log",
     threads: CORE_SHARE
     resources:
-        mem_mb=1000,
-        runtime=10,
+        mem_mb=budget("aggregate", "mem_mb", 1000),
+        runtime=budget("aggregate", "runtime", 10),
     conda:
         "../envs/tinyrl.yaml"
     script:
@@ -33,8 +33,8 @@ rule figures:
         "logs/figures.log",
     threads: CORE_SHARE
     resources:
-        mem_mb=1000,
-        runtime=10,
+        mem_mb=budget("figures", "mem_mb", 1000),
+        runtime=budget("figures", "runtime", 10),
     conda:
         "../envs/tinyrl.yaml"
     script:
@@ -57,8 +57,8 @@ rule report:
         "logs/report.log",
     threads: CORE_SHARE
     resources:
-        mem_mb=1000,
-        runtime=10,
+        mem_mb=budget("report", "mem_mb", 1000),
+        runtime=budget("report", "runtime", 10),
     conda:
         "../envs/tinyrl.yaml"
     script:

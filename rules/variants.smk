@@ -14,8 +14,8 @@ rule compress:
         "logs/{agent}/{variant}/compress.log",
     threads: CORE_SHARE
     resources:
-        mem_mb=2000,
-        runtime=30,
+        mem_mb=budget("compress", "mem_mb", 2000),
+        runtime=budget("compress", "runtime", 30),
     conda:
         "../envs/tinyrl.yaml"
     script:
@@ -35,8 +35,8 @@ rule evaluate:
         "logs/{agent}/{variant}/evaluate.log",
     threads: CORE_SHARE
     resources:
-        mem_mb=2000,
-        runtime=60,
+        mem_mb=budget("evaluate", "mem_mb", 2000),
+        runtime=budget("evaluate", "runtime", 60),
     conda:
         "../envs/tinyrl.yaml"
     script:
@@ -54,10 +54,10 @@ rule time_forward:
         timing=settings("timing"),
     log:
         "logs/{agent}/{variant}/time_forward.log",
-    threads: workflow.cores
+    threads: TIMING_CORES
     resources:
-        mem_mb=2000,
-        runtime=30,
+        mem_mb=budget("time_forward", "mem_mb", 2000),
+        runtime=budget("time_forward", "runtime", 30),
     conda:
         "../envs/tinyrl.yaml"
     script:

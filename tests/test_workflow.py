@@ -11,8 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from conftest import REPO
-from workflow_helpers import edited_config, planned_jobs, snakemake, snakemake_command
+from workflow_helpers import DETERMINISTIC_COLUMNS, EXPECTED, edited_config, planned_jobs, snakemake, snakemake_command
 
 AGENTS = ["lunarlander", "halfcheetah"]
 VARIANTS = ["fp32", "dynamic_qint8", "static_qint8_x86", "static_qint8_qnnpack", "static_fp16", "l1_0.9_sparse_ft",
@@ -47,10 +46,6 @@ def test_report_and_tables_are_produced(study):
     assert not list(study.rglob("*.tmp")), "no temporary file may be left behind"
 
 
-DETERMINISTIC_COLUMNS = ["agent", "variant", "family", "status", "reward_mean", "reward_std", "reward_ci_low",
-                         "reward_ci_high", "episodes", "size_bytes", "parameters", "nonzeros", "sparsity",
-                         "random_reward_mean"]
-EXPECTED = REPO / "tests" / "expected" / "tiny_summary.csv"
 
 
 def test_deterministic_columns_match_the_committed_ones(study):
