@@ -5,7 +5,6 @@ Errors name the offending field as a path, e.g. ``variants[2].params.engine``.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import itertools
 import json
@@ -135,21 +134,22 @@ def expand_variants(config: dict) -> dict[str, list[dict]]:
     return by_agent
 
 
-def _check_pretrain(config: dict) -> None:
-    from tinyrl.algorithms import TRAINER_CONFIGS
+def _check_hyperparameters(algorithm: str, settings: dict, field: str) -> None:
+    """Every key must be a hyperparameter of the algorithm's trainer (env and network come from the agent)."""
+    from tinyrl.algorithms import hyperparameter_names
 
+    known = hyperparameter_names(algorithm) - {"env_id", "hidden"}
+    unknown = sorted(set(settings) - known)
+    if unknown:
+        raise ConfigError(f"config field {field}: unknown hyperparameter(s) {unknown} "
+                          f"(allowed: {', '.join(sorted(known))})")
+
+
+def _check_pretrain(config: dict) -> None:
     for agent, agent_cfg in config["agents"].items():
-        known = {f.name for f in dataclasses.fields(TRAINER_CONFIGS[agent_cfg["algorithm"]])} - {"env_id", "hidden"}
-        unknown = sorted(set(agent_cfg["pretrain"]) - known)
-        if unknown:
-            raise ConfigError(f"config field agents.{agent}.pretrain: unknown hyperparameter(s) {unknown} "
-                              f"(allowed: {', '.join(sorted(known))})")
+        _check_hyperparameters(agent_cfg["algorithm"], agent_cfg["pretrain"], f"agents.{agent}.pretrain")
     for algorithm, overrides in config.get("finetune", {}).get("rl_hyperparameters", {}).items():
-        known = {f.name for f in dataclasses.fields(TRAINER_CONFIGS[algorithm])} - {"env_id", "hidden"}
-        unknown = sorted(set(overrides) - known)
-        if unknown:
-            raise ConfigError(f"config field finetune.rl_hyperparameters.{algorithm}: unknown hyperparameter(s) "
-                              f"{unknown} (allowed: {', '.join(sorted(known))})")
+        _check_hyperparameters(algorithm, overrides, f"finetune.rl_hyperparameters.{algorithm}")
 
 
 def _check_action_modes(config: dict) -> None:

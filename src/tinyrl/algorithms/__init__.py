@@ -1,7 +1,14 @@
 """RL trainers, one readable file per algorithm (CleanRL style)."""
 
+import dataclasses
+
 from tinyrl.algorithms import ddqn, ppo
 
 TRAINERS = {"ddqn": ddqn.train, "ppo": ppo.train}
 TRAINER_CONFIGS = {"ddqn": ddqn.DDQNConfig, "ppo": ppo.PPOConfig}
 FINETUNERS = {"ddqn": ddqn.finetune, "ppo": ppo.finetune}  # RL fine-tuning of a compressed policy, in place
+
+
+def hyperparameter_names(algorithm: str) -> set[str]:
+    """The fields of the algorithm's config dataclass."""
+    return {f.name for f in dataclasses.fields(TRAINER_CONFIGS[algorithm])}

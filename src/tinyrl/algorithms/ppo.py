@@ -71,9 +71,13 @@ def _make_training_envs(cfg: PPOConfig) -> gym.vector.VectorEnv:
                                     autoreset_mode=gym.vector.AutoresetMode.SAME_STEP)
 
 
-def _log_prob(actor: nn.Module, obs: torch.Tensor, actions: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+def _action_distribution(actor: nn.Module, obs: torch.Tensor) -> torch.distributions.Normal:
     mean = actor(obs)
-    dist = torch.distributions.Normal(mean, actor.log_std.exp().expand_as(mean))
+    return torch.distributions.Normal(mean, actor.log_std.exp().expand_as(mean))
+
+
+def _log_prob(actor: nn.Module, obs: torch.Tensor, actions: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    dist = _action_distribution(actor, obs)
     return dist.log_prob(actions).sum(-1), dist.entropy().sum(-1)
 
 
@@ -91,7 +95,6 @@ class PPOLearner:
         self.params = [p for p in [*actor.parameters(), *critic.parameters()] if p.requires_grad]
         self.optimizer = torch.optim.Adam(self.params, lr=cfg.learning_rate, eps=1e-5, foreach=True)
         self.envs = _make_training_envs(cfg)
-        self.envs.action_space.seed(cfg.seed)
         self.act_dim = int(np.prod(self.envs.single_action_space.shape))
         self.obs, _ = self.envs.reset(seed=cfg.seed)
         self.rms = RunningMeanStd(shape=self.envs.single_observation_space.shape) if update_obs_stats else None
@@ -106,8 +109,7 @@ class PPOLearner:
         for t in range(t_max):
             obs_t = torch.as_tensor(self.obs, dtype=torch.float32)
             with torch.no_grad():
-                mean = self.actor(obs_t)
-                dist = torch.distributions.Normal(mean, self.actor.log_std.exp().expand_as(mean))
+                dist = _action_distribution(self.actor, obs_t)
                 action = dist.sample()
                 logp = dist.log_prob(action).sum(-1)
                 value = self.critic(obs_t)

@@ -115,10 +115,9 @@ def finetune_if_asked(student: nn.Module, teacher: nn.Module, ctx: CompressConte
     steps = params.get("finetune_steps", 0)
     if steps <= 0:
         return {"finetune_steps": 0}
-    info = (rl_finetune(student, ctx, steps) if params.get("finetune_with") == "rl"
-            else {**distill(student, teacher, ctx, steps), "finetune_with": "distillation"})
-    student.eval()
-    return info
+    if params.get("finetune_with") == "rl":
+        return rl_finetune(student, ctx, steps)
+    return {**distill(student, teacher, ctx, steps), "finetune_with": "distillation"}
 
 
 def _student(model: nn.Module, params: dict, ctx: CompressContext) -> Compressed:
