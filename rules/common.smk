@@ -7,7 +7,7 @@ sys.path.insert(0, os.path.join(workflow.basedir, "src"))
 
 from snakemake.exceptions import WorkflowError
 from tinyrl.aggregate import table_names
-from tinyrl.config import agent_evaluation, validate_config
+from tinyrl.config import agent_evaluation, agent_observations, validate_config
 from tinyrl.errors import ConfigError
 from tinyrl.figures import FIGURES
 
@@ -28,7 +28,7 @@ CORE_SHARE = max(1, LOCAL_CORES // (os.cpu_count() or 1)) if LOCAL_CORES else 1
 # they ask for a node of their own instead (profiles/slurm).
 TIMING_CORES = LOCAL_CORES or 1
 
-AGENTS = list(config["agents"])
+AGENTS = list(VARIANTS)  # the agents this study runs (only_agents, else all)
 PAIRS = [(agent, v["name"]) for agent in AGENTS for v in VARIANTS[agent]]
 TABLES = table_names(v["table"] for variants in VARIANTS.values() for v in variants)
 
@@ -59,6 +59,10 @@ def settings(section):
 
 def evaluation_settings(wildcards):
     return canonical(agent_evaluation(config, wildcards.agent))
+
+
+def observation_settings(wildcards):
+    return canonical(agent_observations(config, wildcards.agent))
 
 
 def agent_settings(wildcards):

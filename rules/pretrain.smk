@@ -25,7 +25,7 @@ rule observation_set:
         observations="results/{agent}/observations.npy",
     params:
         agent=agent_settings,
-        observations=settings("observations"),
+        observations=observation_settings,
     log:
         "logs/{agent}/observation_set.log",
     threads: CORE_SHARE

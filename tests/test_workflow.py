@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -13,9 +14,10 @@ import pytest
 
 from workflow_helpers import DETERMINISTIC_COLUMNS, EXPECTED, edited_config, planned_jobs, snakemake, snakemake_command
 
-AGENTS = ["lunarlander", "halfcheetah"]
+AGENTS = ["lunarlander", "halfcheetah", "montezuma"]
 VARIANTS = ["fp32", "dynamic_qint8", "static_qint8_x86", "static_qint8_qnnpack", "static_fp16", "l1_0.9_sparse_ft",
             "lowrank_0.5", "l1_0.5_rl"]
+AGENT_VARIANTS = {agent: VARIANTS for agent in AGENTS[:2]} | {"montezuma": [v for v in VARIANTS if v != "l1_0.5_rl"]}
 AFTERMATH = {("aggregate", None), ("figures", None), ("report", None), ("all", None)}
 
 
@@ -33,10 +35,10 @@ def test_report_and_tables_are_produced(study):
     assert "data:image/png;base64," in html
     summary = pd.read_csv(study / "results" / "tables" / "summary.csv")
     for agent in AGENTS:
-        assert list(summary.loc[summary["agent"] == agent, "variant"]) == VARIANTS
+        assert list(summary.loc[summary["agent"] == agent, "variant"]) == AGENT_VARIANTS[agent]
     assert (summary["status"] == "ok").all()
     for agent in AGENTS:
-        for variant in VARIANTS:
+        for variant in AGENT_VARIANTS[agent]:
             for name in ("model.pt", "metadata.json", "evaluation.json", "timing.json"):
                 assert (study / "results" / agent / variant / name).exists()
     rl = summary[summary["variant"] == "l1_0.5_rl"].set_index("agent")
@@ -44,6 +46,12 @@ def test_report_and_tables_are_produced(study):
     for table in ("quantization", "unstructured", "low_rank"):
         assert (study / "results" / "tables" / f"{table}.md").exists()
     assert not list(study.rglob("*.tmp")), "no temporary file may be left behind"
+    # Study A: the Montezuma agent, trained in the workflow from a Go-Explore demonstration, scores
+    # the key on every episode; its evaluation records the rooms visited.
+    montezuma = summary[(summary["agent"] == "montezuma") & (summary["variant"] == "fp32")].iloc[0]
+    assert montezuma["reward_mean"] == 100 and montezuma["random_reward_mean"] == 0
+    evaluation = json.loads((study / "results" / "montezuma" / "fp32" / "evaluation.json").read_text())
+    assert evaluation["rooms"] == [[1], [1]]
 
 
 

@@ -15,6 +15,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -28,8 +29,22 @@ CHECKPOINT_VERSION = 1
 FAILURE_FORMAT = "tinyrl-failed-variant"  # stands where a variant's model file would, saying why there is none
 
 
+def _numpy_array_globals() -> list:
+    """What unpickling plain numpy arrays and scalars needs, under the names numpy 1.x and 2.x pickle them
+    with: array reconstruction only, never a callable that could run other code."""
+    core = (np._core if hasattr(np, "_core") else np.core).multiarray
+    allowed = [np.ndarray, np.dtype, core._reconstruct, core.scalar,
+               (core._reconstruct, "numpy.core.multiarray._reconstruct"), (core.scalar, "numpy.core.multiarray.scalar")]
+    for name in ("Float64DType", "Float32DType", "Float16DType", "Int64DType", "Int32DType", "UInt8DType", "BoolDType"):
+        allowed.append(getattr(np.dtypes, name))
+    return allowed
+
+
 def safe_torch_load(path: str | os.PathLike) -> Any:
-    """torch.load with weights_only=True, turning every failure into a CheckpointError naming the file."""
+    """torch.load with weights_only=True, turning every failure into a CheckpointError naming the file.
+
+    Besides tensors and plain containers, only numpy arrays are allow-listed (the reference PPO-RND
+    checkpoint stores its observation statistics as numpy arrays)."""
     file = Path(path)
     if not file.exists():
         raise CheckpointError(f"{file}: file does not exist")
@@ -38,7 +53,8 @@ def safe_torch_load(path: str | os.PathLike) -> Any:
     if file.stat().st_size == 0:
         raise CheckpointError(f"{file}: file is empty")
     try:
-        return torch.load(file, map_location="cpu", weights_only=True)
+        with torch.serialization.safe_globals(_numpy_array_globals()):
+            return torch.load(file, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
         refused = re.search(r"unsupported (?:global: )?GLOBAL (\S+)", str(exc), re.IGNORECASE)
         if refused:
@@ -93,6 +109,8 @@ def read_checkpoint(path: str | os.PathLike) -> dict:
     data = safe_torch_load(path)
     if isinstance(data, dict) and data.get("format") == FAILURE_FORMAT:
         raise VariantFailure(str(data.get("reason")))
+    if isinstance(data, dict) and REFERENCE_PPO_RND_KEY in data:
+        return from_reference_ppo_rnd(data, path)
     if not isinstance(data, dict) or data.get("format") != CHECKPOINT_FORMAT:
         raise CheckpointError(
             f"{path}: not a tiny_rl checkpoint (expected a dict with format={CHECKPOINT_FORMAT!r})"
@@ -103,6 +121,35 @@ def read_checkpoint(path: str | os.PathLike) -> dict:
         if not isinstance(data.get(field), dict):
             raise CheckpointError(f"{path}: field {field!r} is missing or not a dict")
     return data
+
+
+REFERENCE_PPO_RND_KEY = "current_policy_state_dict"
+
+
+def from_reference_ppo_rnd(data: dict, path: str | os.PathLike) -> dict:
+    """A reference PPO-RND `params.pth` (alirezakazemipour/PPO-RND) as a tiny_rl checkpoint dict.
+
+    Its policy state dict has our module names; the architecture is read off the tensor shapes
+    (input channels, action count, frame size from fc1's width), so a file of another shape is
+    refused by the architecture check like any other checkpoint.
+    """
+    state = data[REFERENCE_PPO_RND_KEY]
+    if not isinstance(state, dict):
+        raise CheckpointError(f"{path}: field {REFERENCE_PPO_RND_KEY!r} is not a state dict")
+    try:
+        channels = int(state["conv1.weight"].shape[1])
+        n_actions = int(state["policy.weight"].shape[0])
+        side = {3136: 84}.get(int(state["fc1.weight"].shape[1]))
+    except (KeyError, AttributeError, IndexError) as exc:
+        raise CheckpointError(f"{path}: field {REFERENCE_PPO_RND_KEY!r} lacks tensor {exc} of the PPO-RND policy") from None
+    if side is None:
+        raise CheckpointError(f"{path}: field '{REFERENCE_PPO_RND_KEY}.fc1.weight' has input width "
+                              f"{state['fc1.weight'].shape[1]}, expected 3136 (84x84 frames)")
+    meta = {"produced_by": "reference PPO-RND implementation (params.pth), imported",
+            **{key: int(data[key]) for key in ("iteration", "episode") if isinstance(data.get(key), (int, np.integer))}}
+    return {"format": CHECKPOINT_FORMAT, "version": CHECKPOINT_VERSION,
+            "arch": {"kind": "ppo_rnd_cnn", "input_shape": [channels, side, side], "n_actions": n_actions},
+            "recipe": {"family": "baseline", "params": {}, "structure": {}}, "state_dict": state, "meta": meta}
 
 
 def load_policy(path: str | os.PathLike, expected_arch: dict | None = None) -> tuple[nn.Module, dict]:

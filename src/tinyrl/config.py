@@ -89,9 +89,23 @@ def _check_layer_names(model, agent: str, params: dict, where: str) -> None:
         raise ConfigError(f"config field {where}.{field}: for agent {agent!r}: {exc}") from None
 
 
+def _check_rl_finetuning(agent_cfg: dict, agent: str, params: dict, where: str) -> None:
+    from tinyrl.algorithms import FINETUNERS
+
+    if params.get("finetune_with") == "rl" and params.get("finetune_steps") and agent_cfg["algorithm"] not in FINETUNERS:
+        raise ConfigError(f"config field {where}.finetune_with: agent {agent!r} ({agent_cfg['algorithm']}) has no RL "
+                          f"fine-tuning (available for: {', '.join(FINETUNERS)}); use distillation or list the "
+                          f"variant's agents")
+
+
 def expand_variants(config: dict) -> dict[str, list[dict]]:
-    """Expand sweeps; return {agent: [variant, ...]} with each variant's full, default-filled recipe."""
-    by_agent: dict[str, list[dict]] = {agent: [] for agent in config["agents"]}
+    """Expand sweeps; return {agent: [variant, ...]} with each variant's full, default-filled recipe,
+    for the agents the study runs (`only_agents`, else all)."""
+    active = config.get("only_agents") or list(config["agents"])
+    for i, agent in enumerate(active):
+        if agent not in config["agents"]:
+            raise ConfigError(f"config field only_agents[{i}]: unknown agent {agent!r} (allowed: {', '.join(config['agents'])})")
+    by_agent: dict[str, list[dict]] = {agent: [] for agent in active}
     networks = {agent: _network_or_none(cfg) for agent, cfg in config["agents"].items()}  # built once, for names
     seen: dict[tuple[str, str], str] = {}
     for i, spec in enumerate(config["variants"]):
@@ -113,6 +127,7 @@ def expand_variants(config: dict) -> dict[str, list[dict]]:
                 raise ConfigError(
                     f"config field {where}.agents: unknown agent {agent!r} (allowed: {', '.join(config['agents'])})"
                 )
+        agents = [agent for agent in agents if agent in by_agent]
         keys = list(sweep)
         for values in itertools.product(*(sweep[k] for k in keys)):
             point = dict(zip(keys, values))
@@ -120,6 +135,7 @@ def expand_variants(config: dict) -> dict[str, list[dict]]:
             _check_schema(params, family.param_schema, f"{where}.params")
             for agent in agents:
                 _check_layer_names(networks[agent], agent, params, f"{where}.params")
+                _check_rl_finetuning(config["agents"][agent], agent, params, f"{where}.params")
             name = spec["name"].format(**{key: name_part(value) for key, value in point.items()})
             if not VARIANT_NAME.match(name):
                 raise ConfigError(f"config field {where}.name: expanded name {name!r} is not a valid file name")
@@ -173,6 +189,11 @@ def validate_config(config: dict) -> dict[str, list[dict]]:
 def agent_evaluation(config: dict, agent: str) -> dict:
     """The evaluation settings for one agent: the top-level ones with the agent's overrides."""
     return {**config["evaluation"], **config["agents"][agent].get("evaluation", {})}
+
+
+def agent_observations(config: dict, agent: str) -> dict:
+    """The observation-set settings for one agent: the top-level ones with the agent's overrides."""
+    return {**config["observations"], **config["agents"][agent].get("observations", {})}
 
 
 def config_hash(config: dict) -> str:

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import gymnasium as gym
 
+from tinyrl.atari import is_atari, make_atari_env
+
 
 def make_env(env_id: str, **kwargs) -> gym.Env:
-    """Continuous actions are clipped to the action box here, so every policy (and its
-    compressed variants) is played under the same rule."""
+    """Atari games get the seed's evaluation protocol (tinyrl.atari). Continuous actions are
+    clipped to the action box here, so every policy (and its compressed variants) is played
+    under the same rule."""
+    if is_atari(env_id):
+        return make_atari_env(env_id, **kwargs)
     env = gym.make(env_id, **kwargs)
     if isinstance(env.action_space, gym.spaces.Box):
         env = gym.wrappers.ClipAction(env)
@@ -16,7 +21,7 @@ def make_env(env_id: str, **kwargs) -> gym.Env:
 
 def action_space_of(env_id: str) -> gym.Space:
     """The env's own action space (before clipping)."""
-    env = gym.make(env_id)
+    env = make_atari_env(env_id) if is_atari(env_id) else gym.make(env_id)  # ClipAction's box is unbounded
     space = env.action_space
     env.close()
     return space

@@ -8,6 +8,7 @@ import time
 
 import psutil
 
+from tinyrl.atari import tracks_rooms
 from tinyrl.policy import PolicyFn
 from tinyrl.rollout import play_episodes
 from tinyrl.stats import summarize_returns
@@ -15,6 +16,12 @@ from tinyrl.stats import summarize_returns
 
 def episode_seeds(eval_cfg: dict) -> list[int]:
     return [eval_cfg["seed"] + i for i in range(eval_cfg["episodes"])]
+
+
+def summarize_rooms(rooms: list[list[int]]) -> dict:
+    """Rooms per episode (mean, max) and every room any episode reached."""
+    counts = [len(r) for r in rooms]
+    return {"mean": sum(counts) / len(counts), "max": max(counts), "distinct": sorted({x for r in rooms for x in r})}
 
 
 def evaluate(policy: PolicyFn, env_id: str, eval_cfg: dict, baseline_rss: int | None = None) -> dict:
@@ -29,12 +36,13 @@ def evaluate(policy: PolicyFn, env_id: str, eval_cfg: dict, baseline_rss: int | 
     cpu_before = process.cpu_times()
     start = time.perf_counter()
     rollouts = play_episodes(policy, env_id, episode_seeds(eval_cfg), eval_cfg["num_envs"],
-                             eval_cfg.get("max_episode_steps"))
+                             eval_cfg.get("max_episode_steps"), track_rooms=tracks_rooms(env_id))
     wall = time.perf_counter() - start
     cpu_after = process.cpu_times()
     cpu_s = (cpu_after.user - cpu_before.user) + (cpu_after.system - cpu_before.system)
     peak_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux reports KiB
-    return {
+    extra = {"rooms": rollouts.rooms, "rooms_visited": summarize_rooms(rollouts.rooms)} if rollouts.rooms else {}
+    return extra | {
         "env_id": env_id,
         "seeds": rollouts.seeds,
         "returns": rollouts.returns,

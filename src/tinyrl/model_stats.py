@@ -24,6 +24,13 @@ def weight_tensors(model: nn.Module) -> Iterator[tuple[str, torch.Tensor]]:
                 yield f"{name}.{attr}" if name else attr, (value.dequantize() if value.is_quantized else value).detach()
 
 
+def batched_forward(model: nn.Module, observations: torch.Tensor, chunk: int = 512) -> torch.Tensor:
+    """The model's outputs on a whole observation set, in chunks: a CNN's activations for thousands
+    of frames at once would take gigabytes."""
+    with torch.inference_mode():
+        return torch.cat([model(observations[i:i + chunk]) for i in range(0, len(observations), chunk)])
+
+
 def non_finite_weights(model: nn.Module) -> list[str]:
     return [name for name, t in weight_tensors(model) if not torch.isfinite(t.float()).all()]
 

@@ -98,7 +98,105 @@ class ValueMLP(nn.Module):
         return self.body(normalize_observations(obs, self.obs_mean, self.obs_var)).squeeze(-1)
 
 
-OUTPUT_KINDS = {"mlp_q": MLPQNetwork.output_kind, "mlp_gaussian": GaussianMLPPolicy.output_kind}
+def nature_cnn_features(height: int, width: int) -> int:
+    """Flattened size after the Nature-DQN convolutions (k8 s4, k4 s2, k3 s1, 64 channels): 3136 at 84x84."""
+    def side(n: int) -> int:
+        return ((n - 8) // 4 + 1 - 4) // 2 + 1 - 2
+    return 64 * side(height) * side(width)
+
+
+class PPORNDPolicy(nn.Module):
+    """The policy network of the reference PPO-RND implementation (alirezakazemipour/PPO-RND), with its
+    module and parameter names, so a reference `current_policy_state_dict` loads with strict=True.
+
+    uint8 frame stack (4, 84, 84) / 255 -> conv1 4->32 k8 s4 -> conv2 32->64 k4 s2 -> conv3 64->64 k3 s1
+    (the CNN part) -> fc1 3136->256 -> fc2 256->448, then two residual branches x + relu(fc(x)):
+    extra_policy_fc -> policy (logits), extra_value_fc -> int_value, ext_value (the RL part). All
+    ReLU; 1,407,476 parameters. `forward` computes every head, as the seed's timing did, and returns
+    the action logits; `heads` returns (logits, intrinsic value, extrinsic value) for training.
+    The residual adds are FloatFunctional and the body sits between Quant/DeQuant stubs, so eager
+    static quantization converts the whole network (CNN + RL).
+    """
+
+    output_kind = "logits"
+
+    def __init__(self, input_shape: list[int], n_actions: int):
+        super().__init__()
+        channels, height, width = input_shape
+        self.input_shape = list(input_shape)
+        self.quant = torch.ao.quantization.QuantStub()
+        self.conv1 = nn.Conv2d(channels, 32, 8, 4)
+        self.conv2 = nn.Conv2d(32, 64, 4, 2)
+        self.conv3 = nn.Conv2d(64, 64, 3, 1)
+        self.fc1 = nn.Linear(nature_cnn_features(height, width), 256)
+        self.fc2 = nn.Linear(256, 448)
+        self.extra_value_fc = nn.Linear(448, 448)
+        self.extra_policy_fc = nn.Linear(448, 448)
+        self.policy = nn.Linear(448, n_actions)
+        self.int_value = nn.Linear(448, 1)
+        self.ext_value = nn.Linear(448, 1)
+        self.value_residual = torch.ao.nn.quantized.FloatFunctional()
+        self.policy_residual = torch.ao.nn.quantized.FloatFunctional()
+        self.dequant = torch.ao.quantization.DeQuantStub()
+
+    @property
+    def parts(self) -> dict[str, list[str]]:
+        cnn = ["conv1", "conv2", "conv3"]
+        head = ["policy", "int_value", "ext_value"]
+        rl = ["fc1", "fc2", "extra_value_fc", "extra_policy_fc", *head]
+        return {"cnn": cnn, "rl": rl, "head": head, "hidden": [*cnn, *rl[:4]], "all": [*cnn, *rl]}
+
+    def heads(self, obs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        x = self.quant((obs if obs.is_floating_point() else obs.float()) / 255.0)  # half stays half (static fp16)
+        x = torch.relu(self.conv3(torch.relu(self.conv2(torch.relu(self.conv1(x))))))
+        x = torch.relu(self.fc2(torch.relu(self.fc1(torch.flatten(x, 1)))))
+        x_value = self.value_residual.add(x, torch.relu(self.extra_value_fc(x)))
+        x_policy = self.policy_residual.add(x, torch.relu(self.extra_policy_fc(x)))
+        logits = self.dequant(self.policy(x_policy))
+        return logits, self.dequant(self.int_value(x_value)).squeeze(-1), self.dequant(self.ext_value(x_value)).squeeze(-1)
+
+    def forward(self, obs: torch.Tensor) -> torch.Tensor:
+        return self.heads(obs)[0]
+
+
+class RNDTarget(nn.Module):
+    """Random Network Distillation's fixed random target (reference TargetModel): one normalised
+    frame (1, 84, 84) -> the same three convolutions (leaky ReLU) -> 512 features."""
+
+    def __init__(self, frame_shape: list[int]):
+        super().__init__()
+        channels, height, width = frame_shape
+        self.conv1 = nn.Conv2d(channels, 32, 8, 4)
+        self.conv2 = nn.Conv2d(32, 64, 4, 2)
+        self.conv3 = nn.Conv2d(64, 64, 3, 1)
+        self.encoded_features = nn.Linear(nature_cnn_features(height, width), 512)
+
+    def convolutions(self, x: torch.Tensor) -> torch.Tensor:
+        x = nn.functional.leaky_relu(self.conv1(x))
+        x = nn.functional.leaky_relu(self.conv2(x))
+        return torch.flatten(nn.functional.leaky_relu(self.conv3(x)), 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.encoded_features(self.convolutions(x))
+
+
+class RNDPredictor(RNDTarget):
+    """RND's trained predictor (reference PredictorModel): the target's convolutions, then
+    fc1 3136->512 -> fc2 512->512 -> 512 features (ReLU)."""
+
+    def __init__(self, frame_shape: list[int]):
+        super().__init__(frame_shape)
+        self.fc1 = nn.Linear(nature_cnn_features(*frame_shape[1:]), 512)
+        self.fc2 = nn.Linear(512, 512)
+        self.encoded_features = nn.Linear(512, 512)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = torch.relu(self.fc2(torch.relu(self.fc1(self.convolutions(x)))))
+        return self.encoded_features(x)
+
+
+OUTPUT_KINDS = {"mlp_q": MLPQNetwork.output_kind, "mlp_gaussian": GaussianMLPPolicy.output_kind,
+                "ppo_rnd_cnn": PPORNDPolicy.output_kind}
 
 
 def build_network(arch: dict) -> nn.Module:
@@ -109,6 +207,8 @@ def build_network(arch: dict) -> nn.Module:
     elif kind == "mlp_gaussian":
         model = GaussianMLPPolicy(int(arch["obs_dim"]), int(arch["act_dim"]), [int(h) for h in arch["hidden"]],
                                   float(arch.get("log_std_init", -2.0)))
+    elif kind == "ppo_rnd_cnn":
+        model = PPORNDPolicy([int(d) for d in arch["input_shape"]], int(arch["n_actions"]))
     else:
         raise CheckpointError(f"unknown network kind {kind!r} in architecture spec {arch!r}")
     model.arch = dict(arch)  # families that change the architecture (students) start from it

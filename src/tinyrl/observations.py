@@ -18,7 +18,9 @@ def collect_observations(policy: PolicyFn, env_id: str, episodes: int, max_obser
     `max_observations` with a seeded generator (order kept)."""
     seeds = [seed + i for i in range(episodes)]
     rollouts = play_episodes(policy, env_id, seeds, num_envs, keep_observations=True)
-    observations = np.concatenate(rollouts.observations).astype(np.float32)
+    observations = np.concatenate(rollouts.observations)
+    if observations.dtype != np.uint8:  # frames stay uint8 (a quarter of the size); vectors are float32
+        observations = observations.astype(np.float32)
     if len(observations) > max_observations:
         keep = np.sort(np.random.default_rng(seed).choice(len(observations), max_observations, replace=False))
         observations = observations[keep]
@@ -30,13 +32,21 @@ def save_observations(path: str | os.PathLike, observations: np.ndarray) -> None
         np.save(handle, observations, allow_pickle=False)
 
 
-def load_observations(path: str | os.PathLike, obs_dim: int | None = None) -> np.ndarray:
+def observation_shape(arch: dict) -> tuple[int, ...] | None:
+    """One observation's shape as the architecture declares it: (obs_dim,) or the frame stack's shape."""
+    if "input_shape" in arch:
+        return tuple(int(d) for d in arch["input_shape"])
+    return (int(arch["obs_dim"]),) if "obs_dim" in arch else None
+
+
+def load_observations(path: str | os.PathLike, shape: tuple[int, ...] | None = None) -> np.ndarray:
     try:
         observations = np.load(path, allow_pickle=False)
     except (OSError, ValueError, EOFError) as exc:
         raise CheckpointError(f"{path}: not a readable observation set: {exc}") from exc
     if observations.ndim < 2 or len(observations) == 0:
         raise CheckpointError(f"{path}: observation set has shape {observations.shape}, expected (N, obs_dim) with N > 0")
-    if obs_dim is not None and observations.shape[1] != obs_dim:
-        raise CheckpointError(f"{path}: observations have {observations.shape[1]} features, the policy expects {obs_dim}")
+    if shape is not None and tuple(observations.shape[1:]) != tuple(shape):
+        raise CheckpointError(f"{path}: observations have shape {tuple(observations.shape[1:])}, "
+                              f"the policy expects {tuple(shape)}")
     return observations

@@ -24,15 +24,17 @@ from tinyrl.compression import CompressContext, get_family
 from tinyrl.envs import action_space_of
 from tinyrl.errors import VariantFailure
 from tinyrl.evaluation import evaluate
-from tinyrl.model_stats import size_stats
-from tinyrl.observations import collect_observations, load_observations, save_observations
+from tinyrl.model_stats import batched_forward, size_stats
+from tinyrl.observations import collect_observations, load_observations, observation_shape, save_observations
 from tinyrl.policy import network_policy, random_policy
 from tinyrl.timing import time_forward
 
 
 def pretrain(agent_cfg: dict, checkpoint_path: str, log=print) -> None:
     algorithm = agent_cfg["algorithm"]
-    hyper = {**agent_cfg["pretrain"], "env_id": agent_cfg["env_id"], "hidden": agent_cfg["network"]["hidden"]}
+    hyper = {**agent_cfg["pretrain"], "env_id": agent_cfg["env_id"]}
+    if "hidden" in agent_cfg["network"]:  # MLP trainers take the widths; CNN policies have a fixed shape
+        hyper["hidden"] = agent_cfg["network"]["hidden"]
     arch, state_dict, meta = TRAINERS[algorithm](TRAINER_CONFIGS[algorithm](**hyper), log=log)
     save_checkpoint(checkpoint_path, arch, state_dict, meta | {"produced_by": "tinyrl pretrain rule"})
 
@@ -50,8 +52,7 @@ def observation_set(agent_cfg: dict, obs_cfg: dict, checkpoint_path: str, out_pa
 
 
 def check_outputs(model: torch.nn.Module, observations: torch.Tensor) -> None:
-    with torch.inference_mode():
-        out = model(observations)
+    out = batched_forward(model, observations)
     bad = int((~torch.isfinite(out)).any(dim=1).sum())
     if bad:
         raise VariantFailure(f"outputs NaN or Inf on {bad} of {len(observations)} observations of the observation set")
@@ -67,7 +68,7 @@ def compress(agent_cfg: dict, variant: dict, finetune_cfg: dict, checkpoint_path
     """
     torch.set_num_threads(threads)
     model, checkpoint = _load_baseline(agent_cfg, checkpoint_path)
-    observations = torch.as_tensor(load_observations(observations_path, checkpoint["arch"].get("obs_dim")))
+    observations = torch.as_tensor(load_observations(observations_path, observation_shape(checkpoint["arch"])))
     family = get_family(variant["family"])
     training = checkpoint["meta"]
     rl = {"algorithm": agent_cfg["algorithm"],
@@ -138,7 +139,7 @@ def time_variant(timing_cfg: dict, model_path: str, observations_path: str, out_
         model, checkpoint = load_policy(model_path)  # selects the variant's quantized engine, if any
     except VariantFailure as exc:
         return _failed(out_path, str(exc))
-    observations = load_observations(observations_path, checkpoint["arch"].get("obs_dim"))
+    observations = load_observations(observations_path, observation_shape(checkpoint["arch"]))
     result = time_forward(model, observations, timing_cfg["passes"], timing_cfg["batch_size"],
                           timing_cfg["warmup"], timing_cfg["threads"])
     result["cpu_count"] = os.cpu_count()

@@ -43,6 +43,17 @@ def _environment(autoescape: bool) -> jinja2.Environment:
 def _checkpoint_story(meta: dict) -> str:
     """How the agent's checkpoint was produced, from its own metadata."""
     hp = meta.get("hyperparameters", {})
+    if meta.get("algorithm") == "demo_clone":
+        demo = meta["demonstration"]
+        return (f"not trained by RL: Go-Explore (deterministic exploration of the emulator, cells from RAM) "
+                f"searched {demo['steps_explored']} agent steps (seed {hp.get('seed')}) and found a "
+                f"{demo['steps']}-step demonstration scoring {demo['score']:.0f} (rooms {demo['rooms']}); the "
+                f"policy network learnt it by behaviour cloning with "
+                f"{sum(meta.get('corrective_labels_per_round', []))} corrective labels from off-trajectory "
+                f"states ({meta.get('train_wall_time_s', float('nan')) / 60:.1f} min in all on its machine). "
+                f"It memorises one route through a deterministic game; it is not a general Montezuma agent")
+    if meta.get("produced_by", "").startswith("reference PPO-RND"):
+        return f"imported from a reference PPO-RND params.pth (iteration {meta.get('iteration', '?')})"
     if not hp:
         return "no training metadata in the checkpoint"
     return (f"{meta.get('algorithm', '?')} trained by tiny_rl for {hp.get('total_steps')} environment steps "
@@ -73,6 +84,12 @@ def protocol_items(config: dict) -> list[tuple[str, str]]:
          f"observations visited by the float32 policy in {obs['episodes']} episodes (seeds from {obs['seed']}), "
          f"at most {obs['max_observations']} kept (seeded subsample); used for static-quantization calibration "
          f"and timing."),
+        *([("Atari protocol",
+            "NoFrameskip game without sticky actions (frameskip=1, repeat_action_probability=0), each action "
+            "repeated 4 frames with the last two max-pooled, grayscale, 84x84 (INTER_AREA), no no-op starts, no "
+            "terminal on life loss, 4-frame stack (uint8, divided by 255 inside the network), rewards unclipped, at "
+            "most 4500 agent steps per episode; Montezuma's Revenge records the rooms each episode visits.")]
+          if any(cfg["env_id"].startswith("ALE/") for cfg in config["agents"].values()) else []),
         ("Size",
          "bytes of the saved variant file, MB = 10^6 bytes (as in the seed). Parameters and non-zeros are "
          "counted on the model reloaded from that file (quantized weights dequantized)."),
@@ -90,6 +107,8 @@ def build_context(config: dict, summary: pd.DataFrame, agent_checkpoints: dict[s
                   figures_dir: str | Path, report_dir: str | Path, repo_dir: str | Path) -> dict:
     agents = []
     for name, agent_cfg in config["agents"].items():
+        if name not in agent_checkpoints:  # not run in this study (only_agents)
+            continue
         rows = summary[summary["agent"] == name]
         base = rows[rows["family"] == "baseline"]
         agents.append({

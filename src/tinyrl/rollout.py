@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from tinyrl.atari import room_of
 from tinyrl.envs import make_vector_env
 from tinyrl.policy import PolicyFn
 
@@ -17,10 +18,12 @@ class Rollouts:
     lengths: list[int]
     observations: list[np.ndarray] = field(default_factory=list)
     env_steps: int = 0  # every vector-env step, including the idle slots of finished episodes
+    rooms: list[list[int]] = field(default_factory=list)  # per episode, rooms in order of first visit (Montezuma)
 
 
 def play_episodes(policy: PolicyFn, env_id: str, seeds: list[int], num_envs: int,
-                  max_episode_steps: int | None = None, keep_observations: bool = False) -> Rollouts:
+                  max_episode_steps: int | None = None, keep_observations: bool = False,
+                  track_rooms: bool = False) -> Rollouts:
     """Episode i starts from ``reset(seed=seeds[i])``; episodes run `num_envs` at a time.
 
     Each wave of episodes is reset with its own seeds and stepped until all of
@@ -40,6 +43,7 @@ def play_episodes(policy: PolicyFn, env_id: str, seeds: list[int], num_envs: int
         active = np.ones(len(wave), dtype=bool)
         returns = np.zeros(len(wave))
         lengths = np.zeros(len(wave), dtype=np.int64)
+        rooms = [[room_of(env)] if track_rooms else [] for env in envs.envs]
         while active.any():
             if keep_observations:
                 out.observations.append(np.asarray(obs)[active].copy())
@@ -47,7 +51,14 @@ def play_episodes(policy: PolicyFn, env_id: str, seeds: list[int], num_envs: int
             returns[active] += reward[active]
             lengths[active] += 1
             out.env_steps += len(wave)
+            if track_rooms:  # before the done mask: a finished slot is reset on its next step
+                for i in np.flatnonzero(active):
+                    room = room_of(envs.envs[i])
+                    if room not in rooms[i]:
+                        rooms[i].append(room)
             active &= ~(terminated | truncated)
+        if track_rooms:
+            out.rooms += rooms
         out.returns += returns.tolist()
         out.lengths += lengths.tolist()
     if envs is not None:

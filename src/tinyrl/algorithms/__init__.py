@@ -2,10 +2,10 @@
 
 import dataclasses
 
-from tinyrl.algorithms import ddqn, ppo
+from tinyrl.algorithms import ddqn, demo_clone, ppo
 
-TRAINERS = {"ddqn": ddqn.train, "ppo": ppo.train}
-TRAINER_CONFIGS = {"ddqn": ddqn.DDQNConfig, "ppo": ppo.PPOConfig}
+TRAINERS = {"ddqn": ddqn.train, "ppo": ppo.train, "demo_clone": demo_clone.train}
+TRAINER_CONFIGS = {"ddqn": ddqn.DDQNConfig, "ppo": ppo.PPOConfig, "demo_clone": demo_clone.DemoCloneConfig}
 FINETUNERS = {"ddqn": ddqn.finetune, "ppo": ppo.finetune}  # RL fine-tuning of a compressed policy, in place
 
 

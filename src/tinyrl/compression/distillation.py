@@ -25,6 +25,7 @@ from torch import nn
 
 from tinyrl.compression.base import FINETUNE_STEPS, CompressContext, Compressed, Family, schema
 from tinyrl.compression.rl_finetune import rl_finetune
+from tinyrl.model_stats import batched_forward
 from tinyrl.networks import build_network
 from tinyrl.policy import deterministic_mode, network_policy
 from tinyrl.rollout import play_episodes
@@ -62,7 +63,8 @@ def visited_states(model: nn.Module, ctx: CompressContext, episodes: int, seed: 
                              num_envs=episodes, max_episode_steps=ctx.finetune["max_episode_steps"],
                              keep_observations=True)
     model.train(was_training)
-    return torch.as_tensor(np.concatenate(rollouts.observations), dtype=torch.float32)
+    states = np.concatenate(rollouts.observations)
+    return torch.as_tensor(states if states.dtype == np.uint8 else states.astype(np.float32))
 
 
 def distill(student: nn.Module, teacher: nn.Module, ctx: CompressContext, steps: int, round_hook=None) -> dict:
@@ -75,7 +77,7 @@ def distill(student: nn.Module, teacher: nn.Module, ctx: CompressContext, steps:
     generator = torch.Generator().manual_seed(cfg["seed"])
     torch.manual_seed(cfg["seed"])
     teacher = teacher.eval()
-    data = ctx.observations.float()
+    data = ctx.observations if ctx.observations.dtype == torch.uint8 else ctx.observations.float()
     optimizer = None
     losses = []
     rounds = max(1, cfg["rounds"])
@@ -86,8 +88,7 @@ def distill(student: nn.Module, teacher: nn.Module, ctx: CompressContext, steps:
             data = torch.cat([data, visited_states(student, ctx, cfg["onpolicy_episodes"], cfg["seed"] + 1000 * r)])
         if optimizer is None or round_hook is not None:  # pruning re-parametrises weights: new optimizer
             optimizer = torch.optim.Adam([p for p in student.parameters() if p.requires_grad], lr=cfg["learning_rate"])
-        with torch.no_grad():
-            targets = teacher(data)
+        targets = batched_forward(teacher, data)
         student.train()
         round_steps = steps // rounds + (1 if r < steps % rounds else 0)
         for _ in range(round_steps):
@@ -121,6 +122,8 @@ def finetune_if_asked(student: nn.Module, teacher: nn.Module, ctx: CompressConte
 
 
 def _student(model: nn.Module, params: dict, ctx: CompressContext) -> Compressed:
+    if "hidden" not in model.arch:
+        raise ValueError(f"distill_student narrows an MLP's hidden layers; a {model.arch['kind']} network has none")
     arch = {**model.arch, "hidden": list(params["hidden"])}
     torch.manual_seed(ctx.finetune.get("seed", FINETUNE_DEFAULTS["seed"]))
     student = build_network(arch)

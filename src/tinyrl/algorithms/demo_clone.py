@@ -1,0 +1,201 @@
+"""A Montezuma's Revenge policy from a demonstration: Go-Explore finds a high-scoring action
+sequence in the emulator (go_explore.py), and the exact PPO-RND policy network learns it by
+behaviour cloning, with corrective data from off-trajectory states.
+
+One file, CleanRL style: settings in `DemoCloneConfig`, the steps in `train`.
+
+Behaviour cloning alone teaches the policy only the states of the demonstration; a policy
+that samples its actions sometimes leaves them. Corrective rounds (DAgger-style, Ross et al.
+2011, with a search as the expert) let the cloned policy play with sampled actions; where
+it leaves the demonstration's cells, a Go-Explore-style search from that exact emulator
+state finds actions that lead back to a later cell of the demonstration without dying, and
+the states along that way, labelled with those actions, join the training set.
+
+This is how the shipped Montezuma checkpoint is made when no PPO-RND training run is at
+hand (issue 8, route 2); its metadata says so.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass
+from typing import Callable
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from tinyrl.algorithms.go_explore import FRAME_SKIP, GoExploreConfig, cell_key, explore, replay
+from tinyrl.atari import make_atari_env
+from tinyrl.networks import build_network
+
+
+@dataclass
+class DemoCloneConfig:
+    env_id: str = "ALE/MontezumaRevenge-v5"
+    seed: int = 0
+    # Go-Explore (see GoExploreConfig)
+    total_steps: int = 1_500_000
+    explore_steps: int = 100
+    repeat_action_prob: float = 0.95
+    cell_size: int = 8
+    # behaviour cloning
+    learning_rate: float = 2.5e-4
+    batch_size: int = 64
+    clone_steps: int = 3000  # gradient steps on the demonstration
+    # corrective rounds
+    corrective_rounds: int = 3
+    corrective_episodes: int = 8  # sampled-action episodes per round
+    corrective_steps: int = 1500  # gradient steps after each round
+    search_tries: int = 300  # random explorations from an off-trajectory state
+    search_horizon: int = 60  # steps per try
+    lookahead: int = 40  # a try succeeds on reaching a demonstration cell up to this many steps ahead
+    torch_threads: int = 1
+
+
+def _clone(model, observations: np.ndarray, actions: np.ndarray, steps: int, cfg: DemoCloneConfig,
+           generator: torch.Generator, log) -> float:
+    obs = torch.as_tensor(observations)
+    act = torch.as_tensor(actions, dtype=torch.int64)
+    optimizer = torch.optim.Adam(model.parameters(), lr=cfg.learning_rate)
+    model.train()
+    losses = []
+    for step in range(steps):
+        idx = torch.randint(0, len(obs), (min(cfg.batch_size, len(obs)),), generator=generator)
+        loss = F.cross_entropy(model(obs[idx]), act[idx])
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+        if (step + 1) % 500 == 0:
+            log(f"behaviour cloning: step {step + 1}/{steps}, loss {np.mean(losses[-100:]):.4f}")
+    model.eval()
+    return float(np.mean(losses[-100:]))
+
+
+def _search(ale, action_set, demo_keys: list[tuple], start: int, score: float, cfg: DemoCloneConfig,
+            rng: np.random.Generator) -> tuple[list[int], int] | None:
+    """From the emulator's current state, random explorations (repeating the previous action with
+    probability 0.95) that reach a demonstration cell in (start, start + lookahead] without losing a
+    life; the shortest found, as (actions, index of the cell reached)."""
+    origin = ale.cloneState()
+    targets = {key: i for i, key in enumerate(demo_keys[start + 1:start + 1 + cfg.lookahead], start + 1)}
+    best = None
+    for _ in range(cfg.search_tries):
+        ale.restoreState(origin)
+        lives, total, actions = ale.lives(), score, []
+        action = int(rng.integers(len(action_set)))
+        for _ in range(cfg.search_horizon if best is None else len(best[0]) - 1):
+            if rng.random() > cfg.repeat_action_prob:
+                action = int(rng.integers(len(action_set)))
+            total += sum(ale.act(action_set[action]) for _ in range(FRAME_SKIP))
+            actions.append(action)
+            if ale.game_over() or ale.lives() < lives:
+                break
+            reached = targets.get(cell_key(ale.getRAM(), total, cfg.cell_size))
+            if reached is not None:
+                best = (actions, reached)
+                break
+    ale.restoreState(origin)
+    return best
+
+
+def _corrective_data(model, demo_actions: list[int], demo_keys: list[tuple], cfg: DemoCloneConfig,
+                     round_index: int, log) -> tuple[list[np.ndarray], list[int]]:
+    """Play sampled-action episodes; label the states where the policy has left the demonstration."""
+    rng = np.random.default_rng(cfg.seed + 1000 * (round_index + 1))
+    generator = torch.Generator().manual_seed(cfg.seed + round_index)
+    env = make_atari_env(cfg.env_id, max_episode_steps=None)
+    ale, action_set = env.unwrapped.ale, env.unwrapped._action_set
+    new_obs, new_actions, recovered, lost = [], [], 0, 0
+    for _ in range(cfg.corrective_episodes):
+        obs, _ = env.reset(seed=0)
+        progress, score, steps = 0, 0.0, 0
+        while progress < len(demo_keys) - 1 and steps < 2 * len(demo_actions):
+            key = cell_key(ale.getRAM(), score, cfg.cell_size)
+            window = demo_keys[progress:progress + cfg.lookahead]
+            if key in window:  # on the demonstration: the policy acts
+                progress += window.index(key)
+                with torch.inference_mode():
+                    probs = torch.softmax(model(torch.as_tensor(np.asarray(obs))[None]), dim=1)
+                action = int(torch.multinomial(probs, 1, generator=generator))
+                obs, reward, terminated, _, _ = env.step(action)
+                score, steps = score + float(reward), steps + 1
+                if terminated:
+                    break
+                continue
+            found = _search(ale, action_set, demo_keys, progress, score, cfg, rng)
+            if found is None:
+                lost += 1
+                break
+            path, progress = found
+            recovered += 1
+            for action in path:  # the expert's way back, through the protocol's env
+                new_obs.append(np.asarray(obs, dtype=np.uint8))
+                new_actions.append(action)
+                obs, reward, _, _, _ = env.step(action)
+                score, steps = score + float(reward), steps + 1
+    env.close()
+    log(f"corrective round {round_index + 1}: {recovered} recoveries ({len(new_obs)} labelled states), "
+        f"{lost} episodes left the demonstration beyond recovery")
+    return new_obs, new_actions
+
+
+def _demo_keys(env_id: str, actions: list[int], cell_size: int) -> list[tuple]:
+    """The demonstration's cell after reset and after each of its steps."""
+    env = make_atari_env(env_id, max_episode_steps=None)
+    env.reset(seed=0)
+    ale, score = env.unwrapped.ale, 0.0
+    keys = [cell_key(ale.getRAM(), score, cell_size)]
+    for action in actions:
+        _, reward, _, _, _ = env.step(action)
+        score += float(reward)
+        keys.append(cell_key(ale.getRAM(), score, cell_size))
+    env.close()
+    return keys
+
+
+def train(cfg: DemoCloneConfig, log: Callable[[str], None] = print) -> tuple[dict, dict, dict]:
+    """Returns (architecture, policy state dict, metadata), like every trainer here."""
+    torch.set_num_threads(cfg.torch_threads)
+    torch.manual_seed(cfg.seed)
+    start = time.perf_counter()
+    explore_cfg = GoExploreConfig(env_id=cfg.env_id, seed=cfg.seed, total_steps=cfg.total_steps,
+                                  explore_steps=cfg.explore_steps, repeat_action_prob=cfg.repeat_action_prob,
+                                  cell_size=cfg.cell_size)
+    demo = explore(explore_cfg, log=log)
+    if demo.score <= 0:
+        raise RuntimeError(f"Go-Explore found no reward in {demo.steps_explored} steps ({demo.cells} cells): "
+                           f"raise pretrain.total_steps")
+    observations, demo_score, rooms = replay(cfg.env_id, demo.actions)
+    if demo_score != demo.score:
+        raise RuntimeError(f"the demonstration scored {demo.score} in the search but {demo_score} on replay: "
+                           f"the emulator is not deterministic under this protocol")
+    log(f"demonstration: score {demo_score:.0f} in {len(demo.actions)} steps, rooms {rooms}")
+    arch = {"kind": "ppo_rnd_cnn", "input_shape": list(observations.shape[1:]), "n_actions": 18}
+    model = build_network(arch)
+    generator = torch.Generator().manual_seed(cfg.seed)
+    obs_all, act_all = observations, np.asarray(demo.actions)
+    loss = _clone(model, obs_all, act_all, cfg.clone_steps, cfg, generator, log)
+    demo_keys = _demo_keys(cfg.env_id, demo.actions, cfg.cell_size)
+    corrections = []
+    for r in range(cfg.corrective_rounds):
+        new_obs, new_actions = _corrective_data(model, demo.actions, demo_keys, cfg, r, log)
+        corrections.append(len(new_obs))
+        if new_obs:
+            obs_all = np.concatenate([obs_all, np.stack(new_obs)])
+            act_all = np.concatenate([act_all, np.asarray(new_actions)])
+        loss = _clone(model, obs_all, act_all, cfg.corrective_steps, cfg, generator, log)
+    meta = {
+        "algorithm": "demo_clone",
+        "produced_by": "Go-Explore demonstration + behaviour cloning with corrective data (tinyrl pretrain rule)",
+        "hyperparameters": asdict(cfg),
+        "demonstration": {"score": demo.score, "steps": len(demo.actions), "rooms": rooms,
+                          "cells": demo.cells, "steps_explored": demo.steps_explored,
+                          "search_wall_time_s": demo.wall_time_s, "history": demo.history},
+        "corrective_labels_per_round": corrections,
+        "training_set_size": int(len(obs_all)),
+        "final_clone_loss": loss,
+        "train_wall_time_s": time.perf_counter() - start,
+    }
+    return arch, {k: v.detach().clone() for k, v in model.state_dict().items()}, meta

@@ -1,0 +1,150 @@
+"""Go-Explore, phase 1 (Ecoffet et al., 2019): find a high-scoring action sequence by
+deterministic exploration of the emulator.
+
+One file, CleanRL style: settings in `GoExploreConfig`, the loop in `explore`.
+Montezuma's Revenge without sticky actions is deterministic (the same actions from
+reset give the same game, whatever the reset seed), so a state reached once can be
+returned to exactly by restoring the emulator's saved state. The archive keeps, for
+every *cell* (level, room, inventory, score and the player's position on a coarse
+grid, all read from RAM: the "domain knowledge" cells of the paper), the best
+trajectory that reached it: higher score first, then fewer steps. Each iteration
+picks a cell (rarely chosen cells and cells at the best score are preferred),
+restores its state and explores with random actions that repeat the previous one
+with probability `repeat_action_prob`. Exploration stops at a life loss, so every
+trajectory in the archive, and the demonstration, is played without dying.
+
+Steps are agent steps of the evaluation protocol (4 emulator frames per action,
+tinyrl.atari), so the demonstration replays exactly through the protocol's env.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Callable
+
+import numpy as np
+
+from tinyrl.atari import FRAME_SKIP, MAX_EPISODE_STEPS, MONTEZUMA_RAM, make_atari_env
+
+
+@dataclass
+class GoExploreConfig:
+    env_id: str = "ALE/MontezumaRevenge-v5"
+    seed: int = 0
+    total_steps: int = 3_000_000  # agent steps spent exploring (x4 emulator frames)
+    explore_steps: int = 100  # random steps from a restored cell per iteration
+    repeat_action_prob: float = 0.95
+    cell_size: int = 8  # position grid in RAM units (x: 2-151, y: 134-252)
+    best_score_weight: float = 3.0  # selection favours cells at the best score found so far
+    target_score: float | None = None  # stop early once a trajectory scores this much
+    max_trajectory_steps: int = MAX_EPISODE_STEPS - 500  # leave the policy room within the episode limit
+
+
+@dataclass
+class Cell:
+    state: object  # the emulator state (ale.cloneState())
+    actions: bytes  # the action sequence from reset that reaches it
+    score: float
+    times_chosen: int = 0
+    times_seen: int = 0
+
+
+@dataclass
+class Demonstration:
+    actions: list[int]
+    score: float
+    cells: int
+    steps_explored: int
+    wall_time_s: float
+    history: list[dict] = field(default_factory=list)  # (steps, best score, cells) as the search went
+
+
+def cell_key(ram: np.ndarray, score: float, cell_size: int) -> tuple:
+    r = MONTEZUMA_RAM
+    return (int(ram[r["level"]]), int(ram[r["room"]]), int(ram[r["inventory"]]), float(score),
+            int(ram[r["x"]]) // cell_size, int(ram[r["y"]]) // cell_size)
+
+
+def _act(ale, action, frames: int = FRAME_SKIP) -> float:
+    return float(sum(ale.act(action) for _ in range(frames)))
+
+
+def explore(cfg: GoExploreConfig, log: Callable[[str], None] = print) -> Demonstration:
+    rng = np.random.default_rng(cfg.seed)
+    env = make_atari_env(cfg.env_id, max_episode_steps=None)
+    env.reset(seed=cfg.seed)
+    ale = env.unwrapped.ale
+    action_set = env.unwrapped._action_set
+    n_actions = len(action_set)
+
+    archive: dict[tuple, Cell] = {}
+    start_key = cell_key(ale.getRAM(), 0.0, cfg.cell_size)
+    archive[start_key] = Cell(ale.cloneState(), b"", 0.0)
+    best_key, steps, start, history = start_key, 0, time.perf_counter(), []
+    next_report = 0
+
+    while steps < cfg.total_steps:
+        keys = list(archive)
+        best_score = archive[best_key].score
+        weights = np.array([(1.0 / math.sqrt(archive[k].times_chosen + 1) + 1.0 / math.sqrt(archive[k].times_seen + 1))
+                            * (cfg.best_score_weight if archive[k].score >= best_score else 1.0) for k in keys])
+        chosen = archive[keys[rng.choice(len(keys), p=weights / weights.sum())]]
+        chosen.times_chosen += 1
+        ale.restoreState(chosen.state)
+        actions, score, lives = bytearray(chosen.actions), chosen.score, ale.lives()
+        action = int(rng.integers(n_actions))
+        for _ in range(cfg.explore_steps):
+            if len(actions) >= cfg.max_trajectory_steps:
+                break
+            if rng.random() > cfg.repeat_action_prob:
+                action = int(rng.integers(n_actions))
+            score += _act(ale, action_set[action])
+            actions.append(action)
+            steps += 1
+            if ale.game_over() or ale.lives() < lives:
+                break  # dying ends the exploration: the archive holds only trajectories without a death
+            key = cell_key(ale.getRAM(), score, cfg.cell_size)
+            cell = archive.get(key)
+            if cell is None or score > cell.score or (score == cell.score and len(actions) < len(cell.actions)):
+                seen = cell.times_seen if cell else 0
+                archive[key] = Cell(ale.cloneState(), bytes(actions), score, 0, seen)
+                cell = archive[key]
+                best = archive[best_key]
+                if score > best.score or (score == best.score and key == best_key):
+                    best_key = key
+            cell.times_seen += 1
+        if steps >= next_report:
+            history.append({"steps": steps, "best_score": archive[best_key].score, "cells": len(archive)})
+            log(f"go-explore: {steps} steps, {len(archive)} cells, best score {archive[best_key].score:.0f} "
+                f"({len(archive[best_key].actions)} steps), {time.perf_counter() - start:.0f} s")
+            next_report += 100_000
+        if cfg.target_score is not None and archive[best_key].score >= cfg.target_score:
+            break
+    env.close()
+    best = archive[best_key]
+    history.append({"steps": steps, "best_score": best.score, "cells": len(archive)})
+    return Demonstration(list(best.actions), best.score, len(archive), steps, time.perf_counter() - start, history)
+
+
+def replay(env_id: str, actions: list[int]) -> tuple[np.ndarray, float, list[int]]:
+    """Play the actions through the protocol's env: (observations before each action, score, rooms)."""
+    env = make_atari_env(env_id, max_episode_steps=None)
+    obs, _ = env.reset(seed=0)
+    observations, score, rooms = [], 0.0, []
+    for action in actions:
+        observations.append(np.asarray(obs, dtype=np.uint8))
+        obs, reward, terminated, truncated, _ = env.step(action)
+        score += float(reward)
+        room = int(env.unwrapped.ale.getRAM()[MONTEZUMA_RAM["room"]])
+        if room not in rooms:
+            rooms.append(room)
+        if terminated or truncated:
+            break
+    env.close()
+    return np.stack(observations) if observations else np.zeros((0, 4, 84, 84), np.uint8), score, rooms
+
+
+def config_dict(cfg: GoExploreConfig) -> dict:
+    return asdict(cfg)

@@ -1,0 +1,50 @@
+"""Atari environments under the seed study's evaluation protocol (SPEC §3, Study A).
+
+NoFrameskip game with no sticky actions (`frameskip=1, repeat_action_probability=0`);
+each agent action is repeated for 4 frames and the last two are max-pooled,
+grayscale, 84x84 (INTER_AREA), no no-op starts, no terminal on life loss, a
+4-frame stack, rewards unclipped, at most 4500 agent steps per episode. The
+observation is the uint8 stack (4, 84, 84); networks divide by 255 themselves.
+"""
+
+from __future__ import annotations
+
+import ale_py
+import gymnasium as gym
+import numpy as np
+
+gym.register_envs(ale_py)
+
+FRAME_SKIP = 4
+FRAME_STACK = 4
+MAX_EPISODE_STEPS = 4500  # agent steps, as the seed's evaluation
+
+# Montezuma's Revenge RAM addresses (as documented by Go-Explore and AtariARI).
+MONTEZUMA_RAM = {"room": 3, "x": 42, "y": 43, "level": 57, "lives": 58, "inventory": 65}
+
+
+def is_atari(env_id: str) -> bool:
+    return env_id.startswith("ALE/")
+
+
+def make_atari_env(env_id: str, max_episode_steps: int | None = MAX_EPISODE_STEPS,
+                   repeat_action_probability: float = 0.0) -> gym.Env:
+    """The protocol's env. Sticky actions (`repeat_action_probability=0.25`) only for training."""
+    env = gym.make(env_id, frameskip=1, repeat_action_probability=repeat_action_probability,
+                   full_action_space=False, max_num_frames_per_episode=None)
+    env = gym.wrappers.AtariPreprocessing(env, noop_max=0, frame_skip=FRAME_SKIP, screen_size=84,
+                                          terminal_on_life_loss=False, grayscale_obs=True, scale_obs=False)
+    env = gym.wrappers.FrameStackObservation(env, FRAME_STACK)
+    if max_episode_steps:
+        env = gym.wrappers.TimeLimit(env, max_episode_steps)
+    return env
+
+
+def tracks_rooms(env_id: str) -> bool:
+    return env_id.startswith("ALE/MontezumaRevenge")
+
+
+def room_of(env: gym.Env) -> int:
+    """The room the player is in (Montezuma's Revenge RAM), for the rooms-visited record."""
+    return int(env.unwrapped.ale.getRAM()[MONTEZUMA_RAM["room"]])
+

@@ -1,0 +1,213 @@
+"""Study A: the PPO-RND policy network, safe import of reference checkpoints, the Atari protocol,
+and the demonstration route to a Montezuma policy (Go-Explore + behaviour cloning)."""
+
+import pickle
+
+import numpy as np
+import pytest
+import torch
+import yaml
+
+from tinyrl.algorithms import demo_clone
+from tinyrl.algorithms.go_explore import GoExploreConfig, explore, replay
+from tinyrl.atari import MAX_EPISODE_STEPS, MONTEZUMA_RAM, make_atari_env
+from tinyrl.checkpoint import load_policy, save_checkpoint
+from tinyrl.compression import CompressContext, get_family
+from tinyrl.config import validate_config
+from tinyrl.envs import action_space_of
+from tinyrl.errors import CheckpointError, ConfigError
+from tinyrl.evaluation import evaluate
+from tinyrl.networks import RNDPredictor, RNDTarget, build_network
+from tinyrl.observations import load_observations, save_observations
+from tinyrl.policy import network_policy, random_policy
+
+from conftest import REPO
+
+ENV_ID = "ALE/MontezumaRevenge-v5"
+ARCH = {"kind": "ppo_rnd_cnn", "input_shape": [4, 84, 84], "n_actions": 18}
+REFERENCE_NAMES = ["conv1", "conv2", "conv3", "fc1", "fc2", "extra_value_fc", "extra_policy_fc",
+                   "policy", "int_value", "ext_value"]
+
+
+@pytest.fixture(scope="module")
+def policy():
+    torch.manual_seed(0)
+    return build_network(ARCH).eval()
+
+
+@pytest.fixture
+def frames():
+    return torch.as_tensor(np.random.default_rng(0).integers(0, 256, (6, 4, 84, 84), dtype=np.uint8))
+
+
+def reference_params(model) -> dict:
+    """A file of the reference implementation's params.pth structure (SPEC §3)."""
+    predictor, target = RNDPredictor([1, 84, 84]), RNDTarget([1, 84, 84])
+    optimizer = torch.optim.Adam([*model.parameters(), *predictor.parameters()], lr=1e-4)
+    optimizer.zero_grad()
+    (model(torch.zeros(1, 4, 84, 84)).sum() + predictor(torch.zeros(1, 1, 84, 84)).sum()).backward()
+    optimizer.step()
+    return {"current_policy_state_dict": model.state_dict(), "predictor_model_state_dict": predictor.state_dict(),
+            "target_model_state_dict": target.state_dict(), "optimizer_state_dict": optimizer.state_dict(),
+            "state_rms_mean": np.zeros((1, 84, 84)), "state_rms_var": np.ones((1, 84, 84)),
+            "state_rms_count": np.float64(1e-4), "int_reward_rms_mean": np.float64(0.0),
+            "int_reward_rms_var": np.float64(1.0), "int_reward_rms_count": 1e-4,
+            "iteration": 2000, "episode": 31, "running_reward": 6600.0}
+
+
+def test_network_is_the_reference_one(policy, frames):
+    assert sum(p.numel() for p in policy.parameters()) == 1_407_476  # SPEC §3
+    assert [name for name, _ in policy.named_children() if name in REFERENCE_NAMES] == REFERENCE_NAMES
+    assert policy.parts["cnn"] == ["conv1", "conv2", "conv3"]
+    assert set(policy.parts["rl"]) == set(REFERENCE_NAMES[3:])
+    logits, int_value, ext_value = policy.heads(frames)
+    assert logits.shape == (6, 18) and int_value.shape == ext_value.shape == (6,)
+    assert torch.equal(policy(frames), logits)
+    # The reference divides by 255 inside the network: uint8 and float frames give the same outputs.
+    assert torch.allclose(policy(frames.float()), logits)
+
+
+def test_reference_params_pth_loads_safely(tmp_path, policy, frames):
+    path = tmp_path / "params.pth"
+    torch.save(reference_params(policy), path)
+    model, data = load_policy(path, expected_arch=ARCH)
+    assert torch.equal(model(frames), policy(frames))
+    assert data["arch"] == ARCH and data["meta"]["iteration"] == 2000
+
+
+def test_reference_file_that_runs_code_is_refused(tmp_path, policy):
+    class Exploit:
+        def __reduce__(self):
+            return (print, ("this would run code",))
+
+    params = reference_params(policy)
+    params["state_rms_mean"] = Exploit()
+    path = tmp_path / "params.pth"
+    torch.save(params, path)
+    with pytest.raises(CheckpointError, match=r"params\.pth: refused to load: the file needs .*print"):
+        load_policy(path)
+
+
+def test_reference_file_of_another_architecture_is_refused(tmp_path):
+    params = reference_params(build_network({**ARCH, "n_actions": 8}))
+    path = tmp_path / "params.pth"
+    torch.save(params, path)
+    with pytest.raises(CheckpointError, match="n_actions: file has 8, config declares 18"):
+        load_policy(path, expected_arch=ARCH)
+    del params["current_policy_state_dict"]["fc1.weight"]
+    torch.save(params, path)
+    with pytest.raises(CheckpointError, match="lacks tensor 'fc1.weight'"):
+        load_policy(path)
+
+
+def test_atari_protocol():
+    env = make_atari_env(ENV_ID)
+    obs, _ = env.reset(seed=0)
+    assert np.asarray(obs).shape == (4, 84, 84) and np.asarray(obs).dtype == np.uint8
+    assert env.spec.max_episode_steps == MAX_EPISODE_STEPS or env._max_episode_steps == MAX_EPISODE_STEPS
+    frames_before = env.unwrapped.ale.getEpisodeFrameNumber()
+    env.step(0)
+    assert env.unwrapped.ale.getEpisodeFrameNumber() - frames_before == 4  # each action held 4 frames
+    # No sticky actions and no no-op starts: the same actions give the same game, whatever the seed.
+    rams = []
+    for seed in (0, 1):
+        env.reset(seed=seed)
+        for action in [3] * 20 + [11] * 10:
+            env.step(action)
+        rams.append(env.unwrapped.ale.getRAM().copy())
+    assert np.array_equal(*rams)
+    env.close()
+
+
+def test_random_policy_records_rooms():
+    result = evaluate(random_policy(action_space_of(ENV_ID), seed=0), ENV_ID,
+                      {"episodes": 2, "num_envs": 2, "seed": 0, "max_episode_steps": 30,
+                       "bootstrap_samples": 100, "confidence": 0.95})
+    assert result["lengths"] == [30, 30]
+    assert result["rooms"] == [[1], [1]]  # the game starts in room 1
+    assert result["rooms_visited"]["distinct"] == [1]
+
+
+@pytest.fixture(scope="module")
+def key_demo():
+    # Seed 2 reaches the key (100 points) after about 20,000 steps of exploration.
+    return explore(GoExploreConfig(total_steps=40_000, seed=2, target_score=100), log=lambda message: None)
+
+
+def test_go_explore_finds_the_key_and_the_demonstration_replays_exactly(key_demo):
+    demo = key_demo
+    assert demo.score == 100 and demo.cells > 20
+    observations, score, rooms = replay(ENV_ID, demo.actions)
+    assert score == demo.score and len(observations) == len(demo.actions)
+    assert rooms == [1]
+
+
+def test_demo_clone_trains_the_reference_network():
+    cfg = demo_clone.DemoCloneConfig(total_steps=20_000, seed=2, clone_steps=30, corrective_rounds=1,
+                                     corrective_episodes=1, corrective_steps=10, search_tries=5)
+    arch, state_dict, meta = demo_clone.train(cfg, log=lambda message: None)
+    model = build_network(arch)
+    model.load_state_dict(state_dict)  # strict: the trainer produced the reference architecture
+    assert arch == ARCH
+    assert meta["algorithm"] == "demo_clone" and meta["demonstration"]["score"] == 100
+    assert len(meta["corrective_labels_per_round"]) == 1
+
+
+def test_behaviour_cloning_learns_the_demonstration(key_demo):
+    """The clone takes the demonstration's action in (nearly) every one of its states."""
+    actions = key_demo.actions
+    observations, _, _ = replay(ENV_ID, actions)
+    torch.manual_seed(0)
+    model = build_network(ARCH)
+    cfg = demo_clone.DemoCloneConfig(batch_size=32, learning_rate=5e-4)
+    demo_clone._clone(model, observations, np.asarray(actions), 400, cfg, torch.Generator().manual_seed(0),
+                      log=lambda message: None)
+    with torch.inference_mode():
+        predicted = model(torch.as_tensor(observations)).argmax(dim=1).numpy()
+    assert (predicted == np.asarray(actions)).mean() > 0.85
+
+
+def test_every_default_montezuma_variant_compresses_and_reloads(tmp_path, policy, default_config, frames):
+    variants = validate_config(default_config)["montezuma"]
+    assert {"fp32", "dynamic_qint8", "static_qint8_x86", "l1_rl_0.75", "tp_fc1-0.3"} <= {v["name"] for v in variants}
+    ctx = CompressContext(frames, ENV_ID, "logits", default_config["finetune"])
+    for variant in variants:
+        family = get_family(variant["family"])
+        result = family.compress(policy, variant["params"], ctx)
+        path = tmp_path / f"{variant['name']}.pt"
+        save_checkpoint(path, result.arch or ARCH, result.model.state_dict(), meta={},
+                        recipe={"family": variant["family"], "params": variant["params"], "structure": result.structure})
+        reloaded, _ = load_policy(path)
+        with torch.inference_mode():
+            out = reloaded(frames)
+        assert out.shape == (6, 18) and torch.isfinite(out).all(), variant["name"]
+
+
+def test_rl_finetuning_is_refused_for_an_agent_without_an_rl_trainer(default_config):
+    default_config["variants"].append({"name": "l1_rl_ft", "family": "prune_l1", "agents": ["montezuma"],
+                                       "params": {"amount": 0.5, "finetune_steps": 10, "finetune_with": "rl"}})
+    with pytest.raises(ConfigError, match=r"variants\[\d+\]\.params\.finetune_with: agent 'montezuma'"):
+        validate_config(default_config)
+
+
+def test_student_distillation_refuses_a_cnn(policy, frames, default_config):
+    ctx = CompressContext(frames, ENV_ID, "logits", default_config["finetune"])
+    with pytest.raises(ValueError, match="ppo_rnd_cnn network has none"):
+        get_family("distill_student").compress(policy, {"hidden": [64], "finetune_steps": 1}, ctx)
+
+
+def test_observation_set_of_frames_stays_uint8_and_is_shape_checked(tmp_path):
+    path = tmp_path / "observations.npy"
+    save_observations(path, np.zeros((5, 4, 84, 84), dtype=np.uint8))
+    assert load_observations(path, (4, 84, 84)).dtype == np.uint8
+    with pytest.raises(CheckpointError, match=r"observations have shape \(4, 84, 84\), the policy expects \(8,\)"):
+        load_observations(path, (8,))
+
+
+def test_shipped_checkpoint_is_the_reference_architecture():
+    config = yaml.safe_load((REPO / "config.yaml").read_text())
+    agent = config["agents"]["montezuma"]
+    model, data = load_policy(REPO / agent["checkpoint"], expected_arch=agent["network"])
+    assert sum(p.numel() for p in model.parameters()) == 1_407_476
+    assert "Go-Explore" in data["meta"]["produced_by"]
+    assert data["meta"]["demonstration"]["score"] >= 400
