@@ -211,3 +211,20 @@ def test_shipped_checkpoint_is_the_reference_architecture():
     assert sum(p.numel() for p in model.parameters()) == 1_407_476
     assert "Go-Explore" in data["meta"]["produced_by"]
     assert data["meta"]["demonstration"]["score"] >= 400
+
+
+def test_ppo_rnd_trains_resumes_and_writes_the_reference_format(tmp_path):
+    from tinyrl.algorithms.ppo_rnd import PPORNDConfig, train
+
+    cfg = PPORNDConfig(num_envs=2, async_envs=False, rollout_steps=16, total_steps=32, pre_normalization_steps=4,
+                       device="cpu", resume_path=str(tmp_path / "resume.pt"), reference_path=str(tmp_path / "params.pth"))
+    arch, first, meta = train(cfg, log=lambda message: None)
+    assert arch == ARCH and meta["iterations"] == 1 and meta["env_steps"] == 32
+    messages = []
+    cfg.total_steps = 64
+    _, second, meta = train(cfg, log=messages.append)
+    assert messages[0].startswith("resumed from") and meta["iterations"] == 2 and meta["env_steps"] == 64
+    assert any(not torch.equal(first[k], second[k]) for k in first)  # the second run went on learning
+    model, data = load_policy(tmp_path / "params.pth", expected_arch=ARCH)  # the reference layout, loaded safely
+    assert data["meta"]["iteration"] == 2
+    assert all(torch.equal(model.state_dict()[k], second[k]) for k in second)

@@ -2,10 +2,11 @@
 
 import dataclasses
 
-from tinyrl.algorithms import ddqn, demo_clone, ppo
+from tinyrl.algorithms import ddqn, demo_clone, ppo, ppo_rnd
 
-TRAINERS = {"ddqn": ddqn.train, "ppo": ppo.train, "demo_clone": demo_clone.train}
-TRAINER_CONFIGS = {"ddqn": ddqn.DDQNConfig, "ppo": ppo.PPOConfig, "demo_clone": demo_clone.DemoCloneConfig}
+TRAINERS = {"ddqn": ddqn.train, "ppo": ppo.train, "demo_clone": demo_clone.train, "ppo_rnd": ppo_rnd.train}
+TRAINER_CONFIGS = {"ddqn": ddqn.DDQNConfig, "ppo": ppo.PPOConfig, "demo_clone": demo_clone.DemoCloneConfig,
+                   "ppo_rnd": ppo_rnd.PPORNDConfig}
 FINETUNERS = {"ddqn": ddqn.finetune, "ppo": ppo.finetune}  # RL fine-tuning of a compressed policy, in place
 
 

@@ -1,6 +1,8 @@
 """A Montezuma's Revenge policy from a demonstration: Go-Explore finds a high-scoring action
 sequence in the emulator (go_explore.py), and the exact PPO-RND policy network learns it by
-behaviour cloning, with corrective data from off-trajectory states.
+behaviour cloning, with corrective data from off-trajectory states. Every labelled trajectory
+is first made canonical (go_explore.canonical_actions): among actions that lead to the same
+game state, one fixed choice, so that the labels are consistent.
 
 One file, CleanRL style: settings in `DemoCloneConfig`, the steps in `train`.
 
@@ -25,7 +27,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from tinyrl.algorithms.go_explore import FRAME_SKIP, GoExploreConfig, cell_key, explore, replay
+from tinyrl.algorithms.go_explore import (FRAME_SKIP, GoExploreConfig, canonical_actions, canonical_demonstration,
+                                          cell_key, explore, replay)
 from tinyrl.atari import make_atari_env
 from tinyrl.networks import build_network
 
@@ -129,6 +132,9 @@ def _corrective_data(model, demo_actions: list[int], demo_keys: list[tuple], cfg
                 lost += 1
                 break
             path, progress = found
+            origin = ale.cloneState()
+            path = canonical_actions(ale, action_set, path)
+            ale.restoreState(origin)
             recovered += 1
             for action in path:  # the expert's way back, through the protocol's env
                 new_obs.append(np.asarray(obs, dtype=np.uint8))
@@ -167,6 +173,7 @@ def train(cfg: DemoCloneConfig, log: Callable[[str], None] = print) -> tuple[dic
     if demo.score <= 0:
         raise RuntimeError(f"Go-Explore found no reward in {demo.steps_explored} steps ({demo.cells} cells): "
                            f"raise pretrain.total_steps")
+    demo.actions = canonical_demonstration(cfg.env_id, demo.actions)
     observations, demo_score, rooms = replay(cfg.env_id, demo.actions)
     if demo_score != demo.score:
         raise RuntimeError(f"the demonstration scored {demo.score} in the search but {demo_score} on replay: "

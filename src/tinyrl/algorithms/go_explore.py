@@ -128,6 +128,42 @@ def explore(cfg: GoExploreConfig, log: Callable[[str], None] = print) -> Demonst
     return Demonstration(list(best.actions), best.score, len(archive), steps, time.perf_counter() - start, history)
 
 
+# NOOP, the four directions, FIRE, then the combinations: the order in which an equivalent action is preferred.
+ACTION_PREFERENCE = [0, 3, 4, 2, 5, 1, 6, 7, 8, 9, 11, 12, 10, 13, 14, 15, 16, 17]
+
+
+def canonical_actions(ale, action_set, actions: list[int]) -> list[int]:
+    """The same trajectory with consistent labels: each action replaced by the first action in
+    ACTION_PREFERENCE that leads from the current emulator state to the same RAM (mid-jump, say,
+    every action does). Random exploration picks among equivalent actions at random; a policy
+    cloned from such labels sees near-identical frames labelled differently. Plays from the
+    emulator's current state and leaves it at the trajectory's end."""
+    out = []
+    for action in actions:
+        before = ale.cloneState()
+        _act(ale, action_set[action])
+        target, after = ale.getRAM().copy(), ale.cloneState()
+        for candidate in ACTION_PREFERENCE:
+            if candidate == action:
+                ale.restoreState(after)
+                break
+            ale.restoreState(before)
+            _act(ale, action_set[candidate])
+            if np.array_equal(ale.getRAM(), target):
+                action = candidate
+                break
+        out.append(action)
+    return out
+
+
+def canonical_demonstration(env_id: str, actions: list[int]) -> list[int]:
+    env = make_atari_env(env_id, max_episode_steps=None)
+    env.reset(seed=0)
+    out = canonical_actions(env.unwrapped.ale, env.unwrapped._action_set, actions)
+    env.close()
+    return out
+
+
 def replay(env_id: str, actions: list[int]) -> tuple[np.ndarray, float, list[int]]:
     """Play the actions through the protocol's env: (observations before each action, score, rooms)."""
     env = make_atari_env(env_id, max_episode_steps=None)
