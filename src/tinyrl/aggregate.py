@@ -37,6 +37,7 @@ def variant_row(agent: str, metadata_path, evaluation_path, timing_path) -> dict
         "reward_ci_low": reward.get("ci_low", nan),
         "reward_ci_high": reward.get("ci_high", nan),
         "episodes": reward.get("episodes", 0),
+        "rooms_mean": ev.get("rooms_visited", {}).get("mean"),  # Montezuma: rooms visited per episode
         "size_mb": size.get("size_mb", nan),
         "size_bytes": size.get("size_bytes", nan),
         "parameters": size.get("parameters", nan),
@@ -127,6 +128,8 @@ def family_table(df: pd.DataFrame, agent: str, table: str) -> pd.DataFrame:
     sub["reward_ci"] = [f"[{lo:.1f}, {hi:.1f}]" for lo, hi in zip(sub["reward_ci_low"], sub["reward_ci_high"])]
     columns = {**SEED_TABLE_COLUMNS, **TABLE_EXTRA_COLUMNS.get(table, {}), **RATIO_COLUMNS}
     out = sub[list(columns)].rename(columns=columns)
+    if sub["rooms_mean"].notna().any():
+        out.insert(list(columns).index("reward_ci") + 1, "rooms / episode", sub["rooms_mean"].round(2).to_numpy())
     return out.round({"reward": 1, "time (s)": 6, "size (MB)": 4, "speed-up": 2, "size ratio": 3, "sparsity": 4,
                       "training-form size (MB)": 4, "binarized layers x smaller": 1, "fine-tune time (s)": 1})
 

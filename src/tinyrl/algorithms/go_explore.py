@@ -164,6 +164,27 @@ def canonical_demonstration(env_id: str, actions: list[int]) -> list[int]:
     return out
 
 
+def equivalent_actions(env_id: str, actions: list[int]) -> np.ndarray:
+    """For each step of the trajectory from reset, which actions lead to exactly the same RAM as the
+    trajectory's own action: a (steps, n_actions) boolean mask. The game being deterministic, a
+    policy that always takes one of them replays the trajectory exactly."""
+    env = make_atari_env(env_id, max_episode_steps=None)
+    env.reset(seed=0)
+    ale, action_set = env.unwrapped.ale, env.unwrapped._action_set
+    masks = np.zeros((len(actions), len(action_set)), dtype=bool)
+    for t, action in enumerate(actions):
+        before = ale.cloneState()
+        _act(ale, action_set[action])
+        target, after = ale.getRAM().copy(), ale.cloneState()
+        for candidate in range(len(action_set)):
+            ale.restoreState(before)
+            _act(ale, action_set[candidate])
+            masks[t, candidate] = np.array_equal(ale.getRAM(), target)
+        ale.restoreState(after)
+    env.close()
+    return masks
+
+
 def replay(env_id: str, actions: list[int]) -> tuple[np.ndarray, float, list[int]]:
     """Play the actions through the protocol's env: (observations before each action, score, rooms)."""
     env = make_atari_env(env_id, max_episode_steps=None)
