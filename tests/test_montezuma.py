@@ -234,8 +234,9 @@ def test_shipped_checkpoint_is_the_reference_architecture():
     agent = config["agents"]["montezuma"]
     model, data = load_policy(REPO / agent["checkpoint"], expected_arch=agent["network"])
     assert sum(p.numel() for p in model.parameters()) == 1_407_476
-    assert "Go-Explore" in data["meta"]["produced_by"]
+    assert data["meta"]["algorithm"] == "demo_clone" and data["meta"]["produced_by"] == "tinyrl pretrain rule"
     assert data["meta"]["demonstration"]["score"] >= 400
+    assert data["meta"]["hyperparameters"] == {**data["meta"]["hyperparameters"], **agent["pretrain"]}
 
 
 def test_ppo_rnd_trains_resumes_and_writes_the_reference_format(tmp_path):

@@ -139,3 +139,36 @@ def test_a_killed_run_resumes_and_equals_an_uninterrupted_one(study, tmp_path):
     reference = pd.read_csv(study / "results" / "tables" / "summary.csv")[DETERMINISTIC_COLUMNS]
     pd.testing.assert_frame_equal(resumed, reference, check_exact=True)
     assert not list(tmp_path.rglob("*.tmp")), "the killed jobs' temporary files are cleared by their reruns"
+
+
+def test_the_study_runs_on_a_reference_ppo_rnd_params_pth(tmp_path):
+    """Study A with a checkpoint of the reference implementation's own format (SPEC §3): the config
+    points at params.pth and the variants are made, evaluated and timed from it."""
+    import numpy as np
+    import torch
+
+    from tinyrl.networks import RNDPredictor, RNDTarget, build_network
+
+    torch.manual_seed(0)
+    policy = build_network({"kind": "ppo_rnd_cnn", "input_shape": [4, 84, 84], "n_actions": 18})
+    params = tmp_path / "params.pth"
+    torch.save({"current_policy_state_dict": policy.state_dict(),
+                "predictor_model_state_dict": RNDPredictor([1, 84, 84]).state_dict(),
+                "target_model_state_dict": RNDTarget([1, 84, 84]).state_dict(),
+                "state_rms_mean": np.zeros((1, 84, 84)), "state_rms_var": np.ones((1, 84, 84)),
+                "state_rms_count": np.float64(1.0), "iteration": 7, "episode": 3}, params)
+
+    def use_reference(config):
+        config["only_agents"] = ["montezuma"]
+        config["agents"]["montezuma"].update(checkpoint=str(params))
+        config["variants"] = [{"name": "fp32", "family": "baseline"},
+                              {"name": "static_qint8_x86", "family": "ptq_static", "params": {"dtype": "qint8"}}]
+
+    config = edited_config(tmp_path, use_reference)
+    targets = [f"results/montezuma/{v}/{f}.json" for v in ("fp32", "static_qint8_x86") for f in ("evaluation", "timing")]
+    out = snakemake(tmp_path, *targets, config=config)
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
+    evaluation = json.loads((tmp_path / "results" / "montezuma" / "static_qint8_x86" / "evaluation.json").read_text())
+    assert evaluation["status"] == "ok" and evaluation["rooms"] == [[1], [1]]
+    metadata = json.loads((tmp_path / "results" / "montezuma" / "fp32" / "metadata.json").read_text())
+    assert metadata["size"]["parameters"] == 1_407_476

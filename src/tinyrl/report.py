@@ -48,9 +48,12 @@ def _checkpoint_story(meta: dict) -> str:
         return (f"not trained by RL: Go-Explore (deterministic exploration of the emulator, cells from RAM) "
                 f"searched {demo['steps_explored']} agent steps (seed {hp.get('seed')}) and found a "
                 f"{demo['steps']}-step demonstration scoring {demo['score']:.0f} (rooms {demo['rooms']}); the "
-                f"policy network learnt it by behaviour cloning with "
-                f"{sum(meta.get('corrective_labels_per_round', []))} corrective labels from off-trajectory "
-                f"states ({meta.get('train_wall_time_s', float('nan')) / 60:.1f} min in all on its machine). "
+                f"policy network learnt it by behaviour cloning, each step labelled with every action that leads "
+                f"to the same game state ({hp.get('clone_steps')} steps, final loss "
+                f"{meta.get('final_clone_loss', float('nan')):.4f}"
+                + (f"; {sum(meta['corrective_labels_per_round'])} corrective labels from off-trajectory states"
+                   if meta.get("corrective_labels_per_round") else "")
+                + f"; {meta.get('train_wall_time_s', float('nan')) / 60:.1f} min in all on its machine). "
                 f"It memorises one route through a deterministic game; it is not a general Montezuma agent")
     if meta.get("produced_by", "").startswith("reference PPO-RND"):
         return f"imported from a reference PPO-RND params.pth (iteration {meta.get('iteration', '?')})"
