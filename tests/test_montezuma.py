@@ -1,7 +1,6 @@
 """Study A: the PPO-RND policy network, safe import of reference checkpoints, the Atari protocol,
 and the demonstration route to a Montezuma policy (Go-Explore + behaviour cloning)."""
 
-import pickle
 
 import numpy as np
 import pytest
@@ -11,7 +10,7 @@ import yaml
 from tinyrl.algorithms import demo_clone
 from tinyrl.algorithms.go_explore import (GoExploreConfig, canonical_demonstration, equivalent_actions, explore,
                                           replay)
-from tinyrl.atari import MAX_EPISODE_STEPS, MONTEZUMA_RAM, make_atari_env
+from tinyrl.atari import MAX_EPISODE_STEPS, make_atari_env
 from tinyrl.checkpoint import load_policy, save_checkpoint
 from tinyrl.compression import CompressContext, get_family
 from tinyrl.config import validate_config
@@ -20,7 +19,7 @@ from tinyrl.errors import CheckpointError, ConfigError
 from tinyrl.evaluation import evaluate
 from tinyrl.networks import RNDPredictor, RNDTarget, build_network
 from tinyrl.observations import load_observations, save_observations
-from tinyrl.policy import network_policy, random_policy
+from tinyrl.policy import random_policy
 
 from conftest import REPO
 

@@ -9,7 +9,6 @@ writes gpu_runs/rnd/{resume.pt, checkpoint.pt, params.pth (reference layout), tr
 """
 
 import argparse
-import sys
 from pathlib import Path
 
 from tinyrl.algorithms.ppo_rnd import PPORNDConfig, train
@@ -42,4 +41,3 @@ arch, state_dict, meta = train(cfg, log=log)
 save_checkpoint(state / "checkpoint.pt", arch, state_dict,
                 meta | {"produced_by": "tinyrl PPO-RND trainer (tools/train_ppo_rnd.py, bounded runs)"})
 log(f"saved {state / 'checkpoint.pt'} after {meta['env_steps']} steps ({meta['iterations']} iterations)")
-sys.exit(0)

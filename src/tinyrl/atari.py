@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import ale_py
 import gymnasium as gym
-import numpy as np
 
 gym.register_envs(ale_py)
 

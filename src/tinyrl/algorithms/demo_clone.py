@@ -36,7 +36,7 @@ from typing import Callable
 import numpy as np
 import torch
 
-from tinyrl.algorithms.go_explore import (FRAME_SKIP, GoExploreConfig, canonical_actions, canonical_demonstration,
+from tinyrl.algorithms.go_explore import (GoExploreConfig, act_frames, canonical_actions, canonical_demonstration,
                                           cell_key, equivalent_actions, explore, replay)
 from tinyrl.atari import make_atari_env
 from tinyrl.networks import build_network
@@ -110,7 +110,7 @@ def _search(ale, action_set, demo_keys: list[tuple], start: int, score: float, c
         for _ in range(cfg.search_horizon if best is None else len(best[0]) - 1):
             if rng.random() > cfg.repeat_action_prob:
                 action = int(rng.integers(len(action_set)))
-            total += sum(ale.act(action_set[action]) for _ in range(FRAME_SKIP))
+            total += act_frames(ale, action_set[action])
             actions.append(action)
             if ale.game_over() or ale.lives() < lives:
                 break

@@ -21,12 +21,12 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
 
-from tinyrl.atari import FRAME_SKIP, MAX_EPISODE_STEPS, MONTEZUMA_RAM, make_atari_env
+from tinyrl.atari import FRAME_SKIP, MAX_EPISODE_STEPS, MONTEZUMA_RAM, make_atari_env, room_of
 
 
 @dataclass
@@ -67,8 +67,16 @@ def cell_key(ram: np.ndarray, score: float, cell_size: int) -> tuple:
             int(ram[r["x"]]) // cell_size, int(ram[r["y"]]) // cell_size)
 
 
-def _act(ale, action, frames: int = FRAME_SKIP) -> float:
+def act_frames(ale, action, frames: int = FRAME_SKIP) -> float:
+    """One agent step on the bare emulator: the action held for the protocol's 4 frames; the reward."""
     return float(sum(ale.act(action) for _ in range(frames)))
+
+
+def _ram_after(ale, state, action) -> np.ndarray:
+    """The RAM one agent step of `action` leads to from emulator state `state`."""
+    ale.restoreState(state)
+    act_frames(ale, action)
+    return ale.getRAM().copy()
 
 
 def explore(cfg: GoExploreConfig, log: Callable[[str], None] = print) -> Demonstration:
@@ -100,7 +108,7 @@ def explore(cfg: GoExploreConfig, log: Callable[[str], None] = print) -> Demonst
                 break
             if rng.random() > cfg.repeat_action_prob:
                 action = int(rng.integers(n_actions))
-            score += _act(ale, action_set[action])
+            score += act_frames(ale, action_set[action])
             actions.append(action)
             steps += 1
             if ale.game_over() or ale.lives() < lives:
@@ -111,8 +119,7 @@ def explore(cfg: GoExploreConfig, log: Callable[[str], None] = print) -> Demonst
                 seen = cell.times_seen if cell else 0
                 archive[key] = Cell(ale.cloneState(), bytes(actions), score, 0, seen)
                 cell = archive[key]
-                best = archive[best_key]
-                if score > best.score or (score == best.score and key == best_key):
+                if score > archive[best_key].score:
                     best_key = key
             cell.times_seen += 1
         if steps >= next_report:
@@ -141,16 +148,13 @@ def canonical_actions(ale, action_set, actions: list[int]) -> list[int]:
     out = []
     for action in actions:
         before = ale.cloneState()
-        _act(ale, action_set[action])
-        target, after = ale.getRAM().copy(), ale.cloneState()
+        target, after = _ram_after(ale, before, action_set[action]), ale.cloneState()
         for candidate in ACTION_PREFERENCE:
             if candidate == action:
                 ale.restoreState(after)
                 break
-            ale.restoreState(before)
-            _act(ale, action_set[candidate])
-            if np.array_equal(ale.getRAM(), target):
-                action = candidate
+            if np.array_equal(_ram_after(ale, before, action_set[candidate]), target):
+                action = candidate  # the emulator stays where the preferred action led
                 break
         out.append(action)
     return out
@@ -174,12 +178,9 @@ def equivalent_actions(env_id: str, actions: list[int]) -> np.ndarray:
     masks = np.zeros((len(actions), len(action_set)), dtype=bool)
     for t, action in enumerate(actions):
         before = ale.cloneState()
-        _act(ale, action_set[action])
-        target, after = ale.getRAM().copy(), ale.cloneState()
+        target, after = _ram_after(ale, before, action_set[action]), ale.cloneState()
         for candidate in range(len(action_set)):
-            ale.restoreState(before)
-            _act(ale, action_set[candidate])
-            masks[t, candidate] = np.array_equal(ale.getRAM(), target)
+            masks[t, candidate] = np.array_equal(_ram_after(ale, before, action_set[candidate]), target)
         ale.restoreState(after)
     env.close()
     return masks
@@ -194,7 +195,7 @@ def replay(env_id: str, actions: list[int]) -> tuple[np.ndarray, float, list[int
         observations.append(np.asarray(obs, dtype=np.uint8))
         obs, reward, terminated, truncated, _ = env.step(action)
         score += float(reward)
-        room = int(env.unwrapped.ale.getRAM()[MONTEZUMA_RAM["room"]])
+        room = room_of(env)
         if room not in rooms:
             rooms.append(room)
         if terminated or truncated:
@@ -202,6 +203,3 @@ def replay(env_id: str, actions: list[int]) -> tuple[np.ndarray, float, list[int
     env.close()
     return np.stack(observations) if observations else np.zeros((0, 4, 84, 84), np.uint8), score, rooms
 
-
-def config_dict(cfg: GoExploreConfig) -> dict:
-    return asdict(cfg)
