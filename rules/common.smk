@@ -7,7 +7,7 @@ sys.path.insert(0, os.path.join(workflow.basedir, "src"))
 
 from snakemake.exceptions import WorkflowError
 from tinyrl.aggregate import table_names
-from tinyrl.config import agent_evaluation, agent_observations, validate_config
+from tinyrl.config import agent_evaluation, agent_observations, agent_timing, validate_config
 from tinyrl.errors import ConfigError
 from tinyrl.figures import FIGURES
 
@@ -59,6 +59,10 @@ def settings(section):
 
 def evaluation_settings(wildcards):
     return canonical(agent_evaluation(config, wildcards.agent))
+
+
+def timing_settings(wildcards):
+    return canonical(agent_timing(config, wildcards.agent))
 
 
 def observation_settings(wildcards):

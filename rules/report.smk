@@ -5,8 +5,10 @@ rule aggregate:
         evaluations=per_variant("results/{agent}/{variant}/evaluation.json"),
         timings=per_variant("results/{agent}/{variant}/timing.json"),
         random=expand("results/{agent}/random_policy.json", agent=AGENTS),
+        ceiling="results/benchmarks/gemm_ceiling.json",
     output:
         summary="results/tables/summary.csv",
+        backends="results/tables/backends.csv",
         summary_md="results/tables/summary.md",
         tables=expand("results/tables/{table}.{ext}", table=TABLES, ext=["csv", "md"]),
     params:
@@ -45,6 +47,8 @@ rule report:
     """report/report.md and a self-contained report/report.html."""
     input:
         summary="results/tables/summary.csv",
+        backends="results/tables/backends.csv",
+        ceiling="results/benchmarks/gemm_ceiling.json",
         figures=rules.figures.output.figures,
         checkpoints=[checkpoint_of(agent) for agent in AGENTS],
     output:

@@ -44,14 +44,16 @@ rule evaluate:
 
 
 rule time_forward:
-    """Forward-pass timing; claims every workflow core so no other job shares the CPU."""
+    """Forward-pass timing on every selected backend, batch and batch-1 regimes; claims every workflow core
+    so that no other job shares the CPU."""
     input:
         model="results/{agent}/{variant}/model.pt",
         observations="results/{agent}/observations.npy",
     output:
         timing="results/{agent}/{variant}/timing.json",
+        onnx=directory("results/{agent}/{variant}/onnx"),  # model.onnx when the variant exports (else NONE says why)
     params:
-        timing=settings("timing"),
+        timing=timing_settings,
     log:
         "logs/{agent}/{variant}/time_forward.log",
     threads: TIMING_CORES
@@ -62,3 +64,21 @@ rule time_forward:
         "../envs/tinyrl.yaml"
     script:
         "../scripts/time_forward.py"
+
+
+rule machine_ceiling:
+    """The machine's float32 GEMM rate, measured once per study: the ceiling each variant's time is read against."""
+    output:
+        ceiling="results/benchmarks/gemm_ceiling.json",
+    params:
+        timing=settings("timing"),
+    log:
+        "logs/machine_ceiling.log",
+    threads: TIMING_CORES
+    resources:
+        mem_mb=budget("machine_ceiling", "mem_mb", 1000),
+        runtime=budget("machine_ceiling", "runtime", 10),
+    conda:
+        "../envs/tinyrl.yaml"
+    script:
+        "../scripts/machine_ceiling.py"

@@ -5,7 +5,7 @@ import torch
 from tinyrl.evaluation import evaluate
 from tinyrl.policy import network_policy, random_policy
 from tinyrl.rollout import play_episodes
-from tinyrl.timing import time_forward
+from tinyrl.timing import time_backends
 
 EVAL = {"episodes": 4, "num_envs": 2, "seed": 7, "max_episode_steps": 60, "bootstrap_samples": 200, "confidence": 0.95}
 
@@ -43,7 +43,24 @@ def test_random_policy_is_seeded():
 
 def test_time_forward_protocol(small_policy):
     obs = np.random.default_rng(0).normal(size=(64, 8)).astype(np.float32)
-    result = time_forward(small_policy, obs, passes=30, batch_size=10, warmup=3, threads=1)
-    assert result["passes"] == 30 and len(result["times_s"]) == 30
+    config = {"passes": 30, "batch_size": 10, "warmup": 3, "threads": 1, "latency": {"passes": 40, "warmup": 2}}
+    result, _ = time_backends(small_policy, small_policy.state_dict(), obs, config)
+    eager = result["backends"]["torch-eager"]
+    assert result["passes"] == 30 and len(eager["batch"]["times_s"]) == 30 and len(eager["latency"]["times_s"]) == 40
     assert result["threads"] == torch.get_num_threads() == 1
     assert result["q25_s"] <= result["median_s"] <= result["q75_s"]
+
+
+def test_episodes_never_step_after_they_end(small_policy):
+    """A slot takes the next seed when its episode ends: every step counted belongs to an episode."""
+    out = play_episodes(network_policy(small_policy, "greedy"), "LunarLander-v3", [1, 2, 3, 4, 5], 2,
+                        max_episode_steps=40)
+    assert out.env_steps == sum(out.lengths)
+    assert out.stepping_s > 0
+
+
+def test_evaluation_reads_its_step_rate_against_the_raw_environment(small_policy):
+    system = evaluate(network_policy(small_policy, "greedy"), "LunarLander-v3", EVAL)["system"]
+    raw = system["raw_env"]
+    assert raw["before"]["num_envs"] == raw["after"]["num_envs"] == EVAL["num_envs"]
+    assert system["policy_to_raw_step_rate"] == system["steps_per_s"] / raw["steps_per_s"]

@@ -46,9 +46,13 @@ def variant_row(agent: str, metadata_path, evaluation_path, timing_path) -> dict
         "time_mean_s": tm.get("mean_s", nan),
         "time_median_s": tm.get("median_s", nan),
         "time_iqr_s": tm.get("iqr_s", nan),
+        **_backend_columns(tm),
         "timing_threads": tm.get("threads", nan),
         "quantized_engine": tm.get("quantized_engine", ""),
         "eval_wall_time_s": system.get("eval_wall_time_s", nan),
+        "eval_steps_per_s": system.get("steps_per_s", nan),
+        "raw_env_steps_per_s": system.get("raw_env", {}).get("steps_per_s", nan),
+        "eval_raw_ratio": system.get("policy_to_raw_step_rate", nan),
         # per environment step: a policy that ends its episodes early plays fewer steps in the same episodes
         "eval_us_per_step": 1e6 * system.get("eval_wall_time_s", nan) / system.get("env_steps", nan),
         "peak_rss_mb": system.get("peak_rss_bytes", nan) / MB,
@@ -69,18 +73,76 @@ def variant_row(agent: str, metadata_path, evaluation_path, timing_path) -> dict
     }
 
 
+def _backend_columns(tm: dict) -> dict:
+    """The native backend's batch-1 latency, the fastest agreeing backend in each regime, FLOPs."""
+    nan = float("nan")
+    backends, fastest = tm.get("backends", {}), tm.get("fastest", {})
+    native = backends.get(tm.get("native_backend"), {})
+    return {
+        "native_backend": tm.get("native_backend", ""),
+        "latency_median_s": native.get("latency", {}).get("median_s", nan),
+        "latency_iqr_s": native.get("latency", {}).get("iqr_s", nan),
+        "fastest_batch_backend": fastest.get("batch", {}).get("backend", ""),
+        "fastest_batch_median_s": fastest.get("batch", {}).get("median_s", nan),
+        "fastest_latency_backend": fastest.get("latency", {}).get("backend", ""),
+        "fastest_latency_median_s": fastest.get("latency", {}).get("median_s", nan),
+        "flops_per_observation": tm.get("flops_per_observation", nan),
+        "timing_batch_size": tm.get("batch_size", nan),
+        "onnx_bytes": tm.get("onnx_bytes", nan),
+    }
+
+
+def backend_rows(agent: str, variant: str, timing_path) -> list[dict]:
+    """One row per backend the variant was timed on (or could not be)."""
+    tm = _read(timing_path)
+    rows = []
+    for backend, record in tm.get("backends", {}).items():
+        row = {"agent": agent, "variant": variant, "backend": backend, "status": record["status"],
+               "reason": record.get("reason", ""), "native": backend == tm.get("native_backend"),
+               "agrees": record.get("agrees"), "max_abs_diff": record.get("max_abs_diff"),
+               "setup_s": record.get("setup_s"), "flops_per_observation": tm.get("flops_per_observation")}
+        for regime in ("batch", "latency"):
+            times = record.get(regime, {})
+            row[f"{regime}_batch_size"] = tm["regimes"][regime]["batch_size"]
+            row[f"{regime}_median_s"] = times.get("median_s")
+            row[f"{regime}_iqr_s"] = times.get("iqr_s")
+            row[f"{regime}_passes"] = times.get("passes")
+        rows.append(row)
+    return rows
+
+
+def add_ceiling_fractions(df: pd.DataFrame, ceiling_flops_per_s: float, prefix_pairs: dict[str, str]) -> pd.DataFrame:
+    """Achieved FLOP/s as a fraction of the machine's GEMM ceiling, for each time column given
+    (time column -> batch size column)."""
+    for time_column, batch_column in prefix_pairs.items():
+        achieved = df["flops_per_observation"] * df[batch_column] / df[time_column]
+        df[time_column.replace("median_s", "ceiling_fraction")] = achieved / ceiling_flops_per_s
+    return df
+
+
 def random_row(agent: str, evaluation_path) -> dict:
     reward = _read(evaluation_path)["reward"]
     return {"agent": agent, "random_reward_mean": reward["mean"], "random_ci_low": reward["ci_low"],
             "random_ci_high": reward["ci_high"], "random_episodes": reward["episodes"]}
 
 
-def build_summary(rows: list[dict], random_rows: list[dict], baseline: str = "fp32") -> pd.DataFrame:
-    """One row per (agent, variant), with ratios against the agent's baseline measured in the same run."""
+def build_summary(rows: list[dict], random_rows: list[dict], ceiling_flops_per_s: float | None = None) -> pd.DataFrame:
+    """One row per (agent, variant), with ratios against the agent's baseline measured in the same run.
+
+    Speed-ups: the seed's (baseline mean / variant mean, batch regime, each on its own backend), and
+    the fastest agreeing backend's median against the baseline's torch-eager median, per regime."""
     df = pd.DataFrame(rows).merge(pd.DataFrame(random_rows), on="agent", how="left")
     base = df[df["family"] == "baseline"].groupby("agent").first()
     df["size_ratio"] = df["size_bytes"] / df["agent"].map(base["size_bytes"])
     df["speedup"] = df["agent"].map(base["time_mean_s"]) / df["time_mean_s"]
+    df["speedup_fastest_batch"] = df["agent"].map(base["time_median_s"]) / df["fastest_batch_median_s"]
+    df["speedup_fastest_latency"] = df["agent"].map(base["latency_median_s"]) / df["fastest_latency_median_s"]
+    df["latency_batch_size"] = 1
+    if ceiling_flops_per_s:
+        add_ceiling_fractions(df, ceiling_flops_per_s, {
+            "time_median_s": "timing_batch_size", "fastest_batch_median_s": "timing_batch_size",
+            "latency_median_s": "latency_batch_size", "fastest_latency_median_s": "latency_batch_size"})
+    df = df.drop(columns=["latency_batch_size"])
     df["reward_delta"] = df["reward_mean"] - df["agent"].map(base["reward_mean"])
     return df
 

@@ -79,6 +79,66 @@ def load_state_into(model: nn.Module, state_dict: dict[str, Any], source: str) -
     return model
 
 
+QUANTIZED_MARK = "tinyrl-quantized-tensor"
+
+
+def _narrowest_int(values: torch.Tensor) -> torch.Tensor:
+    for dtype in (torch.int8, torch.int16, torch.int32):
+        info = torch.iinfo(dtype)
+        if values.numel() == 0 or (int(values.min()) >= info.min and int(values.max()) <= info.max):
+            return values.to(dtype)
+    return values
+
+
+def _exact_float32(values: torch.Tensor) -> torch.Tensor:
+    """float32 when that loses nothing (observers compute scales in float32), else unchanged."""
+    as_float32 = values.float()
+    return as_float32 if torch.equal(as_float32.double(), values.double()) else values
+
+
+def pack_quantized(value: Any) -> Any:
+    """A quantized tensor as its integer codes, float32 scales and narrow zero points (omitted when all
+    zero, as for symmetric weights). torch's own pickling keeps per-channel scales in float64 and zero
+    points in int64: for the PPO-RND network that is 28 KB of a 1.4 MB int8 file. Lossless."""
+    if isinstance(value, tuple):
+        return tuple(pack_quantized(item) for item in value)
+    if not (isinstance(value, torch.Tensor) and value.is_quantized):
+        return value
+    packed = {QUANTIZED_MARK: str(value.qscheme()).removeprefix("torch."), "dtype": str(value.dtype).removeprefix("torch."),
+              "int_repr": value.int_repr()}
+    if value.qscheme() in (torch.per_channel_affine, torch.per_channel_symmetric):
+        scales, zero_points = value.q_per_channel_scales(), value.q_per_channel_zero_points()
+        packed |= {"axis": value.q_per_channel_axis(), "scales": _exact_float32(scales)}
+        if bool(zero_points.any()):
+            packed["zero_points"] = _narrowest_int(zero_points)
+    else:
+        packed |= {"scale": value.q_scale(), "zero_point": value.q_zero_point()}
+    return packed
+
+
+def unpack_quantized(value: Any, source: str) -> Any:
+    if isinstance(value, tuple):
+        return tuple(unpack_quantized(item, source) for item in value)
+    if not (isinstance(value, dict) and QUANTIZED_MARK in value):
+        return value
+    try:
+        codes = value["int_repr"]
+        if value[QUANTIZED_MARK].startswith("per_channel"):
+            scales = value["scales"].double()
+            zero_points = value.get("zero_points", torch.zeros(len(scales), dtype=torch.int64)).long()
+            return torch._make_per_channel_quantized_tensor(codes, scales, zero_points, int(value["axis"]))
+        return torch._make_per_tensor_quantized_tensor(codes, float(value["scale"]), int(value["zero_point"]))
+    except (KeyError, RuntimeError, TypeError, AttributeError) as exc:
+        raise CheckpointError(f"{source}: a quantized tensor in 'state_dict' is malformed: {exc!r}") from exc
+
+
+def _map_state(state_dict: dict, convert) -> dict:
+    out = type(state_dict)((key, convert(value)) for key, value in state_dict.items())
+    if hasattr(state_dict, "_metadata"):
+        out._metadata = state_dict._metadata  # module versions: quantized modules need them to load
+    return out
+
+
 def save_checkpoint(path: str | os.PathLike, arch: dict, state_dict: dict, meta: dict, recipe: dict | None = None) -> None:
     """Save a policy; `recipe` ({"family", "params", "structure"}) says how to rebuild a variant's modules."""
     save_torch(
@@ -90,7 +150,7 @@ def save_checkpoint(path: str | os.PathLike, arch: dict, state_dict: dict, meta:
             "recipe": recipe or {"family": "baseline", "params": {}, "structure": {}},
             # Saved as returned by module.state_dict(): its `_metadata` carries the module
             # versions that quantized modules need to load their packed weights.
-            "state_dict": state_dict,
+            "state_dict": _map_state(state_dict, pack_quantized),
             "meta": meta,
         },
     )
@@ -120,6 +180,7 @@ def read_checkpoint(path: str | os.PathLike) -> dict:
     for field in ("arch", "recipe", "state_dict", "meta"):
         if not isinstance(data.get(field), dict):
             raise CheckpointError(f"{path}: field {field!r} is missing or not a dict")
+    data["state_dict"] = _map_state(data["state_dict"], lambda value: unpack_quantized(value, str(path)))
     return data
 
 

@@ -196,6 +196,11 @@ def agent_observations(config: dict, agent: str) -> dict:
     return {**config["observations"], **config["agents"][agent].get("observations", {})}
 
 
+def agent_timing(config: dict, agent: str) -> dict:
+    """The timing settings for one agent: the top-level ones with the agent's overrides."""
+    return {**config["timing"], **config["agents"][agent].get("timing", {})}
+
+
 def config_hash(config: dict) -> str:
     """Short stable hash of a config, for provenance."""
     return hashlib.sha256(json.dumps(config, sort_keys=True, default=str).encode()).hexdigest()[:12]

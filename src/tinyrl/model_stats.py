@@ -13,8 +13,12 @@ def weight_tensors(model: nn.Module) -> Iterator[tuple[str, torch.Tensor]]:
     """Every weight and bias as a float tensor, whatever module type holds it.
 
     Quantized modules expose `weight()`/`bias()` methods instead of
-    parameters; their tensors are dequantized so counts stay comparable.
+    parameters; their tensors are dequantized so counts stay comparable. A model that
+    runs elsewhere (ONNX Runtime) lists its own weights.
     """
+    if hasattr(model, "weight_tensors"):
+        yield from model.weight_tensors()
+        return
     for name, module in model.named_modules():
         for attr in ("weight", "bias"):
             value = getattr(module, attr, None)
@@ -22,6 +26,49 @@ def weight_tensors(model: nn.Module) -> Iterator[tuple[str, torch.Tensor]]:
                 value = value()
             if isinstance(value, torch.Tensor):
                 yield f"{name}.{attr}" if name else attr, (value.dequantize() if value.is_quantized else value).detach()
+
+
+def _weight_of(module: nn.Module) -> torch.Tensor | None:
+    value = getattr(module, "weight", None)
+    if callable(value) and not isinstance(value, torch.Tensor):
+        value = value()
+    return value if isinstance(value, torch.Tensor) and value.dim() >= 2 else None
+
+
+def flops_per_observation(model: nn.Module, example: torch.Tensor) -> int:
+    """Floating-point operations of one forward pass per observation: 2 per multiply-add of every
+    Linear and convolution (float, quantized, or a family's own layer) that the forward runs.
+
+    Layers count at their stored shape, zeros included, as dense kernels compute them; sparse
+    storage counts its non-zeros only. Activations and additions are not counted (a few per cent
+    at most here). A model that runs elsewhere carries the count of the float network it came from.
+    """
+    if hasattr(model, "flops"):
+        return int(model.flops)
+    macs = 0
+
+    def count(module, inputs, output):
+        nonlocal macs
+        weight = _weight_of(module)
+        out = output[0] if isinstance(output, tuple) else output
+        if weight is None or not isinstance(out, torch.Tensor):
+            return
+        outputs = out[:1].numel()
+        if getattr(module, "counts_nonzeros", False):  # sparse storage computes only its non-zeros
+            macs += outputs // weight.shape[0] * int(torch.count_nonzero(weight))
+        else:
+            macs += outputs * weight.shape[1:].numel()
+
+    leaves = [m for m in model.modules() if _weight_of(m) is not None and not any(
+        _weight_of(child) is not None for child in m.modules() if child is not m)]
+    handles = [m.register_forward_hook(count) for m in leaves]
+    try:
+        with torch.inference_mode():
+            model(example[:1])
+    finally:
+        for handle in handles:
+            handle.remove()
+    return 2 * macs
 
 
 def batched_forward(model: nn.Module, observations: torch.Tensor, chunk: int = 512) -> torch.Tensor:

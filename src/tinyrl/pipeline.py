@@ -18,7 +18,7 @@ import psutil
 import torch
 
 from tinyrl.algorithms import TRAINER_CONFIGS, TRAINERS
-from tinyrl.atomic import write_json
+from tinyrl.atomic import atomic_dir, write_json, write_text
 from tinyrl.checkpoint import load_policy, read_checkpoint, save_checkpoint, save_failure
 from tinyrl.compression import CompressContext, get_family
 from tinyrl.envs import action_space_of
@@ -27,7 +27,7 @@ from tinyrl.evaluation import evaluate
 from tinyrl.model_stats import batched_forward, size_stats
 from tinyrl.observations import collect_observations, load_observations, observation_shape, save_observations
 from tinyrl.policy import network_policy, random_policy
-from tinyrl.timing import time_forward
+from tinyrl.timing import time_backends
 
 
 def pretrain(agent_cfg: dict, checkpoint_path: str, log=print) -> None:
@@ -134,26 +134,54 @@ def evaluate_random(agent_cfg: dict, eval_cfg: dict, out_path: str) -> None:
     write_json(out_path, result)
 
 
-def time_variant(timing_cfg: dict, model_path: str, observations_path: str, out_path: str) -> None:
-    try:
-        model, checkpoint = load_policy(model_path)  # selects the variant's quantized engine, if any
-    except VariantFailure as exc:
-        return _failed(out_path, str(exc))
-    observations = load_observations(observations_path, observation_shape(checkpoint["arch"]))
-    result = time_forward(model, observations, timing_cfg["passes"], timing_cfg["batch_size"],
-                          timing_cfg["warmup"], timing_cfg["threads"])
-    result["cpu_count"] = os.cpu_count()
-    result["status"] = "ok"
-    write_json(out_path, result)
+def time_variant(timing_cfg: dict, model_path: str, observations_path: str, out_path: str, onnx_dir: str) -> None:
+    """Time the variant on every selected backend; its ONNX form, when one was made, goes to `onnx_dir`."""
+    with atomic_dir(onnx_dir) as tmp_dir:
+        try:
+            model, checkpoint = load_policy(model_path)  # selects the variant's quantized engine, if any
+        except VariantFailure as exc:
+            (tmp_dir / "NONE").write_text(f"no model: {exc}\n")
+            return _failed(out_path, str(exc))
+        observations = load_observations(observations_path, observation_shape(checkpoint["arch"]))
+        result, onnx_bytes = time_backends(model, checkpoint["state_dict"], observations, timing_cfg)
+        if onnx_bytes:
+            (tmp_dir / "model.onnx").write_bytes(onnx_bytes)
+            result["onnx_file"] = str(Path(onnx_dir) / "model.onnx")
+            result["onnx_bytes"] = len(onnx_bytes)
+        else:
+            (tmp_dir / "NONE").write_text("no ONNX form: " + "; ".join(
+                f"{name}: {r.get('reason', '')}" for name, r in result["backends"].items() if r["status"] != "ok") + "\n")
+        result["cpu_count"] = os.cpu_count()
+        result["status"] = "ok"
+        write_json(out_path, result)
 
 
-def aggregate(pairs, metadata_paths, evaluation_paths, timing_paths, agents, random_paths, summary_path) -> None:
-    from tinyrl.aggregate import build_summary, random_row, variant_row, write_tables
+def machine_ceiling(timing_cfg: dict, out_path: str) -> None:
+    from tinyrl.ceiling import measure_ceiling
 
+    write_json(out_path, measure_ceiling(timing_cfg["threads"]))
+
+
+def aggregate(pairs, metadata_paths, evaluation_paths, timing_paths, agents, random_paths, ceiling_path,
+              summary_path) -> None:
+    import json
+
+    import pandas as pd
+
+    from tinyrl.aggregate import add_ceiling_fractions, backend_rows, build_summary, random_row, variant_row, write_tables
+
+    ceiling = json.loads(Path(ceiling_path).read_text())["flops_per_s"]
     rows = [variant_row(agent, m, e, t)
             for (agent, _), m, e, t in zip(pairs, metadata_paths, evaluation_paths, timing_paths)]
     random_rows = [random_row(agent, path) for agent, path in zip(agents, random_paths)]
-    write_tables(build_summary(rows, random_rows), Path(summary_path).parent)
+    tables_dir = Path(summary_path).parent
+    write_tables(build_summary(rows, random_rows, ceiling), tables_dir)
+    backends = pd.DataFrame([row for (agent, variant), t in zip(pairs, timing_paths)
+                             for row in backend_rows(agent, variant, t)])
+    if len(backends):
+        backends = add_ceiling_fractions(backends, ceiling, {"batch_median_s": "batch_batch_size",
+                                                             "latency_median_s": "latency_batch_size"})
+    write_text(tables_dir / "backends.csv", backends.to_csv(index=False))
 
 
 def figures(summary_path, figure_paths) -> None:
@@ -164,13 +192,17 @@ def figures(summary_path, figure_paths) -> None:
     write_figures(pd.read_csv(summary_path), Path(figure_paths[0]).parent)
 
 
-def report(config, summary_path, agents, checkpoint_paths, figure_paths, md_path, html_path, repo_dir) -> None:
+def report(config, summary_path, backends_path, ceiling_path, agents, checkpoint_paths, figure_paths, md_path,
+           html_path, repo_dir) -> None:
+    import json
+
     import pandas as pd
 
     from tinyrl.report import build_context, render_report
 
     checkpoints = {agent: {"path": str(path), "meta": read_checkpoint(path)["meta"]}
                    for agent, path in zip(agents, checkpoint_paths)}
+    speed = {"backends": pd.read_csv(backends_path), "ceiling": json.loads(Path(ceiling_path).read_text())}
     context = build_context(config, pd.read_csv(summary_path), checkpoints, Path(figure_paths[0]).parent,
-                            Path(md_path).parent, repo_dir)
+                            Path(md_path).parent, repo_dir, speed)
     render_report(context, md_path, html_path)

@@ -18,6 +18,7 @@ from tinyrl.config import config_hash
 from tinyrl.figures import FIGURES
 from tinyrl.findings import study_b_findings
 from tinyrl.provenance import provenance
+from tinyrl.speed import backend_table, format_speed_targets, speed_table, speed_targets
 from tinyrl.targets import agent_targets, format_targets
 
 SUMMARY_COLUMNS = {
@@ -68,7 +69,7 @@ def _checkpoint_story(meta: dict) -> str:
 
 def protocol_items(config: dict) -> list[tuple[str, str]]:
     """The exact protocol, as (label, sentence) pairs shared by the Markdown and HTML reports."""
-    ev, tm, obs = config["evaluation"], config["timing"], config["observations"]
+    ev, tm, obs = config["evaluation"], config["timing"], config["observations"]  # tm: the top-level timing
     return [
         ("Evaluation",
          f"{ev['episodes']} episodes per variant; episode i starts from reset(seed={ev['seed']} + i), the same "
@@ -78,11 +79,15 @@ def protocol_items(config: dict) -> list[tuple[str, str]]:
          f"({ev['bootstrap_samples']} resamples, fixed seed)."
          + "".join(f" Agent {agent}: {', '.join(f'{k} {v}' for k, v in cfg['evaluation'].items())}."
                    for agent, cfg in config["agents"].items() if cfg.get("evaluation"))),
-        ("Timing",
-         f"mean of {tm['passes']} forward passes of batch {tm['batch_size']} drawn from the observation set "
-         f"(seeded), after {tm['warmup']} warm-up passes, in torch.inference_mode, with {tm['threads']} torch "
-         f"thread(s); median and IQR alongside. Timing jobs claim every workflow core, so no other job shares "
-         f"the CPU."),
+        ("Timing", _timing_protocol(config)),
+        ("Speed ceiling",
+         "the machine's float32 GEMM rate, measured once per study (square torch.mm of 256, 512 and 1024, "
+         f"{tm['threads']} thread(s); the best size's median); FLOPs per observation are 2 per multiply-add of "
+         "every Linear and convolution the forward pass runs (dense as stored; sparse storage: its non-zeros); "
+         "% ceiling = FLOPs x batch / median time / ceiling."),
+        ("Evaluation throughput",
+         "environment steps per second while playing the evaluation episodes (policy included), and the same "
+         "vector env stepped with pre-drawn random actions and no policy, in the same job, right after."),
         ("Observation set",
          f"observations visited by the float32 policy in {obs['episodes']} episodes (seeds from {obs['seed']}), "
          f"at most {obs['max_observations']} kept (seeded subsample); used for static-quantization calibration "
@@ -99,6 +104,23 @@ def protocol_items(config: dict) -> list[tuple[str, str]]:
     ]
 
 
+def _timing_protocol(config: dict) -> str:
+    tm = config["timing"]
+    latency = tm.get("latency", {})
+    text = (f"two regimes per variant: {tm['passes']} forward passes of batch {tm['batch_size']} drawn from the "
+            f"observation set (seeded) after {tm['warmup']} warm-up passes (the seed's regime; the seed reported "
+            f"the mean of 500), and {latency.get('passes', 1000)} passes of batch 1 after {latency.get('warmup', 100)} "
+            f"warm-up passes (one environment step); median and IQR of each, {tm['threads']} thread(s), torch in "
+            f"inference_mode. Backends: {', '.join(tm.get('backends', ['torch-eager']))}. Each backend's outputs are "
+            f"checked against the variant's own on the first batch of each regime; a backend whose outputs differ "
+            f"beyond float rounding (relative 1e-3) is shown but never counted as the variant's fastest. ONNX "
+            f"files hold what the forward pass uses (a PPO-RND policy's value heads are left out). Timing jobs claim "
+            f"every workflow core, so no other job shares the CPU.")
+    overrides = [f" Agent {agent}: {', '.join(f'{k} {v}' for k, v in cfg['timing'].items())}."
+                 for agent, cfg in config["agents"].items() if cfg.get("timing")]
+    return text + "".join(overrides)
+
+
 METHOD_NOTES = [
     "Static fp16: torch's eager float16_static_qconfig cannot convert nn.Linear (torch raises \"calculate_qparams "
     "should not be called for PlaceholderObserver\"), so ptq_static with dtype float16 casts weights and "
@@ -107,7 +129,8 @@ METHOD_NOTES = [
 
 
 def build_context(config: dict, summary: pd.DataFrame, agent_checkpoints: dict[str, dict],
-                  figures_dir: str | Path, report_dir: str | Path, repo_dir: str | Path) -> dict:
+                  figures_dir: str | Path, report_dir: str | Path, repo_dir: str | Path, speed: dict) -> dict:
+    """`speed`: {"backends": the per-backend table, "ceiling": the GEMM ceiling record}."""
     agents = []
     for name, agent_cfg in config["agents"].items():
         if name not in agent_checkpoints:  # not run in this study (only_agents)
@@ -155,6 +178,11 @@ def build_context(config: dict, summary: pd.DataFrame, agent_checkpoints: dict[s
         "findings": quantization_findings(summary),
         "study_b": study_b_findings(summary),
         "targets": format_targets([agent_targets(summary, agent) for agent in summary["agent"].unique()]),
+        "speed_targets": format_speed_targets([speed_targets(summary, speed["backends"], agent)
+                                               for agent in summary["agent"].unique()]),
+        "ceiling": speed["ceiling"],
+        "speed": [(agent, speed_table(summary, agent), backend_table(speed["backends"], agent))
+                  for agent in summary["agent"].unique()],
         "provenance": provenance(repo_dir),
     }
 
@@ -184,7 +212,11 @@ def render_report(context: dict, md_path: str | Path, html_path: str | Path) -> 
         "tables_md": [{"title": t["title"], "parts": [(a, p.to_markdown(index=False)) for a, p in t["parts"]]}
                       for t in context["tables"]],
     }
+    md_context["speed_md"] = [(agent, table.to_markdown(index=False), backends.to_markdown(index=False))
+                              for agent, table, backends in context["speed"]]
     html_context = context | {
+        "speed_html": [(agent, table.to_html(index=False, escape=True, na_rep=""),
+                        backends.to_html(index=False, escape=True)) for agent, table, backends in context["speed"]],
         "summary_html": context["summary"].to_html(index=False, escape=True, float_format=lambda v: f"{v:.4g}"),
         "tables_html": [{"title": t["title"], "parts": [(a, p.to_html(index=False, escape=True)) for a, p in t["parts"]]}
                         for t in context["tables"]],

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from tinyrl.atari import room_of
-from tinyrl.envs import make_vector_env
+from tinyrl.envs import make_env
 from tinyrl.policy import PolicyFn
 
 
@@ -17,50 +18,59 @@ class Rollouts:
     returns: list[float]
     lengths: list[int]
     observations: list[np.ndarray] = field(default_factory=list)
-    env_steps: int = 0  # every vector-env step, including the idle slots of finished episodes
+    env_steps: int = 0  # environment steps of all episodes (the sum of their lengths)
+    stepping_s: float = 0.0  # wall time of the episodes themselves, environment construction excluded
     rooms: list[list[int]] = field(default_factory=list)  # per episode, rooms in order of first visit (Montezuma)
 
 
 def play_episodes(policy: PolicyFn, env_id: str, seeds: list[int], num_envs: int,
                   max_episode_steps: int | None = None, keep_observations: bool = False,
                   track_rooms: bool = False) -> Rollouts:
-    """Episode i starts from ``reset(seed=seeds[i])``; episodes run `num_envs` at a time.
+    """Episode i starts from ``reset(seed=seeds[i])``; up to `num_envs` episodes run at once, with one
+    batched policy call per step of all running episodes.
 
-    Each wave of episodes is reset with its own seeds and stepped until all of
-    its episodes are over, so an episode's result depends only on its seed and
-    the policy, not on which slot or wave it ran in.
+    A slot whose episode ends starts the next seed at once, and finished episodes are never stepped,
+    so every environment step counted is one of the episodes'. The schedule is fixed by the seeds
+    and the episode lengths, so reruns are identical; an episode of a deterministic policy depends
+    only on its seed.
     """
-    out = Rollouts(seeds=list(seeds), returns=[], lengths=[])
     kwargs = {"max_episode_steps": max_episode_steps} if max_episode_steps else {}
-    envs = None
-    for start in range(0, len(seeds), num_envs):
-        wave = seeds[start:start + num_envs]
-        if envs is None or envs.num_envs != len(wave):
-            if envs is not None:
-                envs.close()
-            envs = make_vector_env(env_id, len(wave), **kwargs)
-        obs, _ = envs.reset(seed=list(wave))
-        active = np.ones(len(wave), dtype=bool)
-        returns = np.zeros(len(wave))
-        lengths = np.zeros(len(wave), dtype=np.int64)
-        rooms = [[room_of(env)] if track_rooms else [] for env in envs.envs]
-        while active.any():
+    slots = min(num_envs, len(seeds))
+    envs = [make_env(env_id, **kwargs) for _ in range(slots)]
+    out = Rollouts(seeds=list(seeds), returns=[0.0] * len(seeds), lengths=[0] * len(seeds),
+                   rooms=[[] for _ in seeds] if track_rooms else [])
+    pending = iter(range(len(seeds)))
+    episode_in = [None] * slots  # the episode each slot is playing, None when the slot is done
+    obs = [None] * slots
+
+    def start(slot: int) -> None:
+        episode = episode_in[slot] = next(pending, None)
+        if episode is not None:
+            obs[slot], _ = envs[slot].reset(seed=seeds[episode])
+            if track_rooms:
+                out.rooms[episode].append(room_of(envs[slot]))
+
+    try:
+        began = time.perf_counter()
+        for slot in range(slots):
+            start(slot)
+        while running := [slot for slot in range(slots) if episode_in[slot] is not None]:
+            batch = np.stack([obs[slot] for slot in running])
             if keep_observations:
-                out.observations.append(np.asarray(obs)[active].copy())
-            obs, reward, terminated, truncated, _ = envs.step(policy(obs))
-            returns[active] += reward[active]
-            lengths[active] += 1
-            out.env_steps += len(wave)
-            if track_rooms:  # before the done mask: a finished slot is reset on its next step
-                for i in np.flatnonzero(active):
-                    room = room_of(envs.envs[i])
-                    if room not in rooms[i]:
-                        rooms[i].append(room)
-            active &= ~(terminated | truncated)
-        if track_rooms:
-            out.rooms += rooms
-        out.returns += returns.tolist()
-        out.lengths += lengths.tolist()
-    if envs is not None:
-        envs.close()
+                out.observations.append(batch.copy())
+            actions = policy(batch)
+            for action, slot in zip(actions, running):
+                episode = episode_in[slot]
+                obs[slot], reward, terminated, truncated, _ = envs[slot].step(action)
+                out.returns[episode] += float(reward)
+                out.lengths[episode] += 1
+                if track_rooms and (room := room_of(envs[slot])) not in out.rooms[episode]:
+                    out.rooms[episode].append(room)
+                if terminated or truncated:
+                    start(slot)
+            out.env_steps += len(running)
+        out.stepping_s = time.perf_counter() - began
+    finally:
+        for env in envs:
+            env.close()
     return out

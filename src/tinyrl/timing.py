@@ -1,4 +1,13 @@
-"""Forward-pass timing on the fixed observation set (the seed's protocol: mean of 500 passes of batch 100)."""
+"""Forward-pass timing of one variant on every backend that runs it, in two regimes:
+
+- ``batch``: the seed's protocol, passes of batch 100 from the fixed observation set
+  (the seed reported the mean of 500; median and IQR are kept beside it);
+- ``latency``: batch 1, one environment step of a deployed policy.
+
+A backend's outputs are checked against the variant's own (native) runner first; a backend
+whose outputs differ beyond float rounding is timed and shown, but is not the variant's
+fastest, because its outputs are not the ones whose reward was measured.
+"""
 
 from __future__ import annotations
 
@@ -8,32 +17,107 @@ import numpy as np
 import torch
 from torch import nn
 
+from tinyrl.backends import Runner, Unavailable, native_backend, runners
+from tinyrl.model_stats import flops_per_observation
 from tinyrl.stats import summarize_times
 
 DISTINCT_BATCHES = 50  # batches are prepared in advance and cycled, so indexing is not timed
+BATCH_MEMORY_BYTES = 256e6  # ... but no more of them than fit here (Atari batches are 11 MB each)
+AGREEMENT_RTOL = 1e-3  # |output - native output| <= rtol x (1 + max |native output|): float rounding only
 
 
-def time_forward(model: nn.Module, observations: np.ndarray, passes: int, batch_size: int,
-                 warmup: int, threads: int, seed: int = 0) -> dict:
-    torch.set_num_threads(threads)
+def make_batches(observations: np.ndarray, batch_size: int, passes: int, seed: int) -> list[torch.Tensor]:
     rng = np.random.default_rng(seed)
-    data = torch.as_tensor(observations, dtype=torch.float32)
-    batches = [data[rng.integers(0, len(data), batch_size)] for _ in range(min(passes, DISTINCT_BATCHES))]
+    batch_bytes = batch_size * int(np.prod(observations.shape[1:])) * 4
+    count = max(1, min(passes, DISTINCT_BATCHES, int(BATCH_MEMORY_BYTES // batch_bytes)))
+    return [torch.as_tensor(observations[rng.integers(0, len(observations), batch_size)], dtype=torch.float32)
+            for _ in range(count)]
+
+
+def time_runner(run, batches: list[torch.Tensor], passes: int, warmup: int) -> dict:
     times = []
-    with torch.inference_mode():
-        for i in range(warmup):
-            model(batches[i % len(batches)])
-        for i in range(passes):
-            batch = batches[i % len(batches)]
-            start = time.perf_counter()
-            model(batch)
-            times.append(time.perf_counter() - start)
-    return {
-        **summarize_times(times),
-        "batch_size": batch_size,
-        "warmup": warmup,
+    for i in range(warmup):
+        run(batches[i % len(batches)])
+    for i in range(passes):
+        batch = batches[i % len(batches)]
+        start = time.perf_counter()
+        run(batch)
+        times.append(time.perf_counter() - start)
+    return {**summarize_times(times), "times_s": times}
+
+
+def _as_array(output) -> np.ndarray:
+    return output.float().numpy() if isinstance(output, torch.Tensor) else np.asarray(output, dtype=np.float32)
+
+
+def agreement(reference: np.ndarray, output: np.ndarray) -> dict:
+    if reference.shape != output.shape:
+        return {"max_abs_diff": None, "agrees": False, "tolerance": None}
+    diff = float(np.abs(reference - output).max())
+    tolerance = AGREEMENT_RTOL * (1.0 + float(np.abs(reference).max()))
+    return {"max_abs_diff": diff, "tolerance": tolerance, "agrees": bool(diff <= tolerance)}
+
+
+def regimes(cfg: dict) -> dict:
+    latency = cfg.get("latency", {})
+    return {"batch": {"batch_size": cfg["batch_size"], "passes": cfg["passes"], "warmup": cfg["warmup"]},
+            "latency": {"batch_size": 1, "passes": latency.get("passes", 1000), "warmup": latency.get("warmup", 100)}}
+
+
+def _time_one(runner: Runner, batches: dict, plan: dict, reference: dict) -> dict:
+    start = time.perf_counter()
+    first = {regime: _as_array(runner.run(batches[regime][0])) for regime in plan}  # compiles, if it compiles
+    record = {"status": "ok", "setup_s": runner.setup_s + time.perf_counter() - start, **runner.notes}
+    checks = [agreement(reference[regime], first[regime]) for regime in plan]
+    diffs = [c["max_abs_diff"] for c in checks]
+    record |= {"max_abs_diff": None if None in diffs else max(diffs), "agrees": all(c["agrees"] for c in checks)}
+    for regime, spec in plan.items():
+        record[regime] = time_runner(runner.run, batches[regime], spec["passes"], spec["warmup"])
+    return record
+
+
+def time_backends(model: nn.Module, state_dict: dict, observations: np.ndarray, cfg: dict,
+                  seed: int = 0) -> tuple[dict, bytes | None]:
+    """Every selected backend's timings (or why it could not run) and the fastest agreeing one per
+    regime. Returns (result, ONNX model bytes if a backend exported or ran one)."""
+    torch.set_num_threads(cfg["threads"])
+    plan = regimes(cfg)
+    batches = {regime: make_batches(observations, spec["batch_size"], spec["passes"], seed)
+               for regime, spec in plan.items()}
+    backends: dict[str, dict] = {}
+    reference: dict = {}
+    onnx_bytes = None
+    for runner in runners(model, state_dict, batches["latency"][0], cfg.get("backends", ["torch-eager"])):
+        if isinstance(runner, Unavailable):
+            backends[runner.name] = {"status": "unavailable", "reason": runner.reason}
+            continue
+        if not reference:  # the native runner comes first: its outputs are the evaluated ones
+            reference = {regime: _as_array(runner.run(batches[regime][0])) for regime in plan}
+        try:
+            backends[runner.name] = _time_one(runner, batches, plan, reference)
+        except Exception as exc:  # a backend failing on this variant is a result, not a job failure
+            backends[runner.name] = {"status": "failed", "reason": f"{type(exc).__name__}: {exc}".splitlines()[0]}
+            continue
+        onnx_bytes = onnx_bytes or runner.artifact
+    native = native_backend(model)
+    fastest = {}
+    for regime in plan:
+        timed = {name: r[regime]["median_s"] for name, r in backends.items() if r["status"] == "ok" and r["agrees"]}
+        best = min(timed, key=timed.get)
+        fastest[regime] = {"backend": best, "median_s": timed[best],
+                           "speedup_vs_native": backends[native][regime]["median_s"] / timed[best]}
+    seed_regime = {k: v for k, v in backends[native]["batch"].items() if k != "times_s"}
+    result = {
+        **seed_regime,  # the seed's figure (mean of the batch regime, native backend) at the top level
+        "backend": native,
+        "native_backend": native,
+        "batch_size": plan["batch"]["batch_size"],
+        "warmup": plan["batch"]["warmup"],
+        "regimes": plan,
+        "backends": backends,
+        "fastest": fastest,
+        "flops_per_observation": flops_per_observation(model, batches["latency"][0]),
         "threads": torch.get_num_threads(),
         "quantized_engine": torch.backends.quantized.engine,
-        "backend": "torch-eager",
-        "times_s": times,
     }
+    return result, onnx_bytes

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import copy
 
-from tinyrl.compression import binary, distillation, low_rank, pruning, quantization, structural
+from tinyrl.compression import binary, distillation, low_rank, onnx_quant, pruning, quantization, structural
 from tinyrl.compression.base import CompressContext, Compressed, Family, schema
 from tinyrl.networks import build_network
 
@@ -25,7 +25,7 @@ BASELINE = Family(
 
 FAMILIES: dict[str, Family] = {
     family.name: family
-    for family in [BASELINE, *quantization.FAMILIES, *pruning.FAMILIES, *structural.FAMILIES,
+    for family in [BASELINE, *quantization.FAMILIES, *onnx_quant.FAMILIES, *pruning.FAMILIES, *structural.FAMILIES,
                    *low_rank.FAMILIES, *binary.FAMILIES, *distillation.FAMILIES]
 }
 

@@ -41,6 +41,8 @@ def choose_format(fmt: str, rows: int, cols: int, nnz: int) -> str:
 class SparseLinear(nn.Module):
     """y = x W^T + b with W held sparse. Built empty from `spec` (what the skeleton knows), or from a dense Linear."""
 
+    counts_nonzeros = True  # for FLOP counts: the sparse kernel multiplies only the stored values
+
     def __init__(self, spec: dict):
         super().__init__()
         self.spec = dict(spec)

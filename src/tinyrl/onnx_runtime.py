@@ -1,0 +1,103 @@
+"""ONNX export of a policy, ONNX Runtime sessions, and a policy module that runs one.
+
+ONNX Runtime is a second inference backend beside torch: float variants are exported
+and timed on it, and the `ort_static_int8` family (compression.onnx_quant) keeps an
+ONNX Runtime int8 model as its deployable form. Sessions run with as many intra-op
+threads as torch is set to, so timings of the two backends compare like with like.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+
+import numpy as np
+import torch
+from torch import nn
+
+ONNX_OPSET = 17
+INPUT_NAME = "observations"
+OUTPUT_NAME = "outputs"
+
+
+def export_onnx(model: nn.Module, example: torch.Tensor) -> bytes:
+    """The policy's forward (observations -> outputs) as an ONNX model with a dynamic batch axis.
+
+    Only what the forward pass uses is exported: a PPO-RND policy's value heads, unused for
+    acting, are left out. Eager-mode quantized modules do not export; that raises.
+    """
+    buffer = io.BytesIO()
+    with warnings.catch_warnings():  # the TorchScript-based exporter warns that a newer one exists
+        warnings.simplefilter("ignore")
+        torch.onnx.export(model.eval(), (example.float(),), buffer, dynamo=False, opset_version=ONNX_OPSET,
+                          input_names=[INPUT_NAME], output_names=[OUTPUT_NAME],
+                          dynamic_axes={INPUT_NAME: {0: "batch"}, OUTPUT_NAME: {0: "batch"}})
+    return buffer.getvalue()
+
+
+def session(model_bytes: bytes, threads: int | None = None):
+    """An ONNX Runtime CPU session, single-process, `threads` intra-op threads (default: torch's)."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads or torch.get_num_threads()
+    options.inter_op_num_threads = 1
+    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    options.log_severity_level = 3  # errors only
+    return ort.InferenceSession(model_bytes, options, providers=["CPUExecutionProvider"])
+
+
+def session_runner(sess):
+    """observations (torch or numpy, float) -> outputs (numpy)."""
+    def run(obs):
+        array = obs.numpy() if isinstance(obs, torch.Tensor) else np.asarray(obs)
+        return sess.run([OUTPUT_NAME], {INPUT_NAME: array.astype(np.float32, copy=False)})[0]
+    return run
+
+
+def weight_arrays(model_bytes: bytes) -> dict[str, np.ndarray]:
+    """The model's weights and biases: its initializers, less quantization scales and zero points."""
+    import onnx
+    from onnx import numpy_helper
+
+    graph = onnx.load_from_string(model_bytes).graph
+    quant_params = {name for node in graph.node if node.op_type in ("QuantizeLinear", "DequantizeLinear")
+                    for name in node.input[1:]}
+    return {init.name: numpy_helper.to_array(init) for init in graph.initializer
+            if init.name not in quant_params and len(init.dims) > 0}
+
+
+class OnnxRuntimePolicy(nn.Module):
+    """A policy whose forward runs an ONNX model in ONNX Runtime.
+
+    The model's bytes are a uint8 buffer, so the variant's file is an ordinary tiny_rl
+    checkpoint, loaded with weights_only=True; the session is built on first use.
+    """
+
+    def __init__(self, model_bytes: torch.Tensor, output_kind: str, log_std: torch.Tensor | None = None):
+        super().__init__()
+        self.register_buffer("onnx_model", model_bytes.to(torch.uint8))
+        if log_std is not None:
+            self.register_buffer("log_std", log_std.detach().clone())
+        self.output_kind = output_kind
+        self._run = None
+
+    def model_bytes(self) -> bytes:
+        return self.onnx_model.numpy().tobytes()
+
+    def runner(self, threads: int | None = None):
+        return session_runner(session(self.model_bytes(), threads))
+
+    def _load_from_state_dict(self, *args, **kwargs):
+        self._run = None  # new bytes: a new session
+        super()._load_from_state_dict(*args, **kwargs)
+
+    def forward(self, obs: torch.Tensor) -> torch.Tensor:
+        if self._run is None:
+            self._run = self.runner()
+        return torch.from_numpy(self._run(obs.float()))
+
+    def weight_tensors(self):
+        """(name, float tensor) per weight and bias, for size statistics."""
+        for name, array in weight_arrays(self.model_bytes()).items():
+            yield name, torch.from_numpy(array.astype(np.float32))

@@ -1,0 +1,199 @@
+"""Backends, timing regimes, FLOP counts, the GEMM ceiling, compact int8 files and the speed targets."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from conftest import SMALL_ARCH
+from tinyrl.checkpoint import QUANTIZED_MARK, load_policy, safe_torch_load, save_checkpoint
+from tinyrl.compression import CompressContext, get_family
+from tinyrl.errors import CheckpointError
+from tinyrl.model_stats import flops_per_observation, size_stats
+from tinyrl.networks import build_network
+from tinyrl.onnx_runtime import OnnxRuntimePolicy
+from tinyrl.timing import agreement, time_backends
+
+TIMING = {"passes": 5, "batch_size": 8, "warmup": 1, "threads": 1, "latency": {"passes": 5, "warmup": 1}}
+FINETUNE = {"learning_rate": 1e-3, "batch_size": 64, "rounds": 1, "onpolicy_episodes": 1, "max_episode_steps": 40,
+            "seed": 0}
+
+
+def compressed(policy, family, params, observations):
+    ctx = CompressContext(observations, "LunarLander-v3", "q_values", FINETUNE)
+    spec = get_family(family)
+    return spec.compress(policy, {**spec.defaults, **params}, ctx)
+
+
+def saved(tmp_path, result, family, params, name="variant.pt"):
+    path = tmp_path / name
+    save_checkpoint(path, SMALL_ARCH, result.model.state_dict(), meta={},
+                    recipe={"family": family, "params": {**get_family(family).defaults, **params},
+                            "structure": result.structure})
+    return path
+
+
+@pytest.fixture
+def observations():
+    torch.manual_seed(1)
+    return torch.randn(256, 8)
+
+
+def test_flops_count_every_multiply_add_of_the_forward_pass(small_policy, observations):
+    hidden = SMALL_ARCH["hidden"]
+    widths = [SMALL_ARCH["obs_dim"], *hidden, SMALL_ARCH["n_actions"]]
+    expected = 2 * sum(a * b for a, b in zip(widths, widths[1:]))
+    assert flops_per_observation(small_policy, observations) == expected
+    static = compressed(small_policy, "ptq_static", {"dtype": "qint8"}, observations).model
+    assert flops_per_observation(static, observations) == expected  # int8 does the same multiply-adds
+
+
+def test_flops_of_the_ppo_rnd_policy_follow_its_layer_shapes():
+    model = build_network({"kind": "ppo_rnd_cnn", "input_shape": [4, 84, 84], "n_actions": 18})
+    convs = 20 * 20 * 32 * (4 * 8 * 8) + 9 * 9 * 64 * (32 * 4 * 4) + 7 * 7 * 64 * (64 * 3 * 3)
+    linears = 3136 * 256 + 256 * 448 + 2 * 448 * 448 + 448 * 18 + 2 * 448
+    assert flops_per_observation(model, torch.zeros(2, 4, 84, 84, dtype=torch.uint8)) == 2 * (convs + linears)
+
+
+def test_sparse_storage_counts_only_its_nonzeros(small_policy, observations):
+    sparse = compressed(small_policy, "prune_l1", {"amount": 0.75, "storage": "sparse"}, observations).model
+    dense = flops_per_observation(small_policy, observations)
+    assert flops_per_observation(sparse, observations) < 0.5 * dense
+
+
+def test_static_int8_files_keep_float32_scales_and_no_zero_points(tmp_path, small_policy, observations):
+    result = compressed(small_policy, "ptq_static", {"dtype": "qint8"}, observations)
+    path = saved(tmp_path, result, "ptq_static", {"dtype": "qint8"})
+    stored = safe_torch_load(path)["state_dict"]["fc1._packed_params._packed_params"][0]
+    assert stored[QUANTIZED_MARK] == "per_channel_affine"
+    assert stored["scales"].dtype == torch.float32 and "zero_points" not in stored
+    torch.save({"state_dict": result.model.state_dict()}, tmp_path / "torch_pickled.pt")
+    assert path.stat().st_size < (tmp_path / "torch_pickled.pt").stat().st_size
+    reloaded, _ = load_policy(path)
+    with torch.inference_mode():
+        assert torch.equal(reloaded(observations), result.model(observations))  # lossless
+
+
+def test_a_malformed_quantized_tensor_is_refused_naming_the_file(tmp_path, small_policy, observations):
+    result = compressed(small_policy, "ptq_static", {"dtype": "qint8"}, observations)
+    path = saved(tmp_path, result, "ptq_static", {"dtype": "qint8"})
+    data = safe_torch_load(path)
+    del data["state_dict"]["fc1._packed_params._packed_params"][0]["scales"]
+    torch.save(data, path)
+    with pytest.raises(CheckpointError, match="variant.pt.*quantized tensor"):
+        load_policy(path)
+
+
+def test_onnx_runtime_int8_variant_runs_from_its_file(tmp_path, small_policy, observations):
+    result = compressed(small_policy, "ort_static_int8", {}, observations)
+    path = saved(tmp_path, result, "ort_static_int8", {})
+    reloaded, _ = load_policy(path)
+    assert isinstance(reloaded, OnnxRuntimePolicy)
+    with torch.inference_mode():
+        out, reference = reloaded(observations), small_policy(observations)
+    assert (out.argmax(1) == reference.argmax(1)).float().mean() > 0.9
+    assert torch.allclose(out, reference, atol=0.1 * float(reference.abs().max()))
+    stats = size_stats(reloaded, path)
+    assert stats["parameters"] == sum(p.numel() for p in small_policy.parameters())  # int8 weights, int32 biases
+
+
+def test_time_backends_times_both_regimes_on_every_backend(tmp_path, small_policy, observations):
+    config = {**TIMING, "backends": ["torch-eager", "torch-engines", "onnxruntime", "torch-compile"]}
+    result, onnx_bytes = time_backends(small_policy, small_policy.state_dict(), observations.numpy(), config)
+    assert set(result["backends"]) == {"torch-eager", "onnxruntime", "torch-compile"}
+    for name, record in result["backends"].items():
+        assert record["status"] == "ok", (name, record)
+        assert record["agrees"], name
+        assert record["batch"]["passes"] == 5 and record["latency"]["passes"] == 5
+    assert result["regimes"]["latency"]["batch_size"] == 1
+    assert result["fastest"]["batch"]["backend"] in result["backends"]
+    assert result["mean_s"] == result["backends"]["torch-eager"]["batch"]["mean_s"]  # the seed's figure
+    assert result["flops_per_observation"] == flops_per_observation(small_policy, observations)
+    import onnx
+
+    assert onnx.load_from_string(onnx_bytes).graph.input[0].name == "observations"  # the exported model
+
+
+def test_quantized_variants_run_on_each_engine_and_say_why_not_elsewhere(small_policy, observations):
+    static = compressed(small_policy, "ptq_static", {"dtype": "qint8"}, observations).model
+    config = {**TIMING, "backends": ["torch-eager", "torch-engines", "onnxruntime", "torch-compile"]}
+    result, onnx_bytes = time_backends(static, static.state_dict(), observations.numpy(), config)
+    backends = result["backends"]
+    assert any(name.startswith("torch-eager[") for name in backends)
+    assert backends["onnxruntime"]["status"] == "unavailable" and "do not export" in backends["onnxruntime"]["reason"]
+    assert backends["torch-compile"]["status"] == "unavailable"
+    assert onnx_bytes is None
+    fastest = result["fastest"]["batch"]["backend"]
+    assert backends[fastest]["agrees"]  # a backend computing other outputs is never the fastest
+
+
+def test_agreement_allows_float_rounding_only():
+    reference = np.array([[10.0, -3.0]], dtype=np.float32)
+    assert agreement(reference, reference + 1e-4)["agrees"]
+    assert not agreement(reference, reference + 0.5)["agrees"]
+    assert not agreement(reference, reference[:, :1])["agrees"]
+
+
+def test_gemm_ceiling_is_measured():
+    from tinyrl.ceiling import measure_ceiling
+
+    ceiling = measure_ceiling(threads=1, repeats=3)
+    assert ceiling["flops_per_s"] > 1e8
+    assert ceiling["flops_per_s"] == ceiling["sizes"][str(ceiling["best_size"])]["median_flops_per_s"]
+
+
+def test_raw_env_rate_steps_the_evaluators_vector_env():
+    from tinyrl.evaluation import RAW_MIN_STEPS, raw_env_rate
+
+    raw = raw_env_rate("CartPole-v1", 4, seed=0)
+    assert raw["env_steps"] >= RAW_MIN_STEPS and raw["steps_per_s"] > 0
+
+
+def _summary(static_size_mb: float, fastest_ms: dict[str, float]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    base = {"agent": "a", "family": "baseline", "status": "ok", "params": "{}", "reward_ci_low": 90.0,
+            "reward_ci_high": 110.0}
+    rows = [
+        {**base, "variant": "fp32", "reward_mean": 100.0, "size_mb": 5.6, "time_median_s": 0.030,
+         "latency_median_s": 0.0010, "fastest_batch_backend": "onnxruntime", "fastest_batch_median_s": 0.020,
+         "fastest_latency_backend": "onnxruntime", "fastest_latency_median_s": 0.0008},
+        {**base, "variant": "int8", "family": "ptq_static", "params": json.dumps({"dtype": "qint8"}),
+         "reward_mean": 95.0, "size_mb": static_size_mb, "time_median_s": 0.010, "latency_median_s": 0.0008,
+         "fastest_batch_backend": "torch-eager", "fastest_batch_median_s": fastest_ms["batch"] / 1e3,
+         "fastest_latency_backend": "torch-eager", "fastest_latency_median_s": fastest_ms["latency"] / 1e3},
+        {**base, "variant": "broken", "family": "prune_l1", "reward_mean": 0.0, "size_mb": 1.0, "time_median_s": 0.001,
+         "latency_median_s": 1e-5, "fastest_batch_backend": "torch-eager", "fastest_batch_median_s": 0.001,
+         "fastest_latency_backend": "torch-eager", "fastest_latency_median_s": 1e-5},
+    ]
+    summary = pd.DataFrame(rows)
+    summary["speedup_fastest_batch"] = 0.030 / summary["fastest_batch_median_s"]
+    summary["speedup_fastest_latency"] = 0.0010 / summary["fastest_latency_median_s"]
+    backends = pd.DataFrame([
+        {"agent": "a", "variant": "fp32", "backend": "torch-eager", "status": "ok", "agrees": True, "batch_median_s": 0.030},
+        {"agent": "a", "variant": "int8", "backend": "torch-eager", "status": "ok", "agrees": True, "batch_median_s": 0.010},
+        {"agent": "a", "variant": "int8", "backend": "torch-eager[qnnpack]", "status": "ok", "agrees": False,
+         "batch_median_s": 0.060},
+        {"agent": "a", "variant": "int8", "backend": "onnxruntime", "status": "unavailable", "agrees": None,
+         "batch_median_s": None},
+    ])
+    return summary, backends
+
+
+def test_speed_targets_read_the_fastest_variant_inside_the_baseline_ci():
+    from tinyrl.speed import format_speed_targets, speed_targets
+
+    result = speed_targets(*_summary(1.44, {"batch": 10.0, "latency": 0.5}), "a")
+    assert result["fastest"]["batch"]["variant"] == "int8"  # "broken" is faster but outside the CI
+    assert result["fastest"]["batch"]["speedup"] == pytest.approx(3.0)
+    assert all(result["checks"].values())
+    assert result["static_int8"][0]["differing"] == {"torch-eager[qnnpack]": pytest.approx(0.5)}
+    text = format_speed_targets([result])
+    assert "NOT met" not in text and "qnnpack" in text
+
+    slow = speed_targets(*_summary(1.46, {"batch": 20.0, "latency": 0.9}), "a")
+    assert [name for name, ok in slow["checks"].items() if not ok] == [
+        "fastest in-CI variant ≥ 2× fp32 torch eager, batch", "fastest in-CI variant ≥ 1.5× fp32 torch eager, batch 1",
+        "int8 ≤ 1.45 MB"]
