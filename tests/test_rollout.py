@@ -23,7 +23,7 @@ def test_episode_results_depend_on_seed_not_on_batching(small_policy):
 def test_observations_are_only_from_running_episodes(small_policy):
     out = play_episodes(network_policy(small_policy, "greedy"), "LunarLander-v3", [1, 2], 2,
                         max_episode_steps=30, keep_observations=True)
-    assert sum(len(o) for o in out.observations) == sum(out.lengths)
+    assert len(out.observations) == len(out.observations.take()) == sum(out.lengths)
 
 
 def test_evaluate_records_reward_and_system_metrics(small_policy):

@@ -15,8 +15,8 @@ import pytest
 from workflow_helpers import DETERMINISTIC_COLUMNS, EXPECTED, edited_config, planned_jobs, snakemake, snakemake_command
 
 AGENTS = ["lunarlander", "halfcheetah", "montezuma"]
-VARIANTS = ["fp32", "dynamic_qint8", "static_qint8_x86", "static_qint8_qnnpack", "static_fp16", "l1_0.9_sparse_ft",
-            "lowrank_0.5", "l1_0.5_rl"]
+VARIANTS = ["fp32", "dynamic_qint8", "static_qint8_x86", "static_qint8_qnnpack", "static_fp16", "ort_static_int8",
+            "l1_0.9_sparse_ft", "lowrank_0.5", "l1_0.5_rl"]
 AGENT_VARIANTS = {agent: VARIANTS for agent in AGENTS[:2]} | {"montezuma": [v for v in VARIANTS if v != "l1_0.5_rl"]}
 AFTERMATH = {("aggregate", None), ("figures", None), ("report", None), ("all", None)}
 
@@ -52,6 +52,17 @@ def test_report_and_tables_are_produced(study):
     assert montezuma["reward_mean"] > montezuma["random_reward_mean"] == 0
     evaluation = json.loads((study / "results" / "montezuma" / "fp32" / "evaluation.json").read_text())
     assert evaluation["rooms"] == [[1], [1]]
+    # Speed: every variant on each backend that runs it, ONNX files where it exports, the machine's ceiling.
+    backends = pd.read_csv(study / "results" / "tables" / "backends.csv")
+    fp32 = backends[(backends["agent"] == "lunarlander") & (backends["variant"] == "fp32")].set_index("backend")
+    assert fp32.loc["onnxruntime", "status"] == "ok" and fp32.loc["onnxruntime", "agrees"]
+    static = backends[(backends["agent"] == "lunarlander") & (backends["variant"] == "static_qint8_x86")]
+    assert {"torch-eager", "torch-eager[onednn]"} <= set(static["backend"])
+    assert (study / "results" / "lunarlander" / "fp32" / "onnx" / "model.onnx").stat().st_size > 0
+    assert "do not export" in (study / "results" / "lunarlander" / "static_qint8_x86" / "onnx" / "NONE").read_text()
+    assert json.loads((study / "results" / "benchmarks" / "gemm_ceiling.json").read_text())["flops_per_s"] > 0
+    assert (summary["latency_median_s"] > 0).all() and (summary["flops_per_observation"] > 0).all()
+    assert "GFLOP/s" in (study / "report" / "report.md").read_text()
 
 
 
@@ -80,6 +91,12 @@ def test_changing_finetune_settings_reruns_only_finetuned_variants(study, tmp_pa
     config = edited_config(tmp_path, lambda c: c["finetune"].update(learning_rate=0.002))
     expected = {(rule, variant) for rule in ("compress", "evaluate", "time_forward")
                 for variant in ("l1_0.9_sparse_ft", "l1_0.5_rl")} | AFTERMATH
+    assert planned_jobs(study, config=config) == expected
+
+
+def test_changing_an_agents_timing_reruns_only_its_timing(study, tmp_path):
+    config = edited_config(tmp_path, lambda c: c["agents"]["halfcheetah"].update(timing={"passes": 7}))
+    expected = {("time_forward", v) for v in AGENT_VARIANTS["halfcheetah"]} | AFTERMATH
     assert planned_jobs(study, config=config) == expected
 
 

@@ -92,6 +92,18 @@ def _backend_columns(tm: dict) -> dict:
     }
 
 
+BACKEND_COLUMNS = ["agent", "variant", "backend", "status", "reason", "native", "agrees", "max_abs_diff", "setup_s",
+                   "flops_per_observation", *(f"{regime}_{field}" for regime in ("batch", "latency")
+                                              for field in ("batch_size", "median_s", "iqr_s", "passes"))]
+
+
+def backend_table(rows: list[dict], ceiling_flops_per_s: float) -> pd.DataFrame:
+    """The per-backend rows (columns fixed, so a study whose every timing failed still has the table)."""
+    df = pd.DataFrame(rows, columns=BACKEND_COLUMNS)
+    return add_ceiling_fractions(df, ceiling_flops_per_s, {"batch_median_s": "batch_batch_size",
+                                                           "latency_median_s": "latency_batch_size"})
+
+
 def backend_rows(agent: str, variant: str, timing_path) -> list[dict]:
     """One row per backend the variant was timed on (or could not be)."""
     tm = _read(timing_path)
@@ -115,7 +127,7 @@ def add_ceiling_fractions(df: pd.DataFrame, ceiling_flops_per_s: float, prefix_p
     """Achieved FLOP/s as a fraction of the machine's GEMM ceiling, for each time column given
     (time column -> batch size column)."""
     for time_column, batch_column in prefix_pairs.items():
-        achieved = df["flops_per_observation"] * df[batch_column] / df[time_column]
+        achieved = pd.to_numeric(df["flops_per_observation"] * df[batch_column] / df[time_column], errors="coerce")
         df[time_column.replace("median_s", "ceiling_fraction")] = achieved / ceiling_flops_per_s
     return df
 

@@ -17,13 +17,13 @@ def collect_observations(policy: PolicyFn, env_id: str, episodes: int, max_obser
     """Observations visited by `policy` in `episodes` seeded episodes, subsampled to at most
     `max_observations` with a seeded generator (order kept)."""
     seeds = [seed + i for i in range(episodes)]
-    rollouts = play_episodes(policy, env_id, seeds, num_envs, keep_observations=True)
-    observations = np.concatenate(rollouts.observations)
+    visited = play_episodes(policy, env_id, seeds, num_envs, keep_observations=True).observations
+    keep = None
+    if len(visited) > max_observations:
+        keep = np.sort(np.random.default_rng(seed).choice(len(visited), max_observations, replace=False))
+    observations = visited.take(keep)
     if observations.dtype != np.uint8:  # frames stay uint8 (a quarter of the size); vectors are float32
         observations = observations.astype(np.float32)
-    if len(observations) > max_observations:
-        keep = np.sort(np.random.default_rng(seed).choice(len(observations), max_observations, replace=False))
-        observations = observations[keep]
     return observations
 
 

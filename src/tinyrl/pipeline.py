@@ -166,9 +166,7 @@ def aggregate(pairs, metadata_paths, evaluation_paths, timing_paths, agents, ran
               summary_path) -> None:
     import json
 
-    import pandas as pd
-
-    from tinyrl.aggregate import add_ceiling_fractions, backend_rows, build_summary, random_row, variant_row, write_tables
+    from tinyrl.aggregate import backend_rows, backend_table, build_summary, random_row, variant_row, write_tables
 
     ceiling = json.loads(Path(ceiling_path).read_text())["flops_per_s"]
     rows = [variant_row(agent, m, e, t)
@@ -176,11 +174,8 @@ def aggregate(pairs, metadata_paths, evaluation_paths, timing_paths, agents, ran
     random_rows = [random_row(agent, path) for agent, path in zip(agents, random_paths)]
     tables_dir = Path(summary_path).parent
     write_tables(build_summary(rows, random_rows, ceiling), tables_dir)
-    backends = pd.DataFrame([row for (agent, variant), t in zip(pairs, timing_paths)
-                             for row in backend_rows(agent, variant, t)])
-    if len(backends):
-        backends = add_ceiling_fractions(backends, ceiling, {"batch_median_s": "batch_batch_size",
-                                                             "latency_median_s": "latency_batch_size"})
+    backends = backend_table([row for (agent, variant), t in zip(pairs, timing_paths)
+                              for row in backend_rows(agent, variant, t)], ceiling)
     write_text(tables_dir / "backends.csv", backends.to_csv(index=False))
 
 

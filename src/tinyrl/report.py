@@ -73,8 +73,9 @@ def protocol_items(config: dict) -> list[tuple[str, str]]:
     return [
         ("Evaluation",
          f"{ev['episodes']} episodes per variant; episode i starts from reset(seed={ev['seed']} + i), the same "
-         f"seeds for every variant and for the random policy; {ev['num_envs']} synchronous vectorised "
-         f"environments with batched inference; each variant is loaded from its saved file in a fresh process. "
+         f"seeds for every variant and for the random policy; up to {ev['num_envs']} episodes at once, one batched "
+         f"forward pass per step of all of them, a finished episode's environment taking the next seed (no idle "
+         f"steps); each variant is loaded from its saved file in a fresh process. "
          f"Rewards unclipped. Mean with a {round(ev['confidence'] * 100)}% percentile-bootstrap CI "
          f"({ev['bootstrap_samples']} resamples, fixed seed)."
          + "".join(f" Agent {agent}: {', '.join(f'{k} {v}' for k, v in cfg['evaluation'].items())}."

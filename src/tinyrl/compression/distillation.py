@@ -63,7 +63,7 @@ def visited_states(model: nn.Module, ctx: CompressContext, episodes: int, seed: 
                              num_envs=episodes, max_episode_steps=ctx.finetune["max_episode_steps"],
                              keep_observations=True)
     model.train(was_training)
-    states = np.concatenate(rollouts.observations)
+    states = rollouts.observations.take()
     return torch.as_tensor(states if states.dtype == np.uint8 else states.astype(np.float32))
 
 
