@@ -9,14 +9,14 @@ def test_default_config_expands_sweeps(default_config):
     variants = validate_config(default_config)["lunarlander"]
     names = [v["name"] for v in variants]
     assert names[0] == "fp32"
-    assert {"static_qint8_x86", "static_qint8_onednn", "static_qint8_qnnpack"} <= set(names)
+    assert {"static_qint8_x86", "bits2", "bits4", "bits8"} <= set(names)
     assert {v["family"] for v in variants} == set(FAMILIES)  # every family is in the default study
     cheetah = validate_config(default_config)["halfcheetah"]
     assert {v["family"] for v in cheetah} >= set(FAMILIES) - {"prune_iterative"}
     assert {"l1_0.9_dense_rl", "lowrank_0.7_rl", "qat_int8"} <= {v["name"] for v in cheetah}
     assert "student_64x64" in names and "tp_fc1-0.3_fc2-0.3" in names
-    static = next(v for v in variants if v["name"] == "static_qint8_onednn")
-    assert static["params"] == {"dtype": "qint8", "engine": "onednn"}
+    static = next(v for v in variants if v["name"] == "static_qint8_x86")
+    assert static["params"] == {"dtype": "qint8", "engine": "x86"}
 
 
 def test_family_defaults_are_filled(tiny_config):

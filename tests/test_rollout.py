@@ -60,7 +60,15 @@ def test_episodes_never_step_after_they_end(small_policy):
 
 
 def test_evaluation_reads_its_step_rate_against_the_raw_environment(small_policy):
-    system = evaluate(network_policy(small_policy, "greedy"), "LunarLander-v3", EVAL)["system"]
-    raw = system["raw_env"]
-    assert raw["before"]["num_envs"] == raw["after"]["num_envs"] == EVAL["num_envs"]
+    """The raw rate replays the evaluation's own episodes (seeds, actions, schedule) with no policy."""
+    result = evaluate(network_policy(small_policy, "greedy"), "LunarLander-v3", EVAL)
+    system, raw = result["system"], result["system"]["raw_env"]
+    assert raw["num_envs"] == EVAL["num_envs"] and 0 < raw["env_steps"] <= sum(result["lengths"])
     assert system["policy_to_raw_step_rate"] == system["steps_per_s"] / raw["steps_per_s"]
+
+
+def test_replaying_recorded_actions_reproduces_the_episodes(small_policy):
+    played = play_episodes(network_policy(small_policy, "sampled", seed=3), "LunarLander-v3", [5, 6, 7], 2,
+                           max_episode_steps=60, record_actions=True)
+    replayed = play_episodes(None, "LunarLander-v3", [5, 6, 7], 2, max_episode_steps=60, replay=played.actions)
+    assert replayed.returns == played.returns and replayed.lengths == played.lengths

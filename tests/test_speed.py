@@ -146,13 +146,6 @@ def test_gemm_ceiling_is_measured():
     assert ceiling["flops_per_s"] == ceiling["sizes"][str(ceiling["best_size"])]["median_flops_per_s"]
 
 
-def test_raw_env_rate_steps_the_evaluators_vector_env():
-    from tinyrl.evaluation import RAW_MIN_STEPS, raw_env_rate
-
-    raw = raw_env_rate("CartPole-v1", 4, seed=0)
-    assert raw["env_steps"] >= RAW_MIN_STEPS and raw["steps_per_s"] > 0
-
-
 def _summary(static_size_mb: float, fastest_ms: dict[str, float]) -> tuple[pd.DataFrame, pd.DataFrame]:
     base = {"agent": "a", "family": "baseline", "status": "ok", "params": "{}", "reward_ci_low": 90.0,
             "reward_ci_high": 110.0}

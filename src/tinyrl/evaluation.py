@@ -9,9 +9,8 @@ import time
 import psutil
 
 from tinyrl.atari import tracks_rooms
-from tinyrl.envs import make_env
 from tinyrl.policy import PolicyFn
-from tinyrl.rollout import play_episodes
+from tinyrl.rollout import play_episodes, replay_step_rate
 from tinyrl.stats import summarize_returns
 
 
@@ -25,34 +24,7 @@ def summarize_rooms(rooms: list[list[int]]) -> dict:
     return {"mean": sum(counts) / len(counts), "max": max(counts), "distinct": sorted({x for r in rooms for x in r})}
 
 
-RAW_MIN_SECONDS = 1.0
-RAW_MIN_STEPS = 2000
-
-
-def raw_env_rate(env_id: str, num_envs: int, seed: int, max_episode_steps: int | None = None) -> dict:
-    """Environment steps per second of the evaluator's environments with no policy: `num_envs`
-    envs stepped in turn with pre-drawn random actions, reset when an episode ends, for at least
-    RAW_MIN_SECONDS and RAW_MIN_STEPS steps. The rate that evaluation with a policy is read against."""
-    kwargs = {"max_episode_steps": max_episode_steps} if max_episode_steps else {}
-    envs = [make_env(env_id, **kwargs) for _ in range(num_envs)]
-    try:
-        for i, env in enumerate(envs):
-            env.reset(seed=seed + i)
-            env.action_space.seed(seed + i)
-        actions = [[env.action_space.sample() for env in envs] for _ in range(64)]
-        steps, start = 0, time.perf_counter()
-        while steps < RAW_MIN_STEPS or time.perf_counter() - start < RAW_MIN_SECONDS:
-            for env, action in zip(envs, actions[(steps // num_envs) % len(actions)]):
-                _, _, terminated, truncated, _ = env.step(action)
-                if terminated or truncated:
-                    env.reset()
-            steps += num_envs
-        wall = time.perf_counter() - start
-    finally:
-        for env in envs:
-            env.close()
-    return {"env_steps": steps, "wall_time_s": wall, "steps_per_s": steps / wall, "num_envs": num_envs,
-            "actions": "pre-drawn uniform random"}
+REPLAY_MAX_SECONDS = 1.5  # most of an MLP agent's evaluation; Montezuma's first 1.5 s
 
 
 def evaluate(policy: PolicyFn, env_id: str, eval_cfg: dict, baseline_rss: int | None = None) -> dict:
@@ -64,20 +36,16 @@ def evaluate(policy: PolicyFn, env_id: str, eval_cfg: dict, baseline_rss: int | 
     """
     process = psutil.Process()
     baseline_rss = baseline_rss if baseline_rss is not None else process.memory_info().rss
-    slots = min(eval_cfg["num_envs"], eval_cfg["episodes"])
-    # The raw rate is measured right before and right after the episodes: this machine's speed drifts.
-    raw_before = raw_env_rate(env_id, slots, eval_cfg["seed"], eval_cfg.get("max_episode_steps"))
     cpu_before = process.cpu_times()
     start = time.perf_counter()
     rollouts = play_episodes(policy, env_id, episode_seeds(eval_cfg), eval_cfg["num_envs"],
-                             eval_cfg.get("max_episode_steps"), track_rooms=tracks_rooms(env_id))
+                             eval_cfg.get("max_episode_steps"), track_rooms=tracks_rooms(env_id), record_actions=True)
     wall = time.perf_counter() - start
     cpu_after = process.cpu_times()
     cpu_s = (cpu_after.user - cpu_before.user) + (cpu_after.system - cpu_before.system)
     peak_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux reports KiB
-    raw_after = raw_env_rate(env_id, slots, eval_cfg["seed"], eval_cfg.get("max_episode_steps"))
-    raw = {"steps_per_s": (raw_before["steps_per_s"] + raw_after["steps_per_s"]) / 2,
-           "before": raw_before, "after": raw_after}
+    raw = replay_step_rate(env_id, rollouts.seeds, rollouts.actions, eval_cfg["num_envs"],
+                           eval_cfg.get("max_episode_steps"), REPLAY_MAX_SECONDS)
     # Per second of the episodes themselves: building the environments is not stepping them.
     steps_per_s = rollouts.env_steps / rollouts.stepping_s if rollouts.stepping_s > 0 else float("nan")
     extra = {"rooms": rollouts.rooms, "rooms_visited": summarize_rooms(rollouts.rooms)} if rollouts.rooms else {}
@@ -91,7 +59,7 @@ def evaluate(policy: PolicyFn, env_id: str, eval_cfg: dict, baseline_rss: int | 
             "eval_wall_time_s": wall,
             "env_steps": rollouts.env_steps,
             "steps_per_s": steps_per_s,
-            "raw_env": raw,  # the same environments stepped with no policy, in this job: mean of before and after
+            "raw_env": raw,  # the same episodes replayed with no policy, in this job
             "policy_to_raw_step_rate": steps_per_s / raw["steps_per_s"],
             "cpu_time_s": cpu_s,
             "cpu_utilisation": cpu_s / wall if wall > 0 else float("nan"),  # 1.0 = one core busy
