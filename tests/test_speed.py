@@ -147,7 +147,8 @@ def test_gemm_ceiling_is_measured():
 
 
 def _summary(static_size_mb: float, fastest_ms: dict[str, float]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    base = {"agent": "a", "family": "baseline", "status": "ok", "params": "{}", "reward_ci_low": 90.0,
+    base = {"agent": "a", "env_id": "ALE/MontezumaRevenge-v5", "family": "baseline", "status": "ok", "params": "{}",
+            "reward_ci_low": 90.0,
             "reward_ci_high": 110.0}
     rows = [
         {**base, "variant": "fp32", "reward_mean": 100.0, "size_mb": 5.6, "time_median_s": 0.030,
@@ -190,3 +191,7 @@ def test_speed_targets_read_the_fastest_variant_inside_the_baseline_ci():
     assert [name for name, ok in slow["checks"].items() if not ok] == [
         "fastest in-CI variant ≥ 2× fp32 torch eager, batch", "fastest in-CI variant ≥ 1.5× fp32 torch eager, batch 1",
         "int8 ≤ 1.45 MB"]
+
+    summary, backends = _summary(1.46, {"batch": 20.0, "latency": 0.9})
+    mlp = speed_targets(summary.assign(env_id="LunarLander-v3"), backends, "a")
+    assert not any("MB" in name for name in mlp["checks"]) and mlp["static_int8"]  # shown, not a target

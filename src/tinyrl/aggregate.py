@@ -26,6 +26,7 @@ def variant_row(agent: str, metadata_path, evaluation_path, timing_path) -> dict
     nan = float("nan")
     return {
         "agent": agent,
+        "env_id": meta.get("agent_env", ""),
         "variant": meta["variant"],
         "family": meta["family"],
         "table": meta["table"],

@@ -56,7 +56,8 @@ def session_runner(sess):
 
 
 def weight_arrays(model_bytes: bytes) -> dict[str, np.ndarray]:
-    """The model's weights and biases: its initializers, less quantization scales and zero points."""
+    """The model's weights and biases: its initializers, less quantization scales and zero points
+    (an observation normaliser's mean and variance, folded into the graph, count among them)."""
     import onnx
     from onnx import numpy_helper
 

@@ -54,7 +54,7 @@ class Rollouts:
     lengths: list[int]
     observations: ObservationBuffer = field(default_factory=ObservationBuffer)  # if kept: every step's, in order
     env_steps: int = 0  # environment steps of all episodes (the sum of their lengths)
-    stepping_s: float = 0.0  # wall time of the episodes themselves, environment construction excluded
+    stepping_s: float = 0.0  # wall time of the episodes' steps (and later resets); building and first resets excluded
     rooms: list[list[int]] = field(default_factory=list)  # per episode, rooms in order of first visit (Montezuma)
     actions: list[list] = field(default_factory=list)  # per episode, every action taken (if recorded)
 
@@ -96,9 +96,9 @@ def play_episodes(policy: PolicyFn | None, env_id: str, seeds: list[int], num_en
                 out.rooms[episode].append(room_of(envs[slot]))
 
     try:
-        began = time.perf_counter()
         for slot in range(slots):
             start(slot)
+        began = time.perf_counter()  # after the first resets: an ALE reset with a seed reloads the game
         while running := [slot for slot in range(slots) if episode_in[slot] is not None]:
             if replay is not None:
                 actions = [replay[episode_in[slot]][out.lengths[episode_in[slot]]] for slot in running]
