@@ -46,15 +46,18 @@ def study(tmp_path_factory):
         d = root / variant["name"]
         pipeline.compress(agent, variant, {}, checkpoint, obs, d / "model.pt", d / "metadata.json")
         pipeline.evaluate_variant(agent, config["evaluation"], d / "model.pt", d / "evaluation.json")
-        pipeline.time_variant(config["timing"], d / "model.pt", obs, d / "timing.json")
+        pipeline.time_variant(config["timing"], d / "model.pt", obs, d / "timing.json", d / "onnx")
         pairs.append(("lander", variant["name"]))
         metas.append(d / "metadata.json"), evals.append(d / "evaluation.json"), times.append(d / "timing.json")
     pipeline.evaluate_random(agent, config["evaluation"], root / "random_policy.json")
     tables = root / "tables"
-    pipeline.aggregate(pairs, metas, evals, times, ["lander"], [root / "random_policy.json"], tables / "summary.csv")
+    ceiling = root / "gemm_ceiling.json"
+    pipeline.machine_ceiling(config["timing"], ceiling)
+    pipeline.aggregate(pairs, metas, evals, times, ["lander"], [root / "random_policy.json"], ceiling,
+                       tables / "summary.csv")
     figures = [root / "figures" / f"{name}.png" for name in FIGURES]
     pipeline.figures(tables / "summary.csv", figures)
-    pipeline.report(config, tables / "summary.csv", ["lander"], [checkpoint], figures,
+    pipeline.report(config, tables / "summary.csv", tables / "backends.csv", ceiling, ["lander"], [checkpoint], figures,
                     root / "report" / "report.md", root / "report" / "report.html", REPO)
     return {"root": root, "config": config, "checkpoint": checkpoint}
 
@@ -95,7 +98,7 @@ def test_html_report_is_self_contained(study):
     assert "dq_int8" in html and "random policy" in html
     md = (study / "report" / "report.md").read_text()
     assert "../figures/reward_vs_size.png" in md
-    assert "mean of 5 forward passes of batch 4" in md
+    assert "5 forward passes of batch 4" in md and "GFLOP/s" in md
 
 
 def test_report_escapes_names_from_the_config(study, tmp_path):
@@ -105,7 +108,9 @@ def test_report_escapes_names_from_the_config(study, tmp_path):
     summary = pd.read_csv(root / "tables" / "summary.csv")
     summary.loc[1, "variant"] = "<script>alert(1)</script>"
     checkpoints = {"lander": {"path": "<b>ckpt</b>", "meta": {}}}
-    context = build_context(study["config"], summary, checkpoints, root / "figures", tmp_path, REPO)
+    speed = {"backends": pd.read_csv(root / "tables" / "backends.csv"),
+             "ceiling": json.loads((root / "gemm_ceiling.json").read_text())}
+    context = build_context(study["config"], summary, checkpoints, root / "figures", tmp_path, REPO, speed)
     render_report(context, tmp_path / "r.md", tmp_path / "r.html")
     html = (tmp_path / "r.html").read_text()
     assert "<script>alert(1)</script>" not in html and "<b>ckpt</b>" not in html
@@ -133,7 +138,7 @@ def test_a_failing_variant_is_reported_and_the_study_completes(tmp_path):
         d = tmp_path / variant["name"]
         pipeline.compress(agent, variant, {}, checkpoint, obs, d / "model.pt", d / "metadata.json")
         pipeline.evaluate_variant(agent, evaluation, d / "model.pt", d / "evaluation.json")
-        pipeline.time_variant(timing, d / "model.pt", obs, d / "timing.json")
+        pipeline.time_variant(timing, d / "model.pt", obs, d / "timing.json", d / "onnx")
         paths.append((d / "metadata.json", d / "evaluation.json", d / "timing.json"))
     meta = json.loads((tmp_path / "fp16" / "metadata.json").read_text())
     assert meta["status"] == "failed" and "NaN or Inf" in meta["reason"]
@@ -141,8 +146,9 @@ def test_a_failing_variant_is_reported_and_the_study_completes(tmp_path):
     with pytest.raises(VariantFailure, match="NaN or Inf"):
         load_policy(tmp_path / "fp16" / "model.pt")
     pipeline.evaluate_random(agent, evaluation, tmp_path / "random.json")
+    pipeline.machine_ceiling(timing, tmp_path / "ceiling.json")
     pipeline.aggregate([("a", "fp32"), ("a", "fp16")], *zip(*paths), ["a"], [tmp_path / "random.json"],
-                       tmp_path / "tables" / "summary.csv")
+                       tmp_path / "ceiling.json", tmp_path / "tables" / "summary.csv")
     summary = pd.read_csv(tmp_path / "tables" / "summary.csv")
     assert list(summary["status"]) == ["ok", "failed"]
     assert "NaN or Inf" in summary.loc[1, "reason"]
@@ -151,7 +157,8 @@ def test_a_failing_variant_is_reported_and_the_study_completes(tmp_path):
     config = {"agents": {"a": {**agent, "checkpoint": str(checkpoint), "pretrain": {"total_steps": 1, "seed": 0}}},
               "evaluation": evaluation, "timing": timing,
               "observations": {"episodes": 1, "max_observations": 30, "seed": 1}, "variants": []}
-    pipeline.report(config, tmp_path / "tables" / "summary.csv", ["a"], [checkpoint], figures,
+    pipeline.report(config, tmp_path / "tables" / "summary.csv", tmp_path / "tables" / "backends.csv",
+                    tmp_path / "ceiling.json", ["a"], [checkpoint], figures,
                     tmp_path / "report.md", tmp_path / "report.html", REPO)
     assert "a/fp16** (ptq_static): failed: compression failed: VariantFailure: outputs NaN or Inf" in \
         (tmp_path / "report.md").read_text()

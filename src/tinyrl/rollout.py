@@ -22,11 +22,13 @@ class ObservationBuffer:
     def __init__(self) -> None:
         self.blocks: list[np.ndarray] = []
         self.count = 0
+        self.keys: list[tuple[int, int, int]] = []  # per row, its place in wave order (see take)
 
     def __len__(self) -> int:
         return self.count
 
-    def append(self, batch: np.ndarray) -> None:
+    def append(self, batch: np.ndarray, keys: list[tuple[int, int, int]]) -> None:
+        self.keys += keys
         for row in batch:
             if not self.blocks or self.count % len(self.blocks[0]) == 0:
                 rows = max(1, int(self.BLOCK_BYTES // max(1, row.nbytes)))
@@ -36,10 +38,16 @@ class ObservationBuffer:
             self.count += 1
 
     def take(self, indices: np.ndarray | None = None) -> np.ndarray:
-        """The observations at `indices` (all of them by default), in that order."""
-        indices = np.arange(self.count) if indices is None else np.asarray(indices)
+        """The observations at `indices` of the wave order (all of them by default).
+
+        Wave order: episodes in groups of `num_envs` by seed, each group step by step, episodes in
+        seed order within a step; the order lock-step waves of environments visit them in. A set
+        therefore does not depend on how finished slots are refilled, and neither do the
+        calibration and fine-tuning data drawn from it."""
         if not self.blocks:
             return np.empty((0,))
+        order = sorted(range(self.count), key=self.keys.__getitem__)
+        indices = order if indices is None else [order[i] for i in np.asarray(indices)]
         per_block = len(self.blocks[0])
         out = np.empty((len(indices), *self.blocks[0].shape[1:]), dtype=self.blocks[0].dtype)
         for i, index in enumerate(indices):
@@ -105,7 +113,8 @@ def play_episodes(policy: PolicyFn | None, env_id: str, seeds: list[int], num_en
             else:
                 batch = obs if len(running) == slots else obs[running]
                 if keep_observations:
-                    out.observations.append(batch)
+                    out.observations.append(batch, [(episode_in[slot] // num_envs, out.lengths[episode_in[slot]],
+                                                     episode_in[slot]) for slot in running])
                 actions = policy(batch)
             for action, slot in zip(actions, running):
                 episode = episode_in[slot]
