@@ -41,6 +41,11 @@ class Unavailable:
     reason: str
 
 
+def describe(exc: Exception) -> str:
+    """A backend's failure in one line: its type and the first line of its message."""
+    return f"{type(exc).__name__}: {exc}".splitlines()[0]
+
+
 def is_torch_quantized(model: nn.Module) -> bool:
     """Holds weights packed for a quantized engine (static or dynamic, int8 or fp16)."""
     return any(hasattr(m, "_packed_params") for m in model.modules())
@@ -76,7 +81,7 @@ def _engines(model: nn.Module, state_dict: dict) -> Iterator[Runner | Unavailabl
             runner.name, runner.setup_s = name, time.perf_counter() - start
             yield runner
         except Exception as exc:  # an engine that cannot pack these weights (fp16 on onednn, ...)
-            yield Unavailable(name, f"{type(exc).__name__}: {exc}".splitlines()[0])
+            yield Unavailable(name, describe(exc))
         finally:
             torch.backends.quantized.engine = own
 
@@ -91,11 +96,11 @@ def _onnxruntime(model: nn.Module, example: torch.Tensor) -> Runner | Unavailabl
         try:
             model_bytes = export_onnx(model, example)
         except Exception as exc:
-            return Unavailable("onnxruntime", f"ONNX export failed: {type(exc).__name__}: {exc}".splitlines()[0])
+            return Unavailable("onnxruntime", f"ONNX export failed: {describe(exc)}")
     try:
         run = session_runner(session(model_bytes))
     except Exception as exc:
-        return Unavailable("onnxruntime", f"ONNX Runtime refused the model: {type(exc).__name__}: {exc}".splitlines()[0])
+        return Unavailable("onnxruntime", f"ONNX Runtime refused the model: {describe(exc)}")
     return Runner("onnxruntime", run, time.perf_counter() - start, artifact=model_bytes)
 
 

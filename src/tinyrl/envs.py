@@ -1,4 +1,4 @@
-"""Environment construction for every agent, single and vectorised."""
+"""Environment construction for every agent (the evaluator and the trainers build their own vector envs from it)."""
 
 from __future__ import annotations
 
@@ -25,12 +25,6 @@ def action_space_of(env_id: str) -> gym.Space:
     space = env.action_space
     env.close()
     return space
-
-
-def make_vector_env(env_id: str, num_envs: int, **kwargs) -> gym.vector.VectorEnv:
-    """Synchronous vector env: policies here are tiny, so batching the forward
-    pass matters more than stepping environments in parallel processes."""
-    return gym.vector.SyncVectorEnv([lambda: make_env(env_id, **kwargs) for _ in range(num_envs)])
 
 
 def space_dims(env: gym.Env) -> tuple[int, int]:

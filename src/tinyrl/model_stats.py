@@ -21,18 +21,22 @@ def weight_tensors(model: nn.Module) -> Iterator[tuple[str, torch.Tensor]]:
         return
     for name, module in model.named_modules():
         for attr in ("weight", "bias"):
-            value = getattr(module, attr, None)
-            if callable(value) and not isinstance(value, torch.Tensor):
-                value = value()
-            if isinstance(value, torch.Tensor):
+            value = _tensor_attr(module, attr)
+            if value is not None:
                 yield f"{name}.{attr}" if name else attr, (value.dequantize() if value.is_quantized else value).detach()
 
 
-def _weight_of(module: nn.Module) -> torch.Tensor | None:
-    value = getattr(module, "weight", None)
+def _tensor_attr(module: nn.Module, attr: str) -> torch.Tensor | None:
+    """`module.weight` / `.bias` as a tensor, whether an attribute or (quantized modules) a method."""
+    value = getattr(module, attr, None)
     if callable(value) and not isinstance(value, torch.Tensor):
         value = value()
-    return value if isinstance(value, torch.Tensor) and value.dim() >= 2 else None
+    return value if isinstance(value, torch.Tensor) else None
+
+
+def _weight_of(module: nn.Module) -> torch.Tensor | None:
+    value = _tensor_attr(module, "weight")
+    return value if value is not None and value.dim() >= 2 else None
 
 
 def flops_per_observation(model: nn.Module, example: torch.Tensor) -> int:

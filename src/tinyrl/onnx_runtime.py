@@ -75,12 +75,13 @@ class OnnxRuntimePolicy(nn.Module):
     checkpoint, loaded with weights_only=True; the session is built on first use.
     """
 
-    def __init__(self, model_bytes: torch.Tensor, output_kind: str, log_std: torch.Tensor | None = None):
+    def __init__(self, model_bytes: torch.Tensor, output_kind: str, flops: int, log_std: torch.Tensor | None = None):
         super().__init__()
         self.register_buffer("onnx_model", model_bytes.to(torch.uint8))
         if log_std is not None:
             self.register_buffer("log_std", log_std.detach().clone())
         self.output_kind = output_kind
+        self.flops = flops  # of the float network it was made from (model_stats.flops_per_observation)
         self._run = None
 
     def model_bytes(self) -> bytes:

@@ -18,7 +18,7 @@ from tinyrl.config import config_hash
 from tinyrl.figures import FIGURES
 from tinyrl.findings import study_b_findings
 from tinyrl.provenance import provenance
-from tinyrl.speed import backend_table, format_speed_targets, speed_table, speed_targets
+from tinyrl.speed import backend_matrix, format_speed_targets, speed_table, speed_targets
 from tinyrl.targets import agent_targets, format_targets
 
 SUMMARY_COLUMNS = {
@@ -182,7 +182,7 @@ def build_context(config: dict, summary: pd.DataFrame, agent_checkpoints: dict[s
         "speed_targets": format_speed_targets([speed_targets(summary, speed["backends"], agent)
                                                for agent in summary["agent"].unique()]),
         "ceiling": speed["ceiling"],
-        "speed": [(agent, speed_table(summary, agent), backend_table(speed["backends"], agent))
+        "speed": [(agent, speed_table(summary, agent), backend_matrix(speed["backends"], agent))
                   for agent in summary["agent"].unique()],
         "provenance": provenance(repo_dir),
     }

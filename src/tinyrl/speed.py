@@ -98,7 +98,7 @@ def _ms(value: float) -> str:
     return "" if pd.isna(value) else f"{value * 1e3:.3f}"
 
 
-def backend_table(backends: pd.DataFrame, agent: str) -> pd.DataFrame:
+def backend_matrix(backends: pd.DataFrame, agent: str) -> pd.DataFrame:
     """Variants x backends: batch median (ms) / batch-1 median (ms); '≠' marks outputs that differ
     from the variant's own, 'n/a' a backend that cannot run the variant."""
     sub = backends[backends["agent"] == agent]

@@ -17,7 +17,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from tinyrl.backends import Runner, Unavailable, native_backend, runners
+from tinyrl.backends import Runner, Unavailable, describe, native_backend, runners
 from tinyrl.model_stats import flops_per_observation
 from tinyrl.stats import summarize_times
 
@@ -96,7 +96,7 @@ def time_backends(model: nn.Module, state_dict: dict, observations: np.ndarray, 
         try:
             backends[runner.name] = _time_one(runner, batches, plan, reference)
         except Exception as exc:  # a backend failing on this variant is a result, not a job failure
-            backends[runner.name] = {"status": "failed", "reason": f"{type(exc).__name__}: {exc}".splitlines()[0]}
+            backends[runner.name] = {"status": "failed", "reason": describe(exc)}
             continue
         onnx_bytes = onnx_bytes or runner.artifact
     native = native_backend(model)

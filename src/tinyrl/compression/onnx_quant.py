@@ -13,6 +13,7 @@ from torch import nn
 
 from tinyrl.compression.base import CompressContext, Compressed, Family, schema
 from tinyrl.model_stats import flops_per_observation
+from tinyrl.networks import OUTPUT_KINDS
 from tinyrl.onnx_runtime import INPUT_NAME, OnnxRuntimePolicy, export_onnx
 
 CALIBRATION_BATCH = 100
@@ -48,23 +49,18 @@ def quantize_int8(model: nn.Module, observations: torch.Tensor, per_channel: boo
 
 def _compress(model: nn.Module, params: dict, ctx: CompressContext) -> Compressed:
     model_bytes = quantize_int8(model, ctx.observations, params["per_channel"])
-    policy = OnnxRuntimePolicy(torch.from_numpy(np.frombuffer(model_bytes, dtype=np.uint8).copy()),
-                               model.output_kind, getattr(model, "log_std", None))
     # FLOPs are the float network's: the int8 model does the same multiply-adds.
     structure = {"onnx_bytes": len(model_bytes), "has_log_std": hasattr(model, "log_std"),
                  "flops_per_observation": flops_per_observation(model, ctx.observations[:1])}
-    policy.flops = structure["flops_per_observation"]
+    policy = OnnxRuntimePolicy(torch.from_numpy(np.frombuffer(model_bytes, dtype=np.uint8).copy()),
+                               model.output_kind, structure["flops_per_observation"], getattr(model, "log_std", None))
     return Compressed(policy, structure=structure)
 
 
 def _skeleton(arch: dict, params: dict, structure: dict) -> nn.Module:
-    from tinyrl.networks import OUTPUT_KINDS
-
     log_std = torch.zeros(int(arch["act_dim"])) if structure["has_log_std"] else None
-    policy = OnnxRuntimePolicy(torch.zeros(int(structure["onnx_bytes"]), dtype=torch.uint8),
-                               OUTPUT_KINDS[arch["kind"]], log_std)
-    policy.flops = structure["flops_per_observation"]
-    return policy
+    return OnnxRuntimePolicy(torch.zeros(int(structure["onnx_bytes"]), dtype=torch.uint8),
+                             OUTPUT_KINDS[arch["kind"]], structure["flops_per_observation"], log_std)
 
 
 FAMILIES = [
