@@ -6,13 +6,13 @@ import sys
 sys.path.insert(0, os.path.join(workflow.basedir, "src"))
 
 from snakemake.exceptions import WorkflowError
-from tinyrl.aggregate import table_names
-from tinyrl.config import agent_evaluation, agent_observations, agent_timing, validate_config
 from tinyrl.errors import ConfigError
-from tinyrl.figures import FIGURES
+from tinyrl.plan_cache import study_plan
 
+# The validated study (variants expanded, defaults filled): computed once per config and library
+# version and cached, so that parsing the workflow imports no torch (tinyrl.plan_cache).
 try:
-    VARIANTS = validate_config(config)
+    PLAN = study_plan(config)
 except ConfigError as exc:
     raise WorkflowError(str(exc)) from None
 
@@ -28,9 +28,10 @@ CORE_SHARE = max(1, LOCAL_CORES // (os.cpu_count() or 1)) if LOCAL_CORES else 1
 # they ask for a node of their own instead (profiles/slurm).
 TIMING_CORES = LOCAL_CORES or 1
 
-AGENTS = list(VARIANTS)  # the agents this study runs (only_agents, else all)
-PAIRS = [(agent, v["name"]) for agent in AGENTS for v in VARIANTS[agent]]
-TABLES = table_names(v["table"] for variants in VARIANTS.values() for v in variants)
+AGENTS = list(PLAN["agents"])  # the agents this study runs (only_agents, else all)
+PAIRS = [(agent, v["name"]) for agent in AGENTS for v in PLAN["agents"][agent]["variants"]]
+TABLES = PLAN["tables"]
+FIGURES = PLAN["figures"]
 
 
 wildcard_constraints:
@@ -53,36 +54,19 @@ def budget(rule, key, default):
     return config.get("resources", {}).get(rule, {}).get(key, default)
 
 
-def settings(section):
-    return canonical(config[section])
-
-
-def evaluation_settings(wildcards):
-    return canonical(agent_evaluation(config, wildcards.agent))
-
-
-def timing_settings(wildcards):
-    return canonical(agent_timing(config, wildcards.agent))
-
-
-def observation_settings(wildcards):
-    return canonical(agent_observations(config, wildcards.agent))
-
-
-def agent_settings(wildcards):
-    """What jobs need to know of an agent; the checkpoint path travels as an input instead."""
-    cfg = config["agents"][wildcards.agent]
-    return canonical({k: cfg[k] for k in ("env_id", "algorithm", "network", "actions")})
+def agent_section(section):
+    """An input function: one section of the wildcard agent's plan, key order fixed."""
+    return lambda wildcards: canonical(PLAN["agents"][wildcards.agent][section])
 
 
 def pretrain_settings(wildcards):
-    cfg = config["agents"][wildcards.agent]
-    return canonical({k: cfg[k] for k in ("env_id", "algorithm", "network", "actions", "pretrain")})
+    agent = PLAN["agents"][wildcards.agent]
+    return canonical({**agent["settings"], "pretrain": agent["pretrain"]})
 
 
 def checkpoint_of(agent):
     """The shipped checkpoint, or the pretrain rule's output when the config sets none."""
-    return config["agents"][agent]["checkpoint"] or f"results/{agent}/pretrain/checkpoint.pt"
+    return PLAN["agents"][agent]["checkpoint"] or f"results/{agent}/pretrain/checkpoint.pt"
 
 
 def agent_checkpoint(wildcards):
@@ -90,7 +74,7 @@ def agent_checkpoint(wildcards):
 
 
 def variant_spec(wildcards):
-    for variant in VARIANTS[wildcards.agent]:
+    for variant in PLAN["agents"][wildcards.agent]["variants"]:
         if variant["name"] == wildcards.variant:
             return canonical(variant)
     raise WorkflowError(f"no variant {wildcards.variant!r} for agent {wildcards.agent!r} in the config")
@@ -99,7 +83,7 @@ def variant_spec(wildcards):
 def finetune_settings(wildcards):
     """Only variants that fine-tune depend on the fine-tuning settings, so editing them reruns only those."""
     if variant_spec(wildcards)["params"].get("finetune_steps"):
-        return canonical(config.get("finetune", {}))
+        return canonical(PLAN["finetune"])
     return {}
 
 

@@ -2,17 +2,17 @@ rule pretrain:
     """Train an agent from scratch (used when the config names no checkpoint)."""
     output:
         checkpoint="results/{agent}/pretrain/checkpoint.pt",
-    params:
-        agent=pretrain_settings,
     log:
         "logs/{agent}/pretrain.log",
+    conda:
+        "../envs/tinyrl.yaml"
     threads: CORE_SHARE
     resources:
         mem_mb=budget("pretrain", "mem_mb", 3000),
         runtime=budget("pretrain", "runtime", 120),
         gpu=budget("pretrain", "gpu", 0),  # our trainers run on CPU; a cluster may route training to GPU nodes
-    conda:
-        "../envs/tinyrl.yaml"
+    params:
+        agent=pretrain_settings,
     script:
         "../scripts/pretrain.py"
 
@@ -23,17 +23,17 @@ rule observation_set:
         checkpoint=agent_checkpoint,
     output:
         observations="results/{agent}/observations.npy",
-    params:
-        agent=agent_settings,
-        observations=observation_settings,
     log:
         "logs/{agent}/observation_set.log",
+    conda:
+        "../envs/tinyrl.yaml"
     threads: CORE_SHARE
     resources:
         mem_mb=budget("observation_set", "mem_mb", 2000),
         runtime=budget("observation_set", "runtime", 30),
-    conda:
-        "../envs/tinyrl.yaml"
+    params:
+        agent=agent_section("settings"),
+        settings=agent_section("observations"),
     script:
         "../scripts/observation_set.py"
 
@@ -42,16 +42,16 @@ rule evaluate_random:
     """The uniform-random policy on the evaluation seeds: the score shown beside every agent."""
     output:
         evaluation="results/{agent}/random_policy.json",
-    params:
-        agent=agent_settings,
-        evaluation=evaluation_settings,
     log:
         "logs/{agent}/evaluate_random.log",
+    conda:
+        "../envs/tinyrl.yaml"
     threads: CORE_SHARE
     resources:
         mem_mb=budget("evaluate_random", "mem_mb", 2000),
         runtime=budget("evaluate_random", "runtime", 30),
-    conda:
-        "../envs/tinyrl.yaml"
+    params:
+        agent=agent_section("settings"),
+        settings=agent_section("evaluation"),
     script:
         "../scripts/evaluate_random.py"

@@ -8,20 +8,20 @@ rule aggregate:
         ceiling="results/benchmarks/gemm_ceiling.json",
     output:
         summary="results/tables/summary.csv",
-        backends="results/tables/backends.csv",
         summary_md="results/tables/summary.md",
+        backends="results/tables/backends.csv",
         tables=expand("results/tables/{table}.{ext}", table=TABLES, ext=["csv", "md"]),
-    params:
-        pairs=PAIRS,
-        agents=AGENTS,
     log:
         "logs/aggregate.log",
+    conda:
+        "../envs/tinyrl.yaml"
     threads: CORE_SHARE
     resources:
         mem_mb=budget("aggregate", "mem_mb", 1000),
         runtime=budget("aggregate", "runtime", 10),
-    conda:
-        "../envs/tinyrl.yaml"
+    params:
+        pairs=PAIRS,
+        agents=AGENTS,
     script:
         "../scripts/aggregate.py"
 
@@ -30,15 +30,15 @@ rule figures:
     input:
         summary="results/tables/summary.csv",
     output:
-        figures=expand("results/figures/{name}.png", name=list(FIGURES)),
+        figures=expand("results/figures/{name}.png", name=FIGURES),
     log:
         "logs/figures.log",
+    conda:
+        "../envs/tinyrl.yaml"
     threads: CORE_SHARE
     resources:
         mem_mb=budget("figures", "mem_mb", 1000),
         runtime=budget("figures", "runtime", 10),
-    conda:
-        "../envs/tinyrl.yaml"
     script:
         "../scripts/figures.py"
 
@@ -54,16 +54,17 @@ rule report:
     output:
         markdown="report/report.md",
         html="report/report.html",
-    params:
-        agents=AGENTS,
-        repo_dir=workflow.basedir,
     log:
         "logs/report.log",
+    conda:
+        "../envs/tinyrl.yaml"
     threads: CORE_SHARE
     resources:
         mem_mb=budget("report", "mem_mb", 1000),
         runtime=budget("report", "runtime", 10),
-    conda:
-        "../envs/tinyrl.yaml"
+    params:
+        settings=canonical(PLAN["report"]),
+        agents=AGENTS,
+        repo_dir=workflow.basedir,
     script:
         "../scripts/report.py"

@@ -6,18 +6,18 @@ rule compress:
     output:
         model="results/{agent}/{variant}/model.pt",
         metadata="results/{agent}/{variant}/metadata.json",
-    params:
-        agent=agent_settings,
-        variant=variant_spec,
-        finetune=finetune_settings,
     log:
         "logs/{agent}/{variant}/compress.log",
+    conda:
+        "../envs/tinyrl.yaml"
     threads: CORE_SHARE
     resources:
         mem_mb=budget("compress", "mem_mb", 2000),
         runtime=budget("compress", "runtime", 30),
-    conda:
-        "../envs/tinyrl.yaml"
+    params:
+        agent=agent_section("settings"),
+        variant=variant_spec,
+        finetune=finetune_settings,
     script:
         "../scripts/compress.py"
 
@@ -28,17 +28,17 @@ rule evaluate:
         model="results/{agent}/{variant}/model.pt",
     output:
         evaluation="results/{agent}/{variant}/evaluation.json",
-    params:
-        agent=agent_settings,
-        evaluation=evaluation_settings,
     log:
         "logs/{agent}/{variant}/evaluate.log",
+    conda:
+        "../envs/tinyrl.yaml"
     threads: CORE_SHARE
     resources:
         mem_mb=budget("evaluate", "mem_mb", 2000),
         runtime=budget("evaluate", "runtime", 60),
-    conda:
-        "../envs/tinyrl.yaml"
+    params:
+        agent=agent_section("settings"),
+        settings=agent_section("evaluation"),
     script:
         "../scripts/evaluate.py"
 
@@ -52,16 +52,16 @@ rule time_forward:
     output:
         timing="results/{agent}/{variant}/timing.json",
         onnx=directory("results/{agent}/{variant}/onnx"),  # model.onnx when the variant exports (else NONE says why)
-    params:
-        timing=timing_settings,
     log:
         "logs/{agent}/{variant}/time_forward.log",
+    conda:
+        "../envs/tinyrl.yaml"
     threads: TIMING_CORES
     resources:
         mem_mb=budget("time_forward", "mem_mb", 2000),
         runtime=budget("time_forward", "runtime", 30),
-    conda:
-        "../envs/tinyrl.yaml"
+    params:
+        settings=agent_section("timing"),
     script:
         "../scripts/time_forward.py"
 
@@ -70,15 +70,15 @@ rule machine_ceiling:
     """The machine's float32 GEMM rate, measured once per study: the ceiling each variant's time is read against."""
     output:
         ceiling="results/benchmarks/gemm_ceiling.json",
-    params:
-        timing=settings("timing"),
     log:
         "logs/machine_ceiling.log",
+    conda:
+        "../envs/tinyrl.yaml"
     threads: TIMING_CORES
     resources:
         mem_mb=budget("machine_ceiling", "mem_mb", 1000),
         runtime=budget("machine_ceiling", "runtime", 10),
-    conda:
-        "../envs/tinyrl.yaml"
+    params:
+        settings=canonical(PLAN["timing"]),
     script:
         "../scripts/machine_ceiling.py"

@@ -1,7 +1,4 @@
-from tinyrl.joblog import job_log
-from tinyrl.pipeline import aggregate
+from tinyrl.joblog import run_stage
+from tinyrl.stages.aggregate import aggregate
 
-with job_log(snakemake.log[0], snakemake.resources):
-    aggregate(snakemake.params.pairs, snakemake.input.metadata, snakemake.input.evaluations,
-              snakemake.input.timings, snakemake.params.agents, snakemake.input.random,
-              snakemake.input.ceiling, snakemake.output.summary)
+run_stage(snakemake, aggregate)

@@ -1,5 +1,4 @@
-from tinyrl.joblog import job_log
-from tinyrl.pipeline import figures
+from tinyrl.joblog import run_stage
+from tinyrl.stages.figures import figures
 
-with job_log(snakemake.log[0], snakemake.resources):
-    figures(snakemake.input.summary, snakemake.output.figures)
+run_stage(snakemake, figures)

@@ -1,5 +1,4 @@
-from tinyrl.joblog import job_log
-from tinyrl.pipeline import machine_ceiling
+from tinyrl.joblog import run_stage
+from tinyrl.stages.time_forward import machine_ceiling
 
-with job_log(snakemake.log[0], snakemake.resources):
-    machine_ceiling(snakemake.params.timing, snakemake.output.ceiling)
+run_stage(snakemake, machine_ceiling)

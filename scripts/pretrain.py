@@ -1,5 +1,4 @@
-from tinyrl.joblog import job_log
-from tinyrl.pipeline import pretrain
+from tinyrl.joblog import run_stage
+from tinyrl.stages.pretrain import pretrain
 
-with job_log(snakemake.log[0], snakemake.resources):
-    pretrain(snakemake.params.agent, snakemake.output.checkpoint)
+run_stage(snakemake, pretrain)

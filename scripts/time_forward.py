@@ -1,6 +1,4 @@
-from tinyrl.joblog import job_log
-from tinyrl.pipeline import time_variant
+from tinyrl.joblog import run_stage
+from tinyrl.stages.time_forward import time_forward
 
-with job_log(snakemake.log[0], snakemake.resources):
-    time_variant(snakemake.params.timing, snakemake.input.model, snakemake.input.observations,
-                 snakemake.output.timing, snakemake.output.onnx)
+run_stage(snakemake, time_forward)

@@ -1,6 +1,6 @@
 import pytest
 
-from tinyrl.atomic import write_json, atomic_path
+from tinyrl.atomic import atomic_path, write_json
 
 
 def test_failed_write_leaves_nothing(tmp_path):

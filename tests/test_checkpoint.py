@@ -2,12 +2,12 @@ import os
 
 import pytest
 import torch
-
-from tinyrl.checkpoint import load_policy, read_checkpoint, save_checkpoint
-from tinyrl.errors import CheckpointError
-from tinyrl.networks import build_network
-
 from conftest import SMALL_ARCH
+
+from tinyrl.checkpoint import read_checkpoint, save_checkpoint
+from tinyrl.errors import CheckpointError
+from tinyrl.loading import load_policy
+from tinyrl.networks import build_network
 
 
 def test_round_trip(checkpoint_file, small_policy):

@@ -2,20 +2,32 @@
 
 import pytest
 import torch
+from conftest import SMALL_ARCH
 from torch import nn
 
-from tinyrl.checkpoint import load_policy, save_checkpoint
-from tinyrl.compression import FAMILIES, CompressContext
+from tinyrl.checkpoint import save_checkpoint
+from tinyrl.compression.base import CompressContext
 from tinyrl.compression.eager_quant import available_engines
-from tinyrl.compression.low_rank import factorise
+from tinyrl.config import finetune_settings
+from tinyrl.families import all_families
+from tinyrl.families.low_rank import factorise
+from tinyrl.loading import load_policy
 from tinyrl.model_stats import size_stats, weight_tensors
 from tinyrl.networks import build_network
 
-from conftest import SMALL_ARCH
+FAMILIES = all_families()
 
 WIDE_ARCH = {**SMALL_ARCH, "hidden": [256, 256]}
-FINETUNE = {"learning_rate": 1e-3, "batch_size": 64, "rounds": 2, "onpolicy_episodes": 2,
-            "max_episode_steps": 40, "seed": 0}
+FINETUNE = finetune_settings(
+    {
+        "learning_rate": 1e-3,
+        "batch_size": 64,
+        "rounds": 2,
+        "onpolicy_episodes": 2,
+        "max_episode_steps": 40,
+        "seed": 0,
+    }
+)
 
 
 @pytest.fixture(scope="module")
@@ -34,8 +46,13 @@ def make(tmp_path, policy, family, params, name="variant"):
     params = {**FAMILIES[family].defaults, **params}
     result = FAMILIES[family].compress(policy, params, context())
     path = tmp_path / f"{name}.pt"
-    save_checkpoint(path, result.arch or policy.arch, result.model.state_dict(), meta={},
-                    recipe={"family": family, "params": params, "structure": result.structure})
+    save_checkpoint(
+        path,
+        result.arch or policy.arch,
+        result.model.state_dict(),
+        meta={},
+        recipe={"family": family, "params": params, "structure": result.structure},
+    )
     reloaded, _ = load_policy(path)
     x = torch.randn(64, 8)
     with torch.inference_mode():
@@ -55,8 +72,12 @@ def layer_sparsity(model, names):
     return sum(int((tensors[f"{n}.weight"] == 0).sum()) for n in names) / total
 
 
-QUANT_CASES = [("baseline", {}), ("ptq_dynamic", {"dtype": "qint8"}), ("ptq_dynamic", {"dtype": "float16"}),
-               ("ptq_static", {"dtype": "float16"})]
+QUANT_CASES = [
+    ("baseline", {}),
+    ("ptq_dynamic", {"dtype": "qint8"}),
+    ("ptq_dynamic", {"dtype": "float16"}),
+    ("ptq_static", {"dtype": "float16"}),
+]
 QUANT_CASES += [("ptq_static", {"dtype": "qint8", "engine": e}) for e in available_engines()]
 
 
@@ -96,8 +117,9 @@ def test_unstructured_pruning_reaches_the_amount(tmp_path, wide_policy, scope):
 @pytest.mark.parametrize("fmt", ["csr", "bitmask", "auto"])
 def test_sparse_storage_is_smaller_and_computes_the_same(tmp_path, wide_policy, fmt):
     dense, _, dense_path = make(tmp_path, wide_policy, "prune_l1", {"amount": 0.9}, "dense")
-    sparse, result, sparse_path = make(tmp_path, wide_policy, "prune_l1",
-                                       {"amount": 0.9, "storage": "sparse", "sparse_format": fmt}, "sparse")
+    sparse, result, sparse_path = make(
+        tmp_path, wide_policy, "prune_l1", {"amount": 0.9, "storage": "sparse", "sparse_format": fmt}, "sparse"
+    )
     assert set(result.structure["sparse_layers"]) == {"fc1", "fc2", "head"}
     assert sparse_path.stat().st_size <= 0.3 * dense_path.stat().st_size
     x = torch.randn(100, 8)
@@ -115,15 +137,17 @@ def test_finetuning_recovers_what_pruning_lost(tmp_path, wide_policy):
 
 
 def test_iterative_pruning_hits_its_target(tmp_path, wide_policy):
-    model, result, _ = make(tmp_path, wide_policy, "prune_iterative",
-                            {"target_sparsity": 0.95, "rounds": 3, "finetune_steps": 30})
+    model, result, _ = make(
+        tmp_path, wide_policy, "prune_iterative", {"target_sparsity": 0.95, "rounds": 3, "finetune_steps": 30}
+    )
     assert layer_sparsity(model, ["fc1", "fc2", "head"]) == pytest.approx(0.95, abs=0.005)
     assert result.info["finetune_rounds"] == 3
 
 
 def test_structured_pruning_zeroes_whole_columns(tmp_path, wide_policy):
-    model, _, _ = make(tmp_path, wide_policy, "prune_ln_structured",
-                       {"amount": 0.5, "n": 2, "dim": 1, "layers": ["fc2"]})
+    model, _, _ = make(
+        tmp_path, wide_policy, "prune_ln_structured", {"amount": 0.5, "n": 2, "dim": 1, "layers": ["fc2"]}
+    )
     weight = dict(weight_tensors(model))["fc2.weight"]
     zero_columns = int((weight.abs().sum(dim=0) == 0).sum())
     assert zero_columns == 128
@@ -175,7 +199,7 @@ def test_bit_width_sweep_packs_bits(tmp_path, wide_policy, bits):
     packed = model.fc2.packed.numel()
     assert packed == (256 * 256 * bits + 7) // 8
     codes_levels = len(torch.unique(dict(weight_tensors(model))["fc2.weight"][0]))
-    assert codes_levels <= 2 ** bits
+    assert codes_levels <= 2**bits
     if bits == 8:
         assert output_error(model, wide_policy) < 0.05
 
@@ -200,7 +224,7 @@ def test_student_is_smaller_and_loads_with_its_own_architecture(tmp_path, wide_p
 
 
 def test_q_value_distillation_cares_about_the_action_ranking():
-    from tinyrl.compression.distillation import distillation_loss
+    from tinyrl.finetune import distillation_loss
 
     teacher = torch.tensor([[50.0, 50.1, 49.0, 49.5]])
     shifted = teacher + 2.0  # same ranking, values off by 2
@@ -212,13 +236,17 @@ def test_q_value_distillation_cares_about_the_action_ranking():
 
 
 FAMILY_EXAMPLES = {
-    "baseline": {}, "ptq_dynamic": {"dtype": "qint8"}, "ptq_static": {"dtype": "qint8"},
-    "qat_int8": {"finetune_steps": 5}, "fake_quant": {"bits": 4, "activations": True, "finetune_steps": 5},
+    "baseline": {},
+    "ptq_dynamic": {"dtype": "qint8"},
+    "ptq_static": {"dtype": "qint8"},
+    "qat_int8": {"finetune_steps": 5},
+    "fake_quant": {"bits": 4, "activations": True, "finetune_steps": 5},
     "prune_l1": {"amount": 0.5, "storage": "sparse", "finetune_steps": 5},
     "prune_iterative": {"target_sparsity": 0.5, "rounds": 2, "finetune_steps": 3},
     "prune_ln_structured": {"amount": 0.5, "layers": ["fc1"], "finetune_steps": 5},
     "prune_structural": {"amounts": {"fc1": 0.5}, "finetune_steps": 5},
-    "low_rank": {"rank_reduction": 0.5, "finetune_steps": 5}, "binary": {"finetune_steps": 5},
+    "low_rank": {"rank_reduction": 0.5, "finetune_steps": 5},
+    "binary": {"finetune_steps": 5},
     "distill_student": {"hidden": [8, 8], "finetune_steps": 5},
     "ort_static_int8": {},
 }
@@ -254,8 +282,13 @@ def test_every_family_compresses_a_gaussian_policy(tmp_path, gaussian_policy, fa
     ctx = CompressContext(torch.randn(256, 17) * 2, "HalfCheetah-v5", "gaussian_mean", FINETUNE)
     result = FAMILIES[family].compress(gaussian_policy, params, ctx)
     path = tmp_path / "variant.pt"
-    save_checkpoint(path, result.arch or gaussian_policy.arch, result.model.state_dict(), meta={},
-                    recipe={"family": family, "params": params, "structure": result.structure})
+    save_checkpoint(
+        path,
+        result.arch or gaussian_policy.arch,
+        result.model.state_dict(),
+        meta={},
+        recipe={"family": family, "params": params, "structure": result.structure},
+    )
     reloaded, _ = load_policy(path)
     x = torch.randn(32, 17) * 2
     with torch.inference_mode():
@@ -269,3 +302,16 @@ def test_every_family_compresses_a_gaussian_policy(tmp_path, gaussian_policy, fa
     assert torch.equal(state["obs_mean"], gaussian_policy.obs_mean)
     assert torch.equal(state["obs_var"], gaussian_policy.obs_var)
     assert torch.allclose(reloaded.log_std.detach(), torch.full((6,), -1.3))
+
+
+def test_first_and_last_layers_are_chosen_by_role_not_by_module_order():
+    """PPO-RND's last module is a value head (ext_value): the input layer and the action head are the ones
+    binary keeps real-valued and low_rank's minimum ranks protect."""
+    from tinyrl.families.binary import default_layers
+    from tinyrl.families.low_rank import target_ranks
+
+    model = build_network({"kind": "ppo_rnd_cnn", "input_shape": [4, 84, 84], "n_actions": 18})
+    assert default_layers(model) == ["conv2", "conv3", "fc1", "fc2", "extra_value_fc", "extra_policy_fc"]
+    params = {"rank_reduction": 0.9, "min_rank_first": 8, "min_rank_last": 12}
+    ranks = target_ranks(model, ["conv1", "fc2", "policy", "ext_value"], params)
+    assert ranks == {"conv1": 8, "fc2": 26, "policy": 12, "ext_value": 1}

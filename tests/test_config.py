@@ -1,8 +1,10 @@
 import pytest
 
-from tinyrl.compression import FAMILIES
 from tinyrl.config import config_hash, load_schema, validate_config
 from tinyrl.errors import ConfigError
+from tinyrl.families import all_families
+
+FAMILIES = all_families()
 
 
 def test_default_config_expands_sweeps(default_config):
@@ -25,25 +27,30 @@ def test_family_defaults_are_filled(tiny_config):
     assert dynamic["table"] == "quantization"
 
 
-@pytest.mark.parametrize("mutate, field", [
-    (lambda c: c.update(unknown_key=1), "unknown_key"),
-    (lambda c: c["evaluation"].update(episodes=-3), "evaluation.episodes"),
-    (lambda c: c["evaluation"].update(episodes="many"), "evaluation.episodes"),
-    (lambda c: c.update(variants=[]), "variants"),
-    (lambda c: c["variants"][0].update(family="magic"), "variants[0].family"),
-    (lambda c: c["variants"][1]["params"].update(engine="tpu"), "variants[1].params.engine"),
-    (lambda c: c["variants"][1]["params"].update(bits=4), "variants[1].params"),
-    (lambda c: c["agents"]["lunarlander"]["pretrain"].update(learning_rat=0.1), "agents.lunarlander.pretrain"),
-    (lambda c: c["variants"].insert(1, {"name": "fp32", "family": "baseline"}), "variants[1].name"),
-    (lambda c: c["variants"][5]["params"].update(layers=["fc9"]), "variants[5].params.layers"),
-    (lambda c: c["variants"][2].update(name="static_qint8"), "variants[2].name"),
-    (lambda c: c["variants"][0].update(agents=["pong"]), "variants[0].agents"),
-    (lambda c: c["agents"]["halfcheetah"].update(actions="greedy"), "agents.halfcheetah.actions"),
-    (lambda c: c["agents"]["lunarlander"].update(actions="mean"), "agents.lunarlander.actions"),
-    (lambda c: c["variants"][6]["params"].update(finetune_with="magic"), "variants[6].params.finetune_with"),
-    (lambda c: c["finetune"].update(rl_hyperparameters={"ppo": {"learning_rat": 1}}),
-     "finetune.rl_hyperparameters.ppo"),
-])
+@pytest.mark.parametrize(
+    "mutate, field",
+    [
+        (lambda c: c.update(unknown_key=1), "unknown_key"),
+        (lambda c: c["evaluation"].update(episodes=-3), "evaluation.episodes"),
+        (lambda c: c["evaluation"].update(episodes="many"), "evaluation.episodes"),
+        (lambda c: c.update(variants=[]), "variants"),
+        (lambda c: c["variants"][0].update(family="magic"), "variants[0].family"),
+        (lambda c: c["variants"][1]["params"].update(engine="tpu"), "variants[1].params.engine"),
+        (lambda c: c["variants"][1]["params"].update(bits=4), "variants[1].params"),
+        (lambda c: c["agents"]["lunarlander"]["pretrain"].update(learning_rat=0.1), "agents.lunarlander.pretrain"),
+        (lambda c: c["variants"].insert(1, {"name": "fp32", "family": "baseline"}), "variants[1].name"),
+        (lambda c: c["variants"][5]["params"].update(layers=["fc9"]), "variants[5].params.layers"),
+        (lambda c: c["variants"][2].update(name="static_qint8"), "variants[2].name"),
+        (lambda c: c["variants"][0].update(agents=["pong"]), "variants[0].agents"),
+        (lambda c: c["agents"]["halfcheetah"].update(actions="greedy"), "agents.halfcheetah.actions"),
+        (lambda c: c["agents"]["lunarlander"].update(actions="mean"), "agents.lunarlander.actions"),
+        (lambda c: c["variants"][6]["params"].update(finetune_with="magic"), "variants[6].params.finetune_with"),
+        (
+            lambda c: c["finetune"].update(rl_hyperparameters={"ppo": {"learning_rat": 1}}),
+            "finetune.rl_hyperparameters.ppo",
+        ),
+    ],
+)
 def test_bad_config_names_the_field(tiny_config, mutate, field):
     mutate(tiny_config)
     with pytest.raises(ConfigError) as err:

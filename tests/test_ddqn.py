@@ -3,8 +3,16 @@ from tinyrl.networks import build_network
 
 
 def test_ddqn_smoke_run_is_deterministic():
-    cfg = DDQNConfig(total_steps=600, learning_starts=200, batch_size=16, buffer_size=1000, hidden=[16],
-                     eval_every=300, eval_episodes=1, seed=4)
+    cfg = DDQNConfig(
+        total_steps=600,
+        learning_starts=200,
+        batch_size=16,
+        buffer_size=1000,
+        hidden=[16],
+        eval_every=300,
+        eval_episodes=1,
+        seed=4,
+    )
     arch, state, meta = train(cfg, log=lambda _: None)
     assert arch == {"kind": "mlp_q", "obs_dim": 8, "n_actions": 4, "hidden": [16]}
     build_network(arch).load_state_dict(state)

@@ -1,32 +1,41 @@
 """Study A: the PPO-RND policy network, safe import of reference checkpoints, the Atari protocol,
 and the demonstration route to a Montezuma policy (Go-Explore + behaviour cloning)."""
 
-
 import numpy as np
 import pytest
 import torch
 import yaml
+from conftest import REPO
 
 from tinyrl.algorithms import demo_clone
-from tinyrl.algorithms.go_explore import (GoExploreConfig, canonical_demonstration, equivalent_actions, explore,
-                                          replay)
+from tinyrl.algorithms.go_explore import GoExploreConfig, canonical_demonstration, equivalent_actions, explore, replay
 from tinyrl.atari import MAX_EPISODE_STEPS, make_atari_env
-from tinyrl.checkpoint import load_policy, save_checkpoint
-from tinyrl.compression import CompressContext, get_family
+from tinyrl.checkpoint import save_checkpoint
+from tinyrl.compression.base import CompressContext
 from tinyrl.config import validate_config
 from tinyrl.envs import action_space_of
 from tinyrl.errors import CheckpointError, ConfigError
 from tinyrl.evaluation import evaluate
+from tinyrl.families import get_family
+from tinyrl.loading import load_policy
 from tinyrl.networks import RNDPredictor, RNDTarget, build_network
 from tinyrl.observations import load_observations, save_observations
 from tinyrl.policy import random_policy
 
-from conftest import REPO
-
 ENV_ID = "ALE/MontezumaRevenge-v5"
 ARCH = {"kind": "ppo_rnd_cnn", "input_shape": [4, 84, 84], "n_actions": 18}
-REFERENCE_NAMES = ["conv1", "conv2", "conv3", "fc1", "fc2", "extra_value_fc", "extra_policy_fc",
-                   "policy", "int_value", "ext_value"]
+REFERENCE_NAMES = [
+    "conv1",
+    "conv2",
+    "conv3",
+    "fc1",
+    "fc2",
+    "extra_value_fc",
+    "extra_policy_fc",
+    "policy",
+    "int_value",
+    "ext_value",
+]
 
 
 @pytest.fixture(scope="module")
@@ -47,12 +56,21 @@ def reference_params(model) -> dict:
     optimizer.zero_grad()
     (model(torch.zeros(1, 4, 84, 84)).sum() + predictor(torch.zeros(1, 1, 84, 84)).sum()).backward()
     optimizer.step()
-    return {"current_policy_state_dict": model.state_dict(), "predictor_model_state_dict": predictor.state_dict(),
-            "target_model_state_dict": target.state_dict(), "optimizer_state_dict": optimizer.state_dict(),
-            "state_rms_mean": np.zeros((1, 84, 84)), "state_rms_var": np.ones((1, 84, 84)),
-            "state_rms_count": np.float64(1e-4), "int_reward_rms_mean": np.float64(0.0),
-            "int_reward_rms_var": np.float64(1.0), "int_reward_rms_count": 1e-4,
-            "iteration": 2000, "episode": 31, "running_reward": 6600.0}
+    return {
+        "current_policy_state_dict": model.state_dict(),
+        "predictor_model_state_dict": predictor.state_dict(),
+        "target_model_state_dict": target.state_dict(),
+        "optimizer_state_dict": optimizer.state_dict(),
+        "state_rms_mean": np.zeros((1, 84, 84)),
+        "state_rms_var": np.ones((1, 84, 84)),
+        "state_rms_count": np.float64(1e-4),
+        "int_reward_rms_mean": np.float64(0.0),
+        "int_reward_rms_var": np.float64(1.0),
+        "int_reward_rms_count": 1e-4,
+        "iteration": 2000,
+        "episode": 31,
+        "running_reward": 6600.0,
+    }
 
 
 def test_network_is_the_reference_one(policy, frames):
@@ -120,9 +138,18 @@ def test_atari_protocol():
 
 
 def test_random_policy_records_rooms():
-    result = evaluate(random_policy(action_space_of(ENV_ID), seed=0), ENV_ID,
-                      {"episodes": 2, "num_envs": 2, "seed": 0, "max_episode_steps": 30,
-                       "bootstrap_samples": 100, "confidence": 0.95})
+    result = evaluate(
+        random_policy(action_space_of(ENV_ID), seed=0),
+        ENV_ID,
+        {
+            "episodes": 2,
+            "num_envs": 2,
+            "seed": 0,
+            "max_episode_steps": 30,
+            "bootstrap_samples": 100,
+            "confidence": 0.95,
+        },
+    )
     assert result["lengths"] == [30, 30]
     assert result["rooms"] == [[1], [1]]  # the game starts in room 1
     assert result["rooms_visited"]["distinct"] == [1]
@@ -143,8 +170,15 @@ def test_go_explore_finds_the_key_and_the_demonstration_replays_exactly(key_demo
 
 
 def test_demo_clone_trains_the_reference_network():
-    cfg = demo_clone.DemoCloneConfig(total_steps=20_000, seed=2, clone_steps=30, corrective_rounds=1,
-                                     corrective_episodes=1, corrective_steps=10, search_tries=5)
+    cfg = demo_clone.DemoCloneConfig(
+        total_steps=20_000,
+        seed=2,
+        clone_steps=30,
+        corrective_rounds=1,
+        corrective_episodes=1,
+        corrective_steps=10,
+        search_tries=5,
+    )
     arch, state_dict, meta = demo_clone.train(cfg, log=lambda message: None)
     model = build_network(arch)
     model.load_state_dict(state_dict)  # strict: the trainer produced the reference architecture
@@ -168,7 +202,9 @@ def test_set_loss_is_cross_entropy_for_one_action_and_ignores_the_split_within_t
     logits = torch.randn(5, 18)
     one = torch.zeros(5, 18, dtype=torch.bool)
     one[torch.arange(5), 3] = True
-    assert torch.allclose(demo_clone.set_loss(logits, one), torch.nn.functional.cross_entropy(logits, torch.full((5,), 3)))
+    assert torch.allclose(
+        demo_clone.set_loss(logits, one), torch.nn.functional.cross_entropy(logits, torch.full((5,), 3))
+    )
     both = one.clone()
     both[:, 4] = True
     moved = logits.clone()
@@ -184,8 +220,9 @@ def test_behaviour_cloning_learns_the_demonstration(key_demo):
     torch.manual_seed(0)
     model = build_network(ARCH)
     cfg = demo_clone.DemoCloneConfig(batch_size=32, learning_rate=5e-4)
-    demo_clone._clone(model, observations, allowed, 400, cfg, torch.Generator().manual_seed(0),
-                      log=lambda message: None)
+    demo_clone._clone(
+        model, observations, allowed, 400, cfg, torch.Generator().manual_seed(0), log=lambda message: None
+    )
     with torch.inference_mode():
         predicted = model(torch.as_tensor(observations)).argmax(dim=1).numpy()
     assert allowed[np.arange(len(actions)), predicted].mean() > 0.9
@@ -199,8 +236,13 @@ def test_every_default_montezuma_variant_compresses_and_reloads(tmp_path, policy
         family = get_family(variant["family"])
         result = family.compress(policy, variant["params"], ctx)
         path = tmp_path / f"{variant['name']}.pt"
-        save_checkpoint(path, result.arch or ARCH, result.model.state_dict(), meta={},
-                        recipe={"family": variant["family"], "params": variant["params"], "structure": result.structure})
+        save_checkpoint(
+            path,
+            result.arch or ARCH,
+            result.model.state_dict(),
+            meta={},
+            recipe={"family": variant["family"], "params": variant["params"], "structure": result.structure},
+        )
         reloaded, _ = load_policy(path)
         with torch.inference_mode():
             out = reloaded(frames)
@@ -208,8 +250,14 @@ def test_every_default_montezuma_variant_compresses_and_reloads(tmp_path, policy
 
 
 def test_rl_finetuning_is_refused_for_an_agent_without_an_rl_trainer(default_config):
-    default_config["variants"].append({"name": "l1_rl_ft", "family": "prune_l1", "agents": ["montezuma"],
-                                       "params": {"amount": 0.5, "finetune_steps": 10, "finetune_with": "rl"}})
+    default_config["variants"].append(
+        {
+            "name": "l1_rl_ft",
+            "family": "prune_l1",
+            "agents": ["montezuma"],
+            "params": {"amount": 0.5, "finetune_steps": 10, "finetune_with": "rl"},
+        }
+    )
     with pytest.raises(ConfigError, match=r"variants\[\d+\]\.params\.finetune_with: agent 'montezuma'"):
         validate_config(default_config)
 
@@ -241,8 +289,16 @@ def test_shipped_checkpoint_is_the_reference_architecture():
 def test_ppo_rnd_trains_resumes_and_writes_the_reference_format(tmp_path):
     from tinyrl.algorithms.ppo_rnd import PPORNDConfig, train
 
-    cfg = PPORNDConfig(num_envs=2, async_envs=False, rollout_steps=16, total_steps=32, pre_normalization_steps=4,
-                       device="cpu", resume_path=str(tmp_path / "resume.pt"), reference_path=str(tmp_path / "params.pth"))
+    cfg = PPORNDConfig(
+        num_envs=2,
+        async_envs=False,
+        rollout_steps=16,
+        total_steps=32,
+        pre_normalization_steps=4,
+        device="cpu",
+        resume_path=str(tmp_path / "resume.pt"),
+        reference_path=str(tmp_path / "params.pth"),
+    )
     arch, first, meta = train(cfg, log=lambda message: None)
     assert arch == ARCH and meta["iterations"] == 1 and meta["env_steps"] == 32
     messages = []

@@ -1,15 +1,18 @@
 """RL fine-tuning of compressed policies with the agent's own algorithm."""
 
 import torch
+from conftest import SMALL_ARCH
 
-from tinyrl.compression import FAMILIES, CompressContext
+from tinyrl.compression.base import CompressContext
+from tinyrl.config import finetune_settings
+from tinyrl.families import all_families
 from tinyrl.networks import ValueMLP, build_network
 
-from conftest import SMALL_ARCH
+FAMILIES = all_families()
 
 DDQN_FAST = {"batch_size": 32, "learning_starts": 100, "buffer_size": 2000, "train_every": 1, "seed": 3}
 PPO_FAST = {"rollout_steps": 64, "minibatch_size": 32, "update_epochs": 2, "learning_rate": 1e-3, "seed": 3}
-FINETUNE = {"seed": 0, "max_episode_steps": 50}
+FINETUNE = finetune_settings({"seed": 0, "max_episode_steps": 50})
 
 
 def pruned_and_rl_finetuned(policy, ctx, steps):
@@ -20,8 +23,9 @@ def pruned_and_rl_finetuned(policy, ctx, steps):
 def test_ddqn_finetuning_trains_a_pruned_q_network_and_keeps_its_zeros():
     torch.manual_seed(0)
     policy = build_network(SMALL_ARCH).eval()
-    ctx = CompressContext(torch.randn(64, 8), "LunarLander-v3", "q_values", FINETUNE,
-                          {"algorithm": "ddqn", "hyperparameters": DDQN_FAST})
+    ctx = CompressContext(
+        torch.randn(64, 8), "LunarLander-v3", "q_values", FINETUNE, {"algorithm": "ddqn", "hyperparameters": DDQN_FAST}
+    )
     naive = FAMILIES["prune_l1"].compress(policy, {**FAMILIES["prune_l1"].defaults, "amount": 0.5}, ctx).model
     result = pruned_and_rl_finetuned(policy, ctx, 400)
     assert result.info["finetune_with"] == "rl" and result.info["rl_algorithm"] == "ddqn"
@@ -37,8 +41,13 @@ def test_ppo_finetuning_trains_a_pruned_gaussian_policy_from_the_saved_critic():
     arch = {"kind": "mlp_gaussian", "obs_dim": 17, "act_dim": 6, "hidden": [16, 16]}
     policy = build_network(arch).eval()
     critic = {"hidden": [8], "state_dict": ValueMLP(17, [8]).state_dict()}
-    ctx = CompressContext(torch.randn(64, 17), "HalfCheetah-v5", "gaussian_mean", FINETUNE,
-                          {"algorithm": "ppo", "hyperparameters": PPO_FAST, "critic": critic})
+    ctx = CompressContext(
+        torch.randn(64, 17),
+        "HalfCheetah-v5",
+        "gaussian_mean",
+        FINETUNE,
+        {"algorithm": "ppo", "hyperparameters": PPO_FAST, "critic": critic},
+    )
     before = {k: v.clone() for k, v in policy.state_dict().items()}
     result = pruned_and_rl_finetuned(policy, ctx, 128)
     assert result.info["rl_algorithm"] == "ppo" and result.info["rl_critic"] == "from checkpoint"

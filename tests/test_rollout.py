@@ -4,7 +4,7 @@ import torch
 
 from tinyrl.evaluation import evaluate
 from tinyrl.policy import network_policy, random_policy
-from tinyrl.rollout import play_episodes
+from tinyrl.rollout import collect_observations, play_episodes, replay_episodes
 from tinyrl.timing import time_backends
 
 EVAL = {"episodes": 4, "num_envs": 2, "seed": 7, "max_episode_steps": 60, "bootstrap_samples": 200, "confidence": 0.95}
@@ -21,8 +21,7 @@ def test_episode_results_depend_on_seed_not_on_batching(small_policy):
 
 
 def test_observations_are_only_from_running_episodes(small_policy):
-    out = play_episodes(network_policy(small_policy, "greedy"), "LunarLander-v3", [1, 2], 2,
-                        max_episode_steps=30, keep_observations=True)
+    out = collect_observations(network_policy(small_policy, "greedy"), "LunarLander-v3", [1, 2], 2, 30)
     assert len(out.observations) == len(out.observations.take()) == sum(out.lengths)
 
 
@@ -53,8 +52,9 @@ def test_time_forward_protocol(small_policy):
 
 def test_episodes_never_step_after_they_end(small_policy):
     """A slot takes the next seed when its episode ends: every step counted belongs to an episode."""
-    out = play_episodes(network_policy(small_policy, "greedy"), "LunarLander-v3", [1, 2, 3, 4, 5], 2,
-                        max_episode_steps=40)
+    out = play_episodes(
+        network_policy(small_policy, "greedy"), "LunarLander-v3", [1, 2, 3, 4, 5], 2, max_episode_steps=40
+    )
     assert out.env_steps == sum(out.lengths)
     assert out.stepping_s > 0
 
@@ -68,7 +68,12 @@ def test_evaluation_reads_its_step_rate_against_the_raw_environment(small_policy
 
 
 def test_replaying_recorded_actions_reproduces_the_episodes(small_policy):
-    played = play_episodes(network_policy(small_policy, "sampled", seed=3), "LunarLander-v3", [5, 6, 7], 2,
-                           max_episode_steps=60, record_actions=True)
-    replayed = play_episodes(None, "LunarLander-v3", [5, 6, 7], 2, max_episode_steps=60, replay=played.actions)
+    played = play_episodes(
+        network_policy(small_policy, "sampled", seed=3),
+        "LunarLander-v3",
+        [5, 6, 7],
+        2,
+        max_episode_steps=60,
+    )
+    replayed = replay_episodes("LunarLander-v3", [5, 6, 7], played.actions, 2, max_episode_steps=60)
     assert replayed.returns == played.returns and replayed.lengths == played.lengths

@@ -10,7 +10,6 @@ import time
 import pandas as pd
 import pytest
 import yaml
-
 from conftest import REPO, TINY_CONFIG
 from workflow_helpers import DETERMINISTIC_COLUMNS, EXPECTED, snakemake_command
 
@@ -26,16 +25,26 @@ def test_the_tiny_study_through_slurm_equals_the_local_run(tmp_path):
     config_path = tmp_path / "slurm.yaml"
     config_path.write_text(yaml.safe_dump(config))
     command = [c for c in snakemake_command(tmp_path, config=config_path) if c not in ("--cores", "2")]
-    command += ["--workflow-profile", str(REPO / "profiles" / "slurm"),
-                "--slurm-init-seconds-before-status-checks", "1", "--seconds-between-status-checks", "2", "--slurm-keep-successful-logs", "report"]
+    command += [
+        "--workflow-profile",
+        str(REPO / "profiles" / "slurm"),
+        "--slurm-init-seconds-before-status-checks",
+        "1",
+        "--seconds-between-status-checks",
+        "2",
+        "--slurm-keep-successful-logs",
+        "report",
+    ]
     start = time.monotonic()
-    out = subprocess.run(command, capture_output=True, text=True, timeout=1200,
-                         env={**os.environ, "SLURM_CONF": SLURM_CONF})
+    out = subprocess.run(
+        command, capture_output=True, text=True, timeout=1200, env={**os.environ, "SLURM_CONF": SLURM_CONF}
+    )
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
     print(f"tiny study through SLURM: {time.monotonic() - start:.0f} s")
     through_slurm = pd.read_csv(tmp_path / "results" / "tables" / "summary.csv")[DETERMINISTIC_COLUMNS]
     expected = pd.read_csv(EXPECTED)
     expected = expected[(expected["agent"] == "lunarlander") & expected["variant"].isin(VARIANTS)]
-    pd.testing.assert_frame_equal(through_slurm.reset_index(drop=True), expected.reset_index(drop=True),
-                                  check_exact=True)
+    pd.testing.assert_frame_equal(
+        through_slurm.reset_index(drop=True), expected.reset_index(drop=True), check_exact=True
+    )
     assert list((tmp_path / ".snakemake" / "slurm_logs").rglob("*.log")), "the jobs ran as SLURM jobs"

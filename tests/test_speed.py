@@ -8,19 +8,30 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-
 from conftest import SMALL_ARCH
-from tinyrl.checkpoint import QUANTIZED_MARK, load_policy, safe_torch_load, save_checkpoint
-from tinyrl.compression import CompressContext, get_family
+
+from tinyrl.checkpoint import QUANTIZED_MARK, safe_torch_load, save_checkpoint
+from tinyrl.compression.base import CompressContext
+from tinyrl.config import finetune_settings
 from tinyrl.errors import CheckpointError
+from tinyrl.families import get_family
+from tinyrl.loading import load_policy
 from tinyrl.model_stats import flops_per_observation, size_stats
 from tinyrl.networks import build_network
 from tinyrl.onnx_runtime import OnnxRuntimePolicy
 from tinyrl.timing import agreement, time_backends
 
 TIMING = {"passes": 5, "batch_size": 8, "warmup": 1, "threads": 1, "latency": {"passes": 5, "warmup": 1}}
-FINETUNE = {"learning_rate": 1e-3, "batch_size": 64, "rounds": 1, "onpolicy_episodes": 1, "max_episode_steps": 40,
-            "seed": 0}
+FINETUNE = finetune_settings(
+    {
+        "learning_rate": 1e-3,
+        "batch_size": 64,
+        "rounds": 1,
+        "onpolicy_episodes": 1,
+        "max_episode_steps": 40,
+        "seed": 0,
+    }
+)
 
 
 def compressed(policy, family, params, observations):
@@ -31,9 +42,13 @@ def compressed(policy, family, params, observations):
 
 def saved(tmp_path, result, family, params, name="variant.pt"):
     path = tmp_path / name
-    save_checkpoint(path, SMALL_ARCH, result.model.state_dict(), meta={},
-                    recipe={"family": family, "params": {**get_family(family).defaults, **params},
-                            "structure": result.structure})
+    save_checkpoint(
+        path,
+        SMALL_ARCH,
+        result.model.state_dict(),
+        meta={},
+        recipe={"family": family, "params": {**get_family(family).defaults, **params}, "structure": result.structure},
+    )
     return path
 
 
@@ -147,32 +162,96 @@ def test_gemm_ceiling_is_measured():
 
 
 def _summary(static_size_mb: float, fastest_ms: dict[str, float]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    base = {"agent": "a", "env_id": "ALE/MontezumaRevenge-v5", "family": "baseline", "status": "ok", "params": "{}",
-            "reward_ci_low": 90.0,
-            "reward_ci_high": 110.0}
+    base = {
+        "agent": "a",
+        "env_id": "ALE/MontezumaRevenge-v5",
+        "family": "baseline",
+        "status": "ok",
+        "params": "{}",
+        "reward_ci_low": 90.0,
+        "reward_ci_high": 110.0,
+    }
     rows = [
-        {**base, "variant": "fp32", "reward_mean": 100.0, "size_mb": 5.6, "time_median_s": 0.030,
-         "latency_median_s": 0.0010, "fastest_batch_backend": "onnxruntime", "fastest_batch_median_s": 0.020,
-         "fastest_latency_backend": "onnxruntime", "fastest_latency_median_s": 0.0008},
-        {**base, "variant": "int8", "family": "ptq_static", "params": json.dumps({"dtype": "qint8"}),
-         "reward_mean": 95.0, "size_mb": static_size_mb, "time_median_s": 0.010, "latency_median_s": 0.0008,
-         "fastest_batch_backend": "torch-eager", "fastest_batch_median_s": fastest_ms["batch"] / 1e3,
-         "fastest_latency_backend": "torch-eager", "fastest_latency_median_s": fastest_ms["latency"] / 1e3},
-        {**base, "variant": "broken", "family": "prune_l1", "reward_mean": 0.0, "size_mb": 1.0, "time_median_s": 0.001,
-         "latency_median_s": 1e-5, "fastest_batch_backend": "torch-eager", "fastest_batch_median_s": 0.001,
-         "fastest_latency_backend": "torch-eager", "fastest_latency_median_s": 1e-5},
+        {
+            **base,
+            "variant": "fp32",
+            "reward_mean": 100.0,
+            "size_mb": 5.6,
+            "time_median_s": 0.030,
+            "latency_median_s": 0.0010,
+            "fastest_batch_backend": "onnxruntime",
+            "fastest_batch_median_s": 0.020,
+            "fastest_latency_backend": "onnxruntime",
+            "fastest_latency_median_s": 0.0008,
+        },
+        {
+            **base,
+            "variant": "int8",
+            "family": "ptq_static",
+            "params": json.dumps({"dtype": "qint8"}),
+            "dtype": "qint8",
+            "reward_mean": 95.0,
+            "size_mb": static_size_mb,
+            "time_median_s": 0.010,
+            "latency_median_s": 0.0008,
+            "fastest_batch_backend": "torch-eager",
+            "fastest_batch_median_s": fastest_ms["batch"] / 1e3,
+            "fastest_latency_backend": "torch-eager",
+            "fastest_latency_median_s": fastest_ms["latency"] / 1e3,
+        },
+        {
+            **base,
+            "variant": "broken",
+            "family": "prune_l1",
+            "reward_mean": 0.0,
+            "size_mb": 1.0,
+            "time_median_s": 0.001,
+            "latency_median_s": 1e-5,
+            "fastest_batch_backend": "torch-eager",
+            "fastest_batch_median_s": 0.001,
+            "fastest_latency_backend": "torch-eager",
+            "fastest_latency_median_s": 1e-5,
+        },
     ]
     summary = pd.DataFrame(rows)
     summary["speedup_fastest_batch"] = 0.030 / summary["fastest_batch_median_s"]
     summary["speedup_fastest_latency"] = 0.0010 / summary["fastest_latency_median_s"]
-    backends = pd.DataFrame([
-        {"agent": "a", "variant": "fp32", "backend": "torch-eager", "status": "ok", "agrees": True, "batch_median_s": 0.030},
-        {"agent": "a", "variant": "int8", "backend": "torch-eager", "status": "ok", "agrees": True, "batch_median_s": 0.010},
-        {"agent": "a", "variant": "int8", "backend": "torch-eager[qnnpack]", "status": "ok", "agrees": False,
-         "batch_median_s": 0.060},
-        {"agent": "a", "variant": "int8", "backend": "onnxruntime", "status": "unavailable", "agrees": None,
-         "batch_median_s": None},
-    ])
+    backends = pd.DataFrame(
+        [
+            {
+                "agent": "a",
+                "variant": "fp32",
+                "backend": "torch-eager",
+                "status": "ok",
+                "agrees": True,
+                "batch_median_s": 0.030,
+            },
+            {
+                "agent": "a",
+                "variant": "int8",
+                "backend": "torch-eager",
+                "status": "ok",
+                "agrees": True,
+                "batch_median_s": 0.010,
+            },
+            {
+                "agent": "a",
+                "variant": "int8",
+                "backend": "torch-eager[qnnpack]",
+                "status": "ok",
+                "agrees": False,
+                "batch_median_s": 0.060,
+            },
+            {
+                "agent": "a",
+                "variant": "int8",
+                "backend": "onnxruntime",
+                "status": "unavailable",
+                "agrees": None,
+                "batch_median_s": None,
+            },
+        ]
+    )
     return summary, backends
 
 
@@ -189,8 +268,10 @@ def test_speed_targets_read_the_fastest_variant_inside_the_baseline_ci():
 
     slow = speed_targets(*_summary(1.46, {"batch": 20.0, "latency": 0.9}), "a")
     assert [name for name, ok in slow["checks"].items() if not ok] == [
-        "fastest in-CI variant ≥ 2× fp32 torch eager, batch", "fastest in-CI variant ≥ 1.5× fp32 torch eager, batch 1",
-        "int8 ≤ 1.45 MB"]
+        "fastest in-CI variant ≥ 2× fp32 torch eager, batch",
+        "fastest in-CI variant ≥ 1.5× fp32 torch eager, batch 1",
+        "int8 ≤ 1.45 MB",
+    ]
 
     summary, backends = _summary(1.46, {"batch": 20.0, "latency": 0.9})
     mlp = speed_targets(summary.assign(env_id="LunarLander-v3"), backends, "a")

@@ -11,12 +11,20 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
 from workflow_helpers import DETERMINISTIC_COLUMNS, EXPECTED, edited_config, planned_jobs, snakemake, snakemake_command
 
 AGENTS = ["lunarlander", "halfcheetah", "montezuma"]
-VARIANTS = ["fp32", "dynamic_qint8", "static_qint8_x86", "static_qint8_qnnpack", "static_fp16", "ort_static_int8",
-            "l1_0.9_sparse_ft", "lowrank_0.5", "l1_0.5_rl"]
+VARIANTS = [
+    "fp32",
+    "dynamic_qint8",
+    "static_qint8_x86",
+    "static_qint8_qnnpack",
+    "static_fp16",
+    "ort_static_int8",
+    "l1_0.9_sparse_ft",
+    "lowrank_0.5",
+    "l1_0.5_rl",
+]
 AGENT_VARIANTS = {agent: VARIANTS for agent in AGENTS[:2]} | {"montezuma": [v for v in VARIANTS if v != "l1_0.5_rl"]}
 AFTERMATH = {("aggregate", None), ("figures", None), ("report", None), ("all", None)}
 
@@ -65,8 +73,6 @@ def test_report_and_tables_are_produced(study):
     assert "GFLOP/s" in (study / "report" / "report.md").read_text()
 
 
-
-
 def test_deterministic_columns_match_the_committed_ones(study):
     """Rewards, sizes and sparsities of the tiny study are reproducible bit for bit (timings are not
     compared). After an intended change, regenerate with TINYRL_UPDATE_EXPECTED=1 and review the diff."""
@@ -89,8 +95,11 @@ def test_editing_one_variant_reruns_only_its_chain(study, tmp_path):
 
 def test_changing_finetune_settings_reruns_only_finetuned_variants(study, tmp_path):
     config = edited_config(tmp_path, lambda c: c["finetune"].update(learning_rate=0.002))
-    expected = {(rule, variant) for rule in ("compress", "evaluate", "time_forward")
-                for variant in ("l1_0.9_sparse_ft", "l1_0.5_rl")} | AFTERMATH
+    expected = {
+        (rule, variant)
+        for rule in ("compress", "evaluate", "time_forward")
+        for variant in ("l1_0.9_sparse_ft", "l1_0.5_rl")
+    } | AFTERMATH
     assert planned_jobs(study, config=config) == expected
 
 
@@ -104,6 +113,15 @@ def test_changing_episode_count_reruns_evaluations_not_compression(study, tmp_pa
     config = edited_config(tmp_path, lambda c: c["evaluation"].update(episodes=4))
     expected = {("evaluate", v) for v in VARIANTS} | {("evaluate_random", None)} | AFTERMATH
     assert planned_jobs(study, config=config) == expected
+
+
+def test_the_report_reruns_when_only_its_settings_change(study, tmp_path):
+    """The report states the config's hash: it takes it as a declared param, so an edit that changes no
+    result (here a job budget) reruns the report alone."""
+    config = edited_config(
+        tmp_path, lambda c: c.setdefault("resources", {}).update(report={"mem_mb": 1500}), sort_keys=False
+    )
+    assert planned_jobs(study, config=config) == {("report", None), ("all", None)}
 
 
 def test_targeted_rebuild_of_one_variant(study):
@@ -134,8 +152,12 @@ def test_bad_checkpoint_fails_its_job_with_the_file_named(tmp_path):
 def test_a_killed_run_resumes_and_equals_an_uninterrupted_one(study, tmp_path):
     """SIGKILL the whole run while jobs are mid-way, rerun it: it finishes what was incomplete and its
     deterministic columns equal the uninterrupted run's."""
-    run = subprocess.Popen(snakemake_command(tmp_path, "report"), stdout=subprocess.DEVNULL,
-                           stderr=subprocess.DEVNULL, start_new_session=True)
+    run = subprocess.Popen(
+        snakemake_command(tmp_path, "report"),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     incomplete = tmp_path / ".snakemake" / "incomplete"
     deadline = time.monotonic() + 600
     try:
@@ -169,20 +191,32 @@ def test_the_study_runs_on_a_reference_ppo_rnd_params_pth(tmp_path):
     torch.manual_seed(0)
     policy = build_network({"kind": "ppo_rnd_cnn", "input_shape": [4, 84, 84], "n_actions": 18})
     params = tmp_path / "params.pth"
-    torch.save({"current_policy_state_dict": policy.state_dict(),
-                "predictor_model_state_dict": RNDPredictor([1, 84, 84]).state_dict(),
-                "target_model_state_dict": RNDTarget([1, 84, 84]).state_dict(),
-                "state_rms_mean": np.zeros((1, 84, 84)), "state_rms_var": np.ones((1, 84, 84)),
-                "state_rms_count": np.float64(1.0), "iteration": 7, "episode": 3}, params)
+    torch.save(
+        {
+            "current_policy_state_dict": policy.state_dict(),
+            "predictor_model_state_dict": RNDPredictor([1, 84, 84]).state_dict(),
+            "target_model_state_dict": RNDTarget([1, 84, 84]).state_dict(),
+            "state_rms_mean": np.zeros((1, 84, 84)),
+            "state_rms_var": np.ones((1, 84, 84)),
+            "state_rms_count": np.float64(1.0),
+            "iteration": 7,
+            "episode": 3,
+        },
+        params,
+    )
 
     def use_reference(config):
         config["only_agents"] = ["montezuma"]
         config["agents"]["montezuma"].update(checkpoint=str(params))
-        config["variants"] = [{"name": "fp32", "family": "baseline"},
-                              {"name": "static_qint8_x86", "family": "ptq_static", "params": {"dtype": "qint8"}}]
+        config["variants"] = [
+            {"name": "fp32", "family": "baseline"},
+            {"name": "static_qint8_x86", "family": "ptq_static", "params": {"dtype": "qint8"}},
+        ]
 
     config = edited_config(tmp_path, use_reference)
-    targets = [f"results/montezuma/{v}/{f}.json" for v in ("fp32", "static_qint8_x86") for f in ("evaluation", "timing")]
+    targets = [
+        f"results/montezuma/{v}/{f}.json" for v in ("fp32", "static_qint8_x86") for f in ("evaluation", "timing")
+    ]
     out = snakemake(tmp_path, *targets, config=config)
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
     evaluation = json.loads((tmp_path / "results" / "montezuma" / "static_qint8_x86" / "evaluation.json").read_text())

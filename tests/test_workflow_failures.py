@@ -7,7 +7,6 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-
 from conftest import SMALL_ARCH, TINY_CONFIG, loud_checkpoint
 from workflow_helpers import snakemake
 
@@ -18,11 +17,14 @@ def loud_study(tmp_path_factory) -> tuple[Path, Path]:
     workdir = tmp_path_factory.mktemp("loud")
     checkpoint = loud_checkpoint(workdir / "loud.pt")
     config = yaml.safe_load(TINY_CONFIG.read_text())
-    config["agents"] = {"lander": {**config["agents"]["lunarlander"], "network": SMALL_ARCH,
-                                   "checkpoint": str(checkpoint)}}
-    config["variants"] = [{"name": "fp32", "family": "baseline"},
-                          {"name": "static_fp16", "family": "ptq_static", "params": {"dtype": "float16"}},
-                          {"name": "dynamic_qint8", "family": "ptq_dynamic", "params": {"dtype": "qint8"}}]
+    config["agents"] = {
+        "lander": {**config["agents"]["lunarlander"], "network": SMALL_ARCH, "checkpoint": str(checkpoint)}
+    }
+    config["variants"] = [
+        {"name": "fp32", "family": "baseline"},
+        {"name": "static_fp16", "family": "ptq_static", "params": {"dtype": "float16"}},
+        {"name": "dynamic_qint8", "family": "ptq_dynamic", "params": {"dtype": "qint8"}},
+    ]
     config_path = workdir / "loud.yaml"
     config_path.write_text(yaml.safe_dump(config))
     out = snakemake(workdir, "report", config=config_path)

@@ -8,24 +8,47 @@ import sys
 from pathlib import Path
 
 import yaml
-
 from conftest import REPO, TINY_CONFIG
 
 # The columns that must be equal, bit for bit, between runs of the tiny study (timings excluded).
-DETERMINISTIC_COLUMNS = ["agent", "variant", "family", "status", "reward_mean", "reward_std", "reward_ci_low",
-                         "reward_ci_high", "episodes", "size_bytes", "parameters", "nonzeros", "sparsity",
-                         "random_reward_mean"]
+DETERMINISTIC_COLUMNS = [
+    "agent",
+    "variant",
+    "family",
+    "status",
+    "reward_mean",
+    "reward_std",
+    "reward_ci_low",
+    "reward_ci_high",
+    "episodes",
+    "size_bytes",
+    "parameters",
+    "nonzeros",
+    "sparsity",
+    "random_reward_mean",
+]
 EXPECTED = REPO / "tests" / "expected" / "tiny_summary.csv"
 
 
 def snakemake_command(workdir: Path, *args: str, config: Path = TINY_CONFIG) -> list[str]:
-    return [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "--directory", str(workdir),
-            "--configfile", str(config), "--cores", "2", *args]
+    return [
+        sys.executable,
+        "-m",
+        "snakemake",
+        "-s",
+        str(REPO / "Snakefile"),
+        "--directory",
+        str(workdir),
+        "--configfile",
+        str(config),
+        "--cores",
+        "2",
+        *args,
+    ]
 
 
 def snakemake(workdir: Path, *args: str, config: Path = TINY_CONFIG) -> subprocess.CompletedProcess:
-    return subprocess.run(snakemake_command(workdir, *args, config=config), capture_output=True, text=True,
-                          timeout=900)
+    return subprocess.run(snakemake_command(workdir, *args, config=config), capture_output=True, text=True, timeout=900)
 
 
 def planned_jobs(workdir: Path, *args: str, config: Path = TINY_CONFIG) -> set[tuple[str, str | None]]:
@@ -47,9 +70,11 @@ def planned_jobs(workdir: Path, *args: str, config: Path = TINY_CONFIG) -> set[t
     return jobs
 
 
-def edited_config(tmp_path: Path, edit) -> Path:
+def edited_config(tmp_path: Path, edit, sort_keys: bool = True) -> Path:
+    """The tiny config, edited. Its keys are sorted by default, on purpose: the order of settings must not
+    matter (the order of agents does: it is the tables' order, so the aggregate reruns with it)."""
     config = yaml.safe_load(TINY_CONFIG.read_text())
     edit(config)
     path = tmp_path / "edited.yaml"
-    path.write_text(yaml.safe_dump(config, sort_keys=True))  # key order changed on purpose: must not matter
+    path.write_text(yaml.safe_dump(config, sort_keys=sort_keys))
     return path

@@ -34,10 +34,19 @@ def log(message: str) -> None:
     log_file.flush()
 
 
-cfg = PPORNDConfig(seed=args.seed, num_envs=args.num_envs, total_steps=args.total_steps,
-                   time_budget_s=args.minutes * 60, resume_path=str(state / "resume.pt"),
-                   reference_path=None if args.no_reference else str(state / "params.pth"))
+cfg = PPORNDConfig(
+    seed=args.seed,
+    num_envs=args.num_envs,
+    total_steps=args.total_steps,
+    time_budget_s=args.minutes * 60,
+    resume_path=str(state / "resume.pt"),
+    reference_path=None if args.no_reference else str(state / "params.pth"),
+)
 arch, state_dict, meta = train(cfg, log=log)
-save_checkpoint(state / "checkpoint.pt", arch, state_dict,
-                meta | {"produced_by": "tinyrl PPO-RND trainer (tools/train_ppo_rnd.py, bounded runs)"})
+save_checkpoint(
+    state / "checkpoint.pt",
+    arch,
+    state_dict,
+    meta | {"produced_by": "tinyrl PPO-RND trainer (tools/train_ppo_rnd.py, bounded runs)"},
+)
 log(f"saved {state / 'checkpoint.pt'} after {meta['env_steps']} steps ({meta['iterations']} iterations)")

@@ -8,6 +8,8 @@ from pathlib import Path
 import pandas as pd
 
 from tinyrl.atomic import write_text
+from tinyrl.compression.base import BASELINE, Table
+from tinyrl.families import all_families, get_family
 
 MB = 1e6
 
@@ -66,12 +68,14 @@ def variant_row(agent: str, metadata_path, evaluation_path, timing_path) -> dict
         "finetune_steps": params.get("finetune_steps", 0),
         "finetune_with": (info.get("finetune_with") or "distillation") if params.get("finetune_steps", 0) else "",
         "finetune_time_s": info.get("finetune_time_s", 0.0),
-        "rank_reduction": params.get("rank_reduction"),
-        "bits": params.get("bits"),
-        "storage": params.get("storage"),
-        "training_form_mb": info["training_form_bytes"] / MB if "training_form_bytes" in info else None,
-        "binarized_compression": info.get("binarized_compression"),
+        **family_columns(meta["family"], params, info),
     }
+
+
+def family_columns(family: str, params: dict, info: dict) -> dict:
+    """Every family's own columns (so the summary's columns do not depend on the study), filled for this one."""
+    columns = {name: None for other in all_families().values() for name in other.columns}
+    return columns | get_family(family).column_values(params, info)
 
 
 def _backend_columns(tm: dict) -> dict:
@@ -93,16 +97,31 @@ def _backend_columns(tm: dict) -> dict:
     }
 
 
-BACKEND_COLUMNS = ["agent", "variant", "backend", "status", "reason", "native", "agrees", "max_abs_diff", "setup_s",
-                   "flops_per_observation", *(f"{regime}_{field}" for regime in ("batch", "latency")
-                                              for field in ("batch_size", "median_s", "iqr_s", "passes"))]
+BACKEND_COLUMNS = [
+    "agent",
+    "variant",
+    "backend",
+    "status",
+    "reason",
+    "native",
+    "agrees",
+    "max_abs_diff",
+    "setup_s",
+    "flops_per_observation",
+    *(
+        f"{regime}_{field}"
+        for regime in ("batch", "latency")
+        for field in ("batch_size", "median_s", "iqr_s", "passes")
+    ),
+]
 
 
 def backend_table(rows: list[dict], ceiling_flops_per_s: float) -> pd.DataFrame:
     """The per-backend rows (columns fixed, so a study whose every timing failed still has the table)."""
     df = pd.DataFrame(rows, columns=BACKEND_COLUMNS)
-    return add_ceiling_fractions(df, ceiling_flops_per_s, {"batch_median_s": "batch_batch_size",
-                                                           "latency_median_s": "latency_batch_size"})
+    return add_ceiling_fractions(
+        df, ceiling_flops_per_s, {"batch_median_s": "batch_batch_size", "latency_median_s": "latency_batch_size"}
+    )
 
 
 def backend_rows(agent: str, variant: str, timing_path) -> list[dict]:
@@ -110,10 +129,18 @@ def backend_rows(agent: str, variant: str, timing_path) -> list[dict]:
     tm = _read(timing_path)
     rows = []
     for backend, record in tm.get("backends", {}).items():
-        row = {"agent": agent, "variant": variant, "backend": backend, "status": record["status"],
-               "reason": record.get("reason", ""), "native": backend == tm.get("native_backend"),
-               "agrees": record.get("agrees"), "max_abs_diff": record.get("max_abs_diff"),
-               "setup_s": record.get("setup_s"), "flops_per_observation": tm.get("flops_per_observation")}
+        row = {
+            "agent": agent,
+            "variant": variant,
+            "backend": backend,
+            "status": record["status"],
+            "reason": record.get("reason", ""),
+            "native": backend == tm.get("native_backend"),
+            "agrees": record.get("agrees"),
+            "max_abs_diff": record.get("max_abs_diff"),
+            "setup_s": record.get("setup_s"),
+            "flops_per_observation": tm.get("flops_per_observation"),
+        }
         for regime in ("batch", "latency"):
             times = record.get(regime, {})
             row[f"{regime}_batch_size"] = tm["regimes"][regime]["batch_size"]
@@ -135,8 +162,13 @@ def add_ceiling_fractions(df: pd.DataFrame, ceiling_flops_per_s: float, prefix_p
 
 def random_row(agent: str, evaluation_path) -> dict:
     reward = _read(evaluation_path)["reward"]
-    return {"agent": agent, "random_reward_mean": reward["mean"], "random_ci_low": reward["ci_low"],
-            "random_ci_high": reward["ci_high"], "random_episodes": reward["episodes"]}
+    return {
+        "agent": agent,
+        "random_reward_mean": reward["mean"],
+        "random_ci_low": reward["ci_low"],
+        "random_ci_high": reward["ci_high"],
+        "random_episodes": reward["episodes"],
+    }
 
 
 def build_summary(rows: list[dict], random_rows: list[dict], ceiling_flops_per_s: float | None = None) -> pd.DataFrame:
@@ -145,16 +177,23 @@ def build_summary(rows: list[dict], random_rows: list[dict], ceiling_flops_per_s
     Speed-ups: the seed's (baseline mean / variant mean, batch regime, each on its own backend), and
     the fastest agreeing backend's median against the baseline's torch-eager median, per regime."""
     df = pd.DataFrame(rows).merge(pd.DataFrame(random_rows), on="agent", how="left")
-    base = df[df["family"] == "baseline"].groupby("agent").first()
+    base = df[df["family"] == BASELINE].groupby("agent").first()
     df["size_ratio"] = df["size_bytes"] / df["agent"].map(base["size_bytes"])
     df["speedup"] = df["agent"].map(base["time_mean_s"]) / df["time_mean_s"]
     df["speedup_fastest_batch"] = df["agent"].map(base["time_median_s"]) / df["fastest_batch_median_s"]
     df["speedup_fastest_latency"] = df["agent"].map(base["latency_median_s"]) / df["fastest_latency_median_s"]
     df["latency_batch_size"] = 1
     if ceiling_flops_per_s:
-        add_ceiling_fractions(df, ceiling_flops_per_s, {
-            "time_median_s": "timing_batch_size", "fastest_batch_median_s": "timing_batch_size",
-            "latency_median_s": "latency_batch_size", "fastest_latency_median_s": "latency_batch_size"})
+        add_ceiling_fractions(
+            df,
+            ceiling_flops_per_s,
+            {
+                "time_median_s": "timing_batch_size",
+                "fastest_batch_median_s": "timing_batch_size",
+                "latency_median_s": "latency_batch_size",
+                "fastest_latency_median_s": "latency_batch_size",
+            },
+        )
     df = df.drop(columns=["latency_batch_size"])
     df["reward_delta"] = df["reward_mean"] - df["agent"].map(base["reward_mean"])
     return df
@@ -167,58 +206,74 @@ SEED_TABLE_COLUMNS = {  # the seed's tables: variant | reward | time (s) | size 
     "time_mean_s": "time (s)",
     "size_mb": "size (MB)",
 }
-RATIO_COLUMNS = {"speedup": "speed-up", "size_ratio": "size ratio", "finetune_steps": "fine-tune steps",
-                 "finetune_with": "fine-tuned with", "finetune_time_s": "fine-tune time (s)", "status": "status"}
-TABLE_EXTRA_COLUMNS = {  # what distinguishes the variants of each family's table
-    "unstructured": {"sparsity": "sparsity", "storage": "storage", "nonzeros": "non-zeros"},
-    "structured": {"sparsity": "sparsity", "nonzeros": "non-zeros"},
-    "structural": {"parameters": "parameters"},
-    "low_rank": {"rank_reduction": "rank reduction", "parameters": "parameters"},
-    "binary": {"training_form_mb": "training-form size (MB)", "binarized_compression": "binarized layers x smaller"},
-    "bit_width": {"bits": "bits"},
-    "distillation": {"parameters": "parameters"},
-}
-TABLE_TITLES = {
-    "quantization": "Quantization (post-training dynamic and static; quantization-aware int8)",
-    "unstructured": "Unstructured L1 pruning (one-shot and iterative; dense and sparse storage)",
-    "structured": "Structured Ln pruning (weights zeroed, not removed)",
-    "structural": "Structural pruning with torch-pruning (neurons and channels removed)",
-    "low_rank": "Low-rank approximation (truncated SVD)",
-    "binary": "Binary networks (bnn; packed 1-bit storage)",
-    "bit_width": "Bit-width sweep (fake-quantized post-training quantization)",
-    "distillation": "Distillation into a smaller student",
+RATIO_COLUMNS = {
+    "speedup": "speed-up",
+    "size_ratio": "size ratio",
+    "finetune_steps": "fine-tune steps",
+    "finetune_with": "fine-tuned with",
+    "finetune_time_s": "fine-tune time (s)",
+    "status": "status",
 }
 
 
-def table_names(tables) -> list[str]:
-    """The family tables present, in report order."""
-    present = set(tables)
-    return [name for name in TABLE_TITLES if name in present]
+def tables_of(families: list[str]) -> dict[str, Table]:
+    """The report tables of these families, in the order they first appear (the baseline has none of its own)."""
+    tables: dict[str, Table] = {}
+    for name in families:
+        table = get_family(name).table
+        if name != BASELINE:
+            tables.setdefault(table.name, table)
+    return tables
+
+
+def table_columns(table: str) -> dict[str, str]:
+    """What distinguishes the variants of a table: every column its families show."""
+    columns: dict[str, str] = {}
+    for family in all_families().values():
+        if family.table.name == table:
+            columns |= family.table.columns
+    return columns
 
 
 def family_table(df: pd.DataFrame, agent: str, table: str) -> pd.DataFrame:
     """The seed-shaped table of one method family for one agent (baseline row first)."""
-    sub = df[(df["agent"] == agent) & ((df["table"] == table) | (df["family"] == "baseline"))].copy()
-    sub = pd.concat([sub[sub["family"] == "baseline"], sub[sub["family"] != "baseline"]])
+    sub = df[(df["agent"] == agent) & ((df["table"] == table) | (df["family"] == BASELINE))].copy()
+    sub = pd.concat([sub[sub["family"] == BASELINE], sub[sub["family"] != BASELINE]])
     sub["reward_ci"] = [f"[{lo:.1f}, {hi:.1f}]" for lo, hi in zip(sub["reward_ci_low"], sub["reward_ci_high"])]
-    columns = {**SEED_TABLE_COLUMNS, **TABLE_EXTRA_COLUMNS.get(table, {}), **RATIO_COLUMNS}
+    columns = {**SEED_TABLE_COLUMNS, **table_columns(table), **RATIO_COLUMNS}
     out = sub[list(columns)].rename(columns=columns)
     if sub["rooms_mean"].notna().any():
         out.insert(list(columns).index("reward_ci") + 1, "rooms / episode", sub["rooms_mean"].round(2).to_numpy())
-    return out.round({"reward": 1, "time (s)": 6, "size (MB)": 4, "speed-up": 2, "size ratio": 3, "sparsity": 4,
-                      "training-form size (MB)": 4, "binarized layers x smaller": 1, "fine-tune time (s)": 1})
+    return out.round(
+        {
+            "reward": 1,
+            "time (s)": 6,
+            "size (MB)": 4,
+            "speed-up": 2,
+            "size ratio": 3,
+            "sparsity": 4,
+            "training-form size (MB)": 4,
+            "binarized layers x smaller": 1,
+            "fine-tune time (s)": 1,
+        }
+    )
 
 
-def write_tables(df: pd.DataFrame, tables_dir: str | Path) -> list[str]:
-    """Write summary.csv/.md and <family table>.csv/.md; returns the table names written."""
-    tables_dir = Path(tables_dir)
-    write_text(tables_dir / "summary.csv", df.to_csv(index=False))
-    write_text(tables_dir / "summary.md", df.drop(columns=["params"]).to_markdown(index=False, floatfmt=".6g") + "\n")
-    names = table_names(df["table"])
-    for table in names:
-        parts = [family_table(df, agent, table) for agent in df["agent"].unique()]
-        combined = pd.concat([p.assign(agent=agent) for p, agent in zip(parts, df["agent"].unique())])
-        write_text(tables_dir / f"{table}.csv", combined.to_csv(index=False))
-        md = "\n\n".join(f"### {agent}\n\n" + part.to_markdown(index=False) for agent, part in zip(df["agent"].unique(), parts))
-        write_text(tables_dir / f"{table}.md", md + "\n")
-    return names
+def write_tables(df: pd.DataFrame, summary_csv: str, summary_md: str, table_paths: list[str]) -> None:
+    """Write the summary and the family tables to the paths given (`<table>.csv` / `<table>.md` each);
+    every table the summary's variants fall in must have its paths, and every path its table."""
+    write_text(summary_csv, df.to_csv(index=False))
+    write_text(summary_md, df.drop(columns=["params"]).to_markdown(index=False, floatfmt=".6g") + "\n")
+    present = set(tables_of(list(df["family"].unique())))
+    declared = {Path(path).stem for path in table_paths}
+    if present != declared:
+        raise ValueError(f"the summary's tables {sorted(present)} differ from the declared ones {sorted(declared)}")
+    agents = list(df["agent"].unique())
+    for path in table_paths:
+        parts = [family_table(df, agent, Path(path).stem) for agent in agents]
+        if path.endswith(".csv"):
+            combined = pd.concat([part.assign(agent=agent) for part, agent in zip(parts, agents)])
+            write_text(path, combined.to_csv(index=False))
+        else:
+            md = "\n\n".join(f"### {agent}\n\n" + part.to_markdown(index=False) for agent, part in zip(agents, parts))
+            write_text(path, md + "\n")

@@ -26,24 +26,61 @@ def is_atari(env_id: str) -> bool:
     return env_id.startswith("ALE/")
 
 
-def make_atari_env(env_id: str, max_episode_steps: int | None = MAX_EPISODE_STEPS,
-                   repeat_action_probability: float = 0.0) -> gym.Env:
+def make_atari_env(
+    env_id: str, max_episode_steps: int | None = MAX_EPISODE_STEPS, repeat_action_probability: float = 0.0
+) -> gym.Env:
     """The protocol's env. Sticky actions (`repeat_action_probability=0.25`) only for training."""
-    env = gym.make(env_id, frameskip=1, repeat_action_probability=repeat_action_probability,
-                   full_action_space=False, max_num_frames_per_episode=None)
-    env = gym.wrappers.AtariPreprocessing(env, noop_max=0, frame_skip=FRAME_SKIP, screen_size=84,
-                                          terminal_on_life_loss=False, grayscale_obs=True, scale_obs=False)
+    env = gym.make(
+        env_id,
+        frameskip=1,
+        repeat_action_probability=repeat_action_probability,
+        full_action_space=False,
+        max_num_frames_per_episode=None,
+    )
+    env = gym.wrappers.AtariPreprocessing(
+        env,
+        noop_max=0,
+        frame_skip=FRAME_SKIP,
+        screen_size=84,
+        terminal_on_life_loss=False,
+        grayscale_obs=True,
+        scale_obs=False,
+    )
     env = gym.wrappers.FrameStackObservation(env, FRAME_STACK)
     if max_episode_steps:
         env = gym.wrappers.TimeLimit(env, max_episode_steps)
     return env
 
 
-def tracks_rooms(env_id: str) -> bool:
-    return env_id.startswith("ALE/MontezumaRevenge")
-
-
 def room_of(env: gym.Env) -> int:
     """The room the player is in (Montezuma's Revenge RAM), for the rooms-visited record."""
     return int(env.unwrapped.ale.getRAM()[MONTEZUMA_RAM["room"]])
 
+
+class RoomsVisited:
+    """An episode observer (tinyrl.rollout): per episode, Montezuma's rooms in order of first visit."""
+
+    def __init__(self, episodes: int) -> None:
+        self.rooms: list[list[int]] = [[] for _ in range(episodes)]
+
+    def on_reset(self, episode: int, env: gym.Env) -> None:
+        self.rooms[episode].append(room_of(env))
+
+    def on_step(self, episode: int, env: gym.Env) -> None:
+        if (room := room_of(env)) not in self.rooms[episode]:
+            self.rooms[episode].append(room)
+
+    def record(self) -> dict:
+        """What the evaluation keeps: the rooms of each episode, and per episode the count (mean, max) and
+        every room any episode reached."""
+        counts = [len(rooms) for rooms in self.rooms]
+        summary = {"mean": sum(counts) / len(counts), "max": max(counts)}
+        return {
+            "rooms": self.rooms,
+            "rooms_visited": summary | {"distinct": sorted({r for e in self.rooms for r in e})},
+        }
+
+
+def episode_observers(env_id: str, episodes: int) -> list:
+    """What this module records of each episode of `env_id` beyond its return and length."""
+    return [RoomsVisited(episodes)] if env_id.startswith("ALE/MontezumaRevenge") else []

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import copy
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Callable, Iterator
 
 import torch
 from torch import nn
@@ -60,6 +60,7 @@ def _eager(model: nn.Module) -> Runner:
     def run(obs):
         with torch.inference_mode():
             return model(obs)
+
     return Runner("torch-eager", run)
 
 
@@ -108,18 +109,22 @@ def _compiled(model: nn.Module) -> Runner | Unavailable:
     if isinstance(model, OnnxRuntimePolicy):
         return Unavailable("torch-compile", "the variant runs in ONNX Runtime, not torch")
     if is_torch_quantized(model):
-        return Unavailable("torch-compile", "torch eager-mode quantized kernels have no compiled form "
-                                            "(dynamo falls back to eager around them)")
+        return Unavailable(
+            "torch-compile",
+            "torch eager-mode quantized kernels have no compiled form (dynamo falls back to eager around them)",
+        )
     compiled = torch.compile(model, dynamic=False)
 
     def run(obs):
         with torch.inference_mode():
             return compiled(obs)
+
     return Runner("torch-compile", run, notes={"mode": "default", "dynamic": False})
 
 
-def runners(model: nn.Module, state_dict: dict, example: torch.Tensor,
-            groups: list[str]) -> Iterator[Runner | Unavailable]:
+def runners(
+    model: nn.Module, state_dict: dict, example: torch.Tensor, groups: list[str]
+) -> Iterator[Runner | Unavailable]:
     """The native runner first, then each selected group's runners (or why it cannot run)."""
     native = native_backend(model)
     yield _onnxruntime(model, example) if native == "onnxruntime" else _eager(model)

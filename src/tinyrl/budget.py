@@ -14,7 +14,7 @@ import signal
 import sys
 import threading
 import time
-from typing import Iterator
+from collections.abc import Iterator
 
 import psutil
 
@@ -47,11 +47,15 @@ def enforce_budget(mem_mb: float | None, runtime_s: float | None, job: str = "th
         used = _rss_mb() if mem_mb else 0.0
         elapsed = time.monotonic() - start
         if mem_mb and used > mem_mb:
-            return (f"{job} exceeded its memory budget: {used:.0f} MB resident > mem_mb={mem_mb:.0f} "
-                    f"(raise it in the rule's resources or with --set-resources RULE:mem_mb=...)")
+            return (
+                f"{job} exceeded its memory budget: {used:.0f} MB resident > mem_mb={mem_mb:.0f} "
+                f"(raise it in the rule's resources or with --set-resources RULE:mem_mb=...)"
+            )
         if runtime_s and elapsed > runtime_s:
-            return (f"{job} exceeded its time budget: {elapsed:.0f} s > runtime={runtime_s / 60:g} min "
-                    f"(raise it in the rule's resources or with --set-resources RULE:runtime=...)")
+            return (
+                f"{job} exceeded its time budget: {elapsed:.0f} s > runtime={runtime_s / 60:g} min "
+                f"(raise it in the rule's resources or with --set-resources RULE:runtime=...)"
+            )
         return None
 
     def stop(_signum=None, _frame=None):

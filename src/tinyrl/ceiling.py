@@ -33,7 +33,7 @@ def gemm_rate(size: int, repeats: int, min_seconds: float = 0.05) -> list[float]
         start = time.perf_counter()
         for _ in range(calls):
             torch.mm(a, b, out=out)
-        rates.append(2.0 * size ** 3 * calls / (time.perf_counter() - start))
+        rates.append(2.0 * size**3 * calls / (time.perf_counter() - start))
     return rates
 
 
@@ -53,9 +53,12 @@ def measure_ceiling(threads: int, repeats: int = 15) -> dict:
     sizes = {}
     for size in SIZES:
         rates = gemm_rate(size, repeats)
-        sizes[str(size)] = {"median_flops_per_s": float(np.median(rates)), "max_flops_per_s": float(max(rates)),
-                            "q25_flops_per_s": float(np.quantile(rates, 0.25)),
-                            "q75_flops_per_s": float(np.quantile(rates, 0.75))}
+        sizes[str(size)] = {
+            "median_flops_per_s": float(np.median(rates)),
+            "max_flops_per_s": float(max(rates)),
+            "q25_flops_per_s": float(np.quantile(rates, 0.25)),
+            "q75_flops_per_s": float(np.quantile(rates, 0.75)),
+        }
     best = max(sizes, key=lambda s: sizes[s]["median_flops_per_s"])
     return {
         "flops_per_s": sizes[best]["median_flops_per_s"],

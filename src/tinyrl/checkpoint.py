@@ -1,4 +1,8 @@
-"""Safe loading and saving of policy checkpoints.
+"""The tiny_rl checkpoint file format: safe loading and saving, and compact quantized tensors.
+
+This module sits at the bottom of the library: it imports torch, numpy and the small I/O helpers
+only. Building a network from a checkpoint (tinyrl.loading) and importing other formats
+(tinyrl.importers) live above it.
 
 A checkpoint is a plain dict saved with torch.save:
     {"format": "tinyrl-checkpoint", "version": 1, "arch": {...},
@@ -20,12 +24,11 @@ import torch
 from torch import nn
 
 from tinyrl.atomic import save_torch
-from tinyrl.compression import get_family
 from tinyrl.errors import CheckpointError, VariantFailure
-from tinyrl.model_stats import non_finite_weights
 
 CHECKPOINT_FORMAT = "tinyrl-checkpoint"
 CHECKPOINT_VERSION = 1
+BASELINE_RECIPE = {"family": "baseline", "params": {}, "structure": {}}  # the trained policy itself
 FAILURE_FORMAT = "tinyrl-failed-variant"  # stands where a variant's model file would, saying why there is none
 
 
@@ -33,8 +36,14 @@ def _numpy_array_globals() -> list:
     """What unpickling plain numpy arrays and scalars needs, under the names numpy 1.x and 2.x pickle them
     with: array reconstruction only, never a callable that could run other code."""
     core = (np._core if hasattr(np, "_core") else np.core).multiarray
-    allowed = [np.ndarray, np.dtype, core._reconstruct, core.scalar,
-               (core._reconstruct, "numpy.core.multiarray._reconstruct"), (core.scalar, "numpy.core.multiarray.scalar")]
+    allowed = [
+        np.ndarray,
+        np.dtype,
+        core._reconstruct,
+        core.scalar,
+        (core._reconstruct, "numpy.core.multiarray._reconstruct"),
+        (core.scalar, "numpy.core.multiarray.scalar"),
+    ]
     for name in ("Float64DType", "Float32DType", "Float16DType", "Int64DType", "Int32DType", "UInt8DType", "BoolDType"):
         allowed.append(getattr(np.dtypes, name))
     return allowed
@@ -64,8 +73,10 @@ def safe_torch_load(path: str | os.PathLike) -> Any:
                 f"load never imports or calls (it could run arbitrary code)"
             ) from exc
         detail = re.search(r"WeightsUnpickler error:\s*(.*?)\s*(?:Check the documentation|$)", str(exc), re.S)
-        raise CheckpointError(f"{file}: not a readable torch file (truncated or corrupt?): "
-                              f"{detail.group(1) if detail else 'unpickling failed'}") from exc
+        raise CheckpointError(
+            f"{file}: not a readable torch file (truncated or corrupt?): "
+            f"{detail.group(1) if detail else 'unpickling failed'}"
+        ) from exc
     except Exception as exc:  # the unpickler fails in many ways on garbage: all mean "unreadable"
         raise CheckpointError(f"{file}: not a readable torch file (truncated or corrupt?): {exc}") from exc
 
@@ -104,8 +115,11 @@ def pack_quantized(value: Any) -> Any:
         return tuple(pack_quantized(item) for item in value)
     if not (isinstance(value, torch.Tensor) and value.is_quantized):
         return value
-    packed = {QUANTIZED_MARK: str(value.qscheme()).removeprefix("torch."), "dtype": str(value.dtype).removeprefix("torch."),
-              "int_repr": value.int_repr()}
+    packed = {
+        QUANTIZED_MARK: str(value.qscheme()).removeprefix("torch."),
+        "dtype": str(value.dtype).removeprefix("torch."),
+        "int_repr": value.int_repr(),
+    }
     if value.qscheme() in (torch.per_channel_affine, torch.per_channel_symmetric):
         scales, zero_points = value.q_per_channel_scales(), value.q_per_channel_zero_points()
         packed |= {"axis": value.q_per_channel_axis(), "scales": _exact_float32(scales)}
@@ -139,7 +153,9 @@ def _map_state(state_dict: dict, convert) -> dict:
     return out
 
 
-def save_checkpoint(path: str | os.PathLike, arch: dict, state_dict: dict, meta: dict, recipe: dict | None = None) -> None:
+def save_checkpoint(
+    path: str | os.PathLike, arch: dict, state_dict: dict, meta: dict, recipe: dict | None = None
+) -> None:
     """Save a policy; `recipe` ({"family", "params", "structure"}) says how to rebuild a variant's modules."""
     save_torch(
         path,
@@ -147,7 +163,7 @@ def save_checkpoint(path: str | os.PathLike, arch: dict, state_dict: dict, meta:
             "format": CHECKPOINT_FORMAT,
             "version": CHECKPOINT_VERSION,
             "arch": arch,
-            "recipe": recipe or {"family": "baseline", "params": {}, "structure": {}},
+            "recipe": recipe or BASELINE_RECIPE,
             # Saved as returned by module.state_dict(): its `_metadata` carries the module
             # versions that quantized modules need to load their packed weights.
             "state_dict": _map_state(state_dict, pack_quantized),
@@ -161,82 +177,41 @@ def save_failure(path: str | os.PathLike, variant: str, reason: str) -> None:
     save_torch(path, {"format": FAILURE_FORMAT, "variant": variant, "reason": reason})
 
 
-def read_checkpoint(path: str | os.PathLike) -> dict:
-    """Load and validate the checkpoint dict (without building the network).
+def is_checkpoint_record(data: Any) -> bool:
+    """Whether a loaded file is one of ours: a checkpoint or a failed variant's record."""
+    return isinstance(data, dict) and data.get("format") in (CHECKPOINT_FORMAT, FAILURE_FORMAT)
+
+
+def parse_checkpoint(data: Any, source: str | os.PathLike) -> dict:
+    """Validate a loaded checkpoint dict (without building the network) and unpack its quantized tensors.
 
     Raises VariantFailure for a failure record (see `save_failure`).
     """
-    data = safe_torch_load(path)
     if isinstance(data, dict) and data.get("format") == FAILURE_FORMAT:
         raise VariantFailure(str(data.get("reason")))
-    if isinstance(data, dict) and REFERENCE_PPO_RND_KEY in data:
-        return from_reference_ppo_rnd(data, path)
     if not isinstance(data, dict) or data.get("format") != CHECKPOINT_FORMAT:
-        raise CheckpointError(
-            f"{path}: not a tiny_rl checkpoint (expected a dict with format={CHECKPOINT_FORMAT!r})"
-        )
+        raise CheckpointError(f"{source}: not a tiny_rl checkpoint (expected a dict with format={CHECKPOINT_FORMAT!r})")
     if data.get("version") != CHECKPOINT_VERSION:
-        raise CheckpointError(f"{path}: field 'version' is {data.get('version')!r}, expected {CHECKPOINT_VERSION}")
+        raise CheckpointError(f"{source}: field 'version' is {data.get('version')!r}, expected {CHECKPOINT_VERSION}")
     for field in ("arch", "recipe", "state_dict", "meta"):
         if not isinstance(data.get(field), dict):
-            raise CheckpointError(f"{path}: field {field!r} is missing or not a dict")
-    data["state_dict"] = _map_state(data["state_dict"], lambda value: unpack_quantized(value, str(path)))
+            raise CheckpointError(f"{source}: field {field!r} is missing or not a dict")
+    data["state_dict"] = _map_state(data["state_dict"], lambda value: unpack_quantized(value, str(source)))
     return data
 
 
-REFERENCE_PPO_RND_KEY = "current_policy_state_dict"
+def read_checkpoint(path: str | os.PathLike) -> dict:
+    """A tiny_rl checkpoint file, validated (other formats: tinyrl.importers.read_policy_file)."""
+    return parse_checkpoint(safe_torch_load(path), path)
 
 
-def from_reference_ppo_rnd(data: dict, path: str | os.PathLike) -> dict:
-    """A reference PPO-RND `params.pth` (alirezakazemipour/PPO-RND) as a tiny_rl checkpoint dict.
-
-    Its policy state dict has our module names; the architecture is read off the tensor shapes
-    (input channels, action count, frame size from fc1's width), so a file of another shape is
-    refused by the architecture check like any other checkpoint.
-    """
-    state = data[REFERENCE_PPO_RND_KEY]
-    if not isinstance(state, dict):
-        raise CheckpointError(f"{path}: field {REFERENCE_PPO_RND_KEY!r} is not a state dict")
-    try:
-        channels = int(state["conv1.weight"].shape[1])
-        n_actions = int(state["policy.weight"].shape[0])
-        side = {3136: 84}.get(int(state["fc1.weight"].shape[1]))
-    except (KeyError, AttributeError, IndexError) as exc:
-        raise CheckpointError(f"{path}: field {REFERENCE_PPO_RND_KEY!r} lacks tensor {exc} of the PPO-RND policy") from None
-    if side is None:
-        raise CheckpointError(f"{path}: field '{REFERENCE_PPO_RND_KEY}.fc1.weight' has input width "
-                              f"{state['fc1.weight'].shape[1]}, expected 3136 (84x84 frames)")
-    meta = {"produced_by": "reference PPO-RND implementation (params.pth), imported",
-            **{key: int(data[key]) for key in ("iteration", "episode") if isinstance(data.get(key), (int, np.integer))}}
-    return {"format": CHECKPOINT_FORMAT, "version": CHECKPOINT_VERSION,
-            "arch": {"kind": "ppo_rnd_cnn", "input_shape": [channels, side, side], "n_actions": n_actions},
-            "recipe": {"family": "baseline", "params": {}, "structure": {}}, "state_dict": state, "meta": meta}
-
-
-def load_policy(path: str | os.PathLike, expected_arch: dict | None = None) -> tuple[nn.Module, dict]:
-    """Build the checkpoint's network and load its weights; returns (model in eval mode, checkpoint dict).
-
-    `expected_arch`, when given, is the architecture the config declares; a
-    checkpoint for another architecture is refused with both named.
-    """
-    data = read_checkpoint(path)
-    arch = data["arch"]
-    if expected_arch is not None:
-        diffs = {k: (arch.get(k), v) for k, v in expected_arch.items() if arch.get(k) != v}
-        if diffs:
-            detail = ", ".join(f"{k}: file has {a!r}, config declares {b!r}" for k, (a, b) in diffs.items())
-            raise CheckpointError(f"{path}: architecture does not match the config ({detail})")
-    recipe = data["recipe"]
-    try:
-        family = get_family(recipe.get("family"))
-    except KeyError as exc:
-        raise CheckpointError(f"{path}: field 'recipe.family': {exc.args[0]}") from None
-    try:
-        model = family.skeleton(arch, recipe.get("params", {}), recipe.get("structure", {}))
-    except (KeyError, TypeError, ValueError) as exc:
-        raise CheckpointError(f"{path}: fields 'arch'/'recipe' are incomplete or invalid: {exc!r}") from exc
-    load_state_into(model, data["state_dict"], str(path))
-    bad = non_finite_weights(model)
-    if bad:
-        raise CheckpointError(f"{path}: weights contain NaN or Inf values: {', '.join(bad)}")
-    return model.eval(), data
+def checkpoint_dict(arch: dict, state_dict: dict, meta: dict, recipe: dict | None = None) -> dict:
+    """A checkpoint in memory, as read_checkpoint returns it: what importers turn other formats into."""
+    return {
+        "format": CHECKPOINT_FORMAT,
+        "version": CHECKPOINT_VERSION,
+        "arch": arch,
+        "recipe": recipe or BASELINE_RECIPE,
+        "state_dict": state_dict,
+        "meta": meta,
+    }

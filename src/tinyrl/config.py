@@ -16,10 +16,12 @@ from typing import Any
 import jsonschema
 import yaml
 
-from tinyrl.compression import FAMILIES
+from tinyrl.algorithms import finetunable, get_algorithm
 from tinyrl.compression.base import resolve_layers
 from tinyrl.errors import CheckpointError, ConfigError
+from tinyrl.families import get_family
 from tinyrl.networks import OUTPUT_KINDS, build_network
+from tinyrl.policy import ACTION_MODES
 
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "schemas" / "config.schema.yaml"
 VARIANT_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
@@ -90,12 +92,16 @@ def _check_layer_names(model, agent: str, params: dict, where: str) -> None:
 
 
 def _check_rl_finetuning(agent_cfg: dict, agent: str, params: dict, where: str) -> None:
-    from tinyrl.algorithms import FINETUNERS
-
-    if params.get("finetune_with") == "rl" and params.get("finetune_steps") and agent_cfg["algorithm"] not in FINETUNERS:
-        raise ConfigError(f"config field {where}.finetune_with: agent {agent!r} ({agent_cfg['algorithm']}) has no RL "
-                          f"fine-tuning (available for: {', '.join(FINETUNERS)}); use distillation or list the "
-                          f"variant's agents")
+    if (
+        params.get("finetune_with") == "rl"
+        and params.get("finetune_steps")
+        and agent_cfg["algorithm"] not in finetunable()
+    ):
+        raise ConfigError(
+            f"config field {where}.finetune_with: agent {agent!r} ({agent_cfg['algorithm']}) has no RL "
+            f"fine-tuning (available for: {', '.join(finetunable())}); use distillation or list the "
+            f"variant's agents"
+        )
 
 
 def expand_variants(config: dict) -> dict[str, list[dict]]:
@@ -104,13 +110,15 @@ def expand_variants(config: dict) -> dict[str, list[dict]]:
     active = config.get("only_agents") or list(config["agents"])
     for i, agent in enumerate(active):
         if agent not in config["agents"]:
-            raise ConfigError(f"config field only_agents[{i}]: unknown agent {agent!r} (allowed: {', '.join(config['agents'])})")
+            raise ConfigError(
+                f"config field only_agents[{i}]: unknown agent {agent!r} (allowed: {', '.join(config['agents'])})"
+            )
     by_agent: dict[str, list[dict]] = {agent: [] for agent in active}
     networks = {agent: _network_or_none(cfg) for agent, cfg in config["agents"].items()}  # built once, for names
     seen: dict[tuple[str, str], str] = {}
     for i, spec in enumerate(config["variants"]):
         where = f"variants[{i}]"
-        family = FAMILIES[spec["family"]]
+        family = get_family(spec["family"])
         sweep = spec.get("sweep", {})
         holes = _placeholders(spec["name"])
         if holes != set(sweep):
@@ -146,19 +154,20 @@ def expand_variants(config: dict) -> dict[str, list[dict]]:
                         f"defined by {seen[(agent, name)]}"
                     )
                 seen[(agent, name)] = where
-                by_agent[agent].append({"name": name, "family": family.name, "table": family.table, "params": params})
+                by_agent[agent].append(
+                    {"name": name, "family": family.name, "table": family.table.name, "params": params}
+                )
     return by_agent
 
 
 def _check_hyperparameters(algorithm: str, settings: dict, field: str) -> None:
     """Every key must be a hyperparameter of the algorithm's trainer (env and network come from the agent)."""
-    from tinyrl.algorithms import hyperparameter_names
-
-    known = hyperparameter_names(algorithm) - {"env_id", "hidden"}
+    known = get_algorithm(algorithm).hyperparameter_names() - {"env_id", "hidden"}
     unknown = sorted(set(settings) - known)
     if unknown:
-        raise ConfigError(f"config field {field}: unknown hyperparameter(s) {unknown} "
-                          f"(allowed: {', '.join(sorted(known))})")
+        raise ConfigError(
+            f"config field {field}: unknown hyperparameter(s) {unknown} (allowed: {', '.join(sorted(known))})"
+        )
 
 
 def _check_pretrain(config: dict) -> None:
@@ -169,18 +178,32 @@ def _check_pretrain(config: dict) -> None:
 
 
 def _check_action_modes(config: dict) -> None:
-    from tinyrl.policy import ACTION_MODES
-
     for agent, agent_cfg in config["agents"].items():
         kind = OUTPUT_KINDS[agent_cfg["network"]["kind"]]
         if agent_cfg["actions"] not in ACTION_MODES[kind]:
-            raise ConfigError(f"config field agents.{agent}.actions: {agent_cfg['actions']!r} does not apply to a "
-                              f"{agent_cfg['network']['kind']} network (allowed: {', '.join(ACTION_MODES[kind])})")
+            raise ConfigError(
+                f"config field agents.{agent}.actions: {agent_cfg['actions']!r} does not apply to a "
+                f"{agent_cfg['network']['kind']} network (allowed: {', '.join(ACTION_MODES[kind])})"
+            )
+
+
+def with_schema_defaults(section: dict | None, section_schema: dict) -> dict:
+    """The section with every field it leaves out set to the schema's default (one level deep)."""
+    defaults = {key: prop["default"] for key, prop in section_schema["properties"].items() if "default" in prop}
+    return {**defaults, **(section or {})}
+
+
+def finetune_settings(section: dict | None = None) -> dict:
+    """The fine-tuning settings: the config's `finetune` section over the schema's defaults."""
+    return with_schema_defaults(section, load_schema()["properties"]["finetune"])
 
 
 def validate_config(config: dict) -> dict[str, list[dict]]:
-    """Validate against the JSON schema and the families' parameter schemas; return the expanded variants."""
-    _check_schema(config, load_schema(), "")
+    """Validate against the JSON schema and the families' parameter schemas; return the expanded variants.
+    Fills the schema's defaults into the config's `finetune` section, in place."""
+    schema = load_schema()
+    _check_schema(config, schema, "")
+    config["finetune"] = with_schema_defaults(config.get("finetune"), schema["properties"]["finetune"])
     _check_pretrain(config)
     _check_action_modes(config)
     return expand_variants(config)

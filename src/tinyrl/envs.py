@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gymnasium as gym
 
+from tinyrl import atari
 from tinyrl.atari import is_atari, make_atari_env
 
 
@@ -30,3 +31,9 @@ def action_space_of(env_id: str) -> gym.Space:
 def space_dims(env: gym.Env) -> tuple[int, int]:
     """(observation size, number of discrete actions) of a flat-observation env."""
     return int(env.observation_space.shape[0]), int(env.action_space.n)
+
+
+def episode_observers(env_id: str, episodes: int) -> list:
+    """The observers (tinyrl.rollout.EpisodeObserver) that record what an environment's module keeps of each
+    episode beyond return and length, each with a `record()` of what it kept for the evaluation."""
+    return atari.episode_observers(env_id, episodes) if is_atari(env_id) else []

@@ -8,7 +8,7 @@ import time
 
 import psutil
 
-from tinyrl.atari import tracks_rooms
+from tinyrl.envs import episode_observers
 from tinyrl.policy import PolicyFn
 from tinyrl.rollout import play_episodes, replay_step_rate
 from tinyrl.stats import summarize_returns
@@ -16,12 +16,6 @@ from tinyrl.stats import summarize_returns
 
 def episode_seeds(eval_cfg: dict) -> list[int]:
     return [eval_cfg["seed"] + i for i in range(eval_cfg["episodes"])]
-
-
-def summarize_rooms(rooms: list[list[int]]) -> dict:
-    """Rooms per episode (mean, max) and every room any episode reached."""
-    counts = [len(r) for r in rooms]
-    return {"mean": sum(counts) / len(counts), "max": max(counts), "distinct": sorted({x for r in rooms for x in r})}
 
 
 REPLAY_MAX_SECONDS = 1.5  # most of an MLP agent's evaluation; Montezuma's first 1.5 s
@@ -38,17 +32,24 @@ def evaluate(policy: PolicyFn, env_id: str, eval_cfg: dict, baseline_rss: int | 
     baseline_rss = baseline_rss if baseline_rss is not None else process.memory_info().rss
     cpu_before = process.cpu_times()
     start = time.perf_counter()
-    rollouts = play_episodes(policy, env_id, episode_seeds(eval_cfg), eval_cfg["num_envs"],
-                             eval_cfg.get("max_episode_steps"), track_rooms=tracks_rooms(env_id), record_actions=True)
+    seeds = episode_seeds(eval_cfg)
+    observers = episode_observers(env_id, len(seeds))
+    rollouts = play_episodes(policy, env_id, seeds, eval_cfg["num_envs"], eval_cfg.get("max_episode_steps"), observers)
     wall = time.perf_counter() - start
     cpu_after = process.cpu_times()
     cpu_s = (cpu_after.user - cpu_before.user) + (cpu_after.system - cpu_before.system)
     peak_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux reports KiB
-    raw = replay_step_rate(env_id, rollouts.seeds, rollouts.actions, eval_cfg["num_envs"],
-                           eval_cfg.get("max_episode_steps"), REPLAY_MAX_SECONDS)
+    raw = replay_step_rate(
+        env_id,
+        rollouts.seeds,
+        rollouts.actions,
+        eval_cfg["num_envs"],
+        eval_cfg.get("max_episode_steps"),
+        REPLAY_MAX_SECONDS,
+    )
     # Per second of the episodes themselves: building the environments is not stepping them.
     steps_per_s = rollouts.env_steps / rollouts.stepping_s if rollouts.stepping_s > 0 else float("nan")
-    extra = {"rooms": rollouts.rooms, "rooms_visited": summarize_rooms(rollouts.rooms)} if rollouts.rooms else {}
+    extra = {key: value for observer in observers for key, value in observer.record().items()}
     return extra | {
         "env_id": env_id,
         "seeds": rollouts.seeds,

@@ -19,8 +19,10 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from tinyrl.atomic import atomic_path  # noqa: E402
+from tinyrl.compression.base import BASELINE  # noqa: E402
+from tinyrl.families import families_feeding  # noqa: E402
 
-PRUNING = ("prune_l1", "prune_iterative", "prune_ln_structured")
+PRUNED, RANK = "pruned_share", "rank_share"  # what a figure's families feed (compression.base.FEEDS)
 REWARD = ("reward_mean", "mean episode return (95% CI)")
 EVAL_TIME = ("eval_wall_time_s", "evaluation wall time (s, fixed episodes)")
 RAM = ("rss_increase_mb", "RAM: peak RSS increase over process baseline (MB)")
@@ -35,28 +37,22 @@ class Figure:
     y: str = REWARD[0]
     ylabel: str = REWARD[1]
     logx: bool = False
-    families: tuple[str, ...] | None = None  # None: every family
+    feeds: tuple[str, ...] | None = None  # the variants of families feeding one of these, and the baseline; None: all
     study_b: bool = False
 
 
 FIGURES = {
     "reward_vs_size": Figure("size_mb", "model file size (MB)", logx=True),
     "reward_vs_time": Figure("time_mean_s", "forward-pass time per batch (s, mean)", logx=True),
-    "reward_vs_sparsity": Figure("sparsity", "global sparsity (share of zero weights)",
-                                 families=("baseline", *PRUNING)),
-    "reward_vs_rank_reduction": Figure("rank_reduction", "rank reduction", families=("baseline", "low_rank")),
+    "reward_vs_sparsity": Figure("sparsity", "global sparsity (share of zero weights)", feeds=(PRUNED,)),
+    "reward_vs_rank_reduction": Figure("rank_reduction", "rank reduction", feeds=(RANK,)),
     # Study B's figure set
-    "pruned_vs_return": Figure("pruned_pct", "% pruned (global sparsity)", families=("baseline", *PRUNING),
-                               study_b=True),
+    "pruned_vs_return": Figure("pruned_pct", "% pruned (global sparsity)", feeds=(PRUNED,), study_b=True),
     "eval_time_vs_return": Figure(*EVAL_TIME, study_b=True),
-    "rank_reduced_vs_eval_time": Figure("rank_reduced_pct", "% rank reduced", *EVAL_TIME,
-                                        families=("baseline", "low_rank"), study_b=True),
-    "reduction_vs_return": Figure("reduction_pct", REDUCTION_LABEL, families=("baseline", *PRUNING, "low_rank"),
-                                  study_b=True),
-    "rank_reduced_vs_ram": Figure("rank_reduced_pct", "% rank reduced", *RAM, families=("baseline", "low_rank"),
-                                  study_b=True),
-    "reduction_vs_cpu": Figure("reduction_pct", REDUCTION_LABEL, *CPU, families=("baseline", *PRUNING, "low_rank"),
-                               study_b=True),
+    "rank_reduced_vs_eval_time": Figure("rank_reduced_pct", "% rank reduced", *EVAL_TIME, feeds=(RANK,), study_b=True),
+    "reduction_vs_return": Figure("reduction_pct", REDUCTION_LABEL, feeds=(PRUNED, RANK), study_b=True),
+    "rank_reduced_vs_ram": Figure("rank_reduced_pct", "% rank reduced", *RAM, feeds=(RANK,), study_b=True),
+    "reduction_vs_cpu": Figure("reduction_pct", REDUCTION_LABEL, *CPU, feeds=(PRUNED, RANK), study_b=True),
     "ram_vs_return": Figure(*RAM, study_b=True),
 }
 
@@ -64,9 +60,9 @@ FIGURES = {
 def with_reduction_columns(df: pd.DataFrame) -> pd.DataFrame:
     """% pruned for pruning variants, % rank reduced for low-rank ones, 0 for the baseline."""
     df = df.copy()
-    baseline = df["family"] == "baseline"
-    pruned = df["family"].isin(PRUNING)
-    low_rank = df["family"] == "low_rank"
+    baseline = df["family"] == BASELINE
+    pruned = df["family"].isin(families_feeding(PRUNED))
+    low_rank = df["family"].isin(families_feeding(RANK))
     df["pruned_pct"] = (100 * df["sparsity"]).where(pruned | baseline)
     df["rank_reduced_pct"] = (100 * pd.to_numeric(df["rank_reduction"], errors="coerce")).where(low_rank)
     df.loc[baseline, ["pruned_pct", "rank_reduced_pct"]] = 0.0
@@ -86,23 +82,31 @@ TUNING_LABEL = {"naive": "naive", "distillation": "fine-tuned: distillation", "r
 def scatter(df: pd.DataFrame, figure: Figure, path: str | Path) -> None:
     df = with_reduction_columns(df)
     if figure.x == "rank_reduction":
-        df.loc[df["family"] == "baseline", "rank_reduction"] = 0.0
+        df.loc[df["family"] == BASELINE, "rank_reduction"] = 0.0
     agents = list(df["agent"].unique())
     colours = {family: f"C{i % 10}" for i, family in enumerate(sorted(df["family"].unique()))}  # same in every panel
     fig, axes = plt.subplots(1, len(agents), figsize=(6.5 * len(agents), 4.5), squeeze=False)
     for ax, agent in zip(axes[0], agents):
         rows = df[df["agent"] == agent]
         ok = rows[(rows["status"] == "ok") & rows[figure.x].notna() & rows[figure.y].notna()]
-        if figure.families:
-            ok = ok[ok["family"].isin(figure.families)]
+        if figure.feeds:
+            families = {BASELINE}.union(*(families_feeding(feed) for feed in figure.feeds))
+            ok = ok[ok["family"].isin(families)]
         for (family, tuning), group in ok.groupby(["family", _tuning(ok)], sort=True):
             colour = colours[family]
             yerr = None
             if figure.y == "reward_mean":
                 yerr = [group["reward_mean"] - group["reward_ci_low"], group["reward_ci_high"] - group["reward_mean"]]
-            ax.errorbar(group[figure.x], group[figure.y], yerr=yerr, fmt=MARKERS[tuning], capsize=3, color=colour,
-                        markerfacecolor="white" if tuning == "naive" else colour,
-                        label=f"{family} ({TUNING_LABEL[tuning]})")
+            ax.errorbar(
+                group[figure.x],
+                group[figure.y],
+                yerr=yerr,
+                fmt=MARKERS[tuning],
+                capsize=3,
+                color=colour,
+                markerfacecolor="white" if tuning == "naive" else colour,
+                label=f"{family} ({TUNING_LABEL[tuning]})",
+            )
         if figure.y == "reward_mean" and len(rows):
             ax.axhline(rows["random_reward_mean"].iloc[0], linestyle="--", color="grey", label="random policy")
         if ok.empty:
@@ -120,6 +124,7 @@ def scatter(df: pd.DataFrame, figure: Figure, path: str | Path) -> None:
     plt.close(fig)
 
 
-def write_figures(df: pd.DataFrame, figures_dir: str | Path) -> None:
-    for name, figure in FIGURES.items():
-        scatter(df, figure, Path(figures_dir) / f"{name}.png")
+def write_figures(df: pd.DataFrame, paths: list[str]) -> None:
+    """Each figure to the path named after it (`<figure name>.png`)."""
+    for path in map(Path, paths):
+        scatter(df, FIGURES[path.stem], path)

@@ -6,8 +6,9 @@ from __future__ import annotations
 import contextlib
 import sys
 import traceback
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from tinyrl.budget import enforce_budget
 
@@ -18,8 +19,11 @@ def job_log(path: str, resources: Any = None) -> Iterator[None]:
     mem_mb = getattr(resources, "mem_mb", None)
     runtime = getattr(resources, "runtime", None)
     Path(path).parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w", encoding="utf-8", buffering=1) as log, \
-            contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
+    with (
+        open(path, "w", encoding="utf-8", buffering=1) as log,
+        contextlib.redirect_stdout(log),
+        contextlib.redirect_stderr(log),
+    ):
         try:
             with enforce_budget(mem_mb, runtime * 60 if runtime else None, job=f"the job logging to {path}"):
                 yield
@@ -27,3 +31,20 @@ def job_log(path: str, resources: Any = None) -> Iterator[None]:
             traceback.print_exc()
             print(f"tiny_rl error: {exc} (full log: {path})", file=sys.__stderr__)
             raise
+
+
+def stage_arguments(job: Any) -> dict[str, Any]:
+    """The job's named inputs, outputs and params as one set of keyword arguments (lists as plain lists)."""
+    arguments: dict[str, Any] = {}
+    for kind in (job.input, job.output, job.params):
+        for name, value in kind.items():
+            if name in arguments:
+                raise ValueError(f"rule {job.rule!r} uses the name {name!r} for two of its inputs, outputs or params")
+            arguments[name] = value if isinstance(value, (str, dict)) or not isinstance(value, list) else list(value)
+    return arguments
+
+
+def run_stage(job: Any, stage: Callable[..., None]) -> None:
+    """Run a stage function for a Snakemake job (the `snakemake` object of a script), under its log and budget."""
+    with job_log(job.log[0], job.resources):
+        stage(**stage_arguments(job))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from typing import Iterator
+from collections.abc import Iterator
 
 import torch
 from torch import nn
@@ -63,8 +63,12 @@ def flops_per_observation(model: nn.Module, example: torch.Tensor) -> int:
         else:
             macs += outputs * weight.shape[1:].numel()
 
-    leaves = [m for m in model.modules() if _weight_of(m) is not None and not any(
-        _weight_of(child) is not None for child in m.modules() if child is not m)]
+    leaves = [
+        m
+        for m in model.modules()
+        if _weight_of(m) is not None
+        and not any(_weight_of(child) is not None for child in m.modules() if child is not m)
+    ]
     handles = [m.register_forward_hook(count) for m in leaves]
     try:
         with torch.inference_mode():
@@ -79,7 +83,7 @@ def batched_forward(model: nn.Module, observations: torch.Tensor, chunk: int = 5
     """The model's outputs on a whole observation set, in chunks: a CNN's activations for thousands
     of frames at once would take gigabytes."""
     with torch.inference_mode():
-        return torch.cat([model(observations[i:i + chunk]) for i in range(0, len(observations), chunk)])
+        return torch.cat([model(observations[i : i + chunk]) for i in range(0, len(observations), chunk)])
 
 
 def non_finite_weights(model: nn.Module) -> list[str]:

@@ -1,15 +1,32 @@
 """Policy networks, built from a plain-dict architecture spec stored in every checkpoint.
 
-Each network names its layers (module names users select in the config) and
-groups them into named *parts*; compression variants select layers by either.
+Each network names its layers (module names users select in the config), groups them into named
+*parts*, and declares the *roles* of its layers (see `Roles`); compression variants select layers
+by name or part, and spare or target layers by role (the input layer, the action head, the value
+heads), never by their order.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import torch
 from torch import nn
 
 from tinyrl.errors import CheckpointError
+
+
+@dataclass(frozen=True)
+class Roles:
+    """What a network's layers do, for families that treat them apart."""
+
+    input: str  # the layer that reads the observation
+    action_head: str  # the layer whose outputs the actions are read from
+    value_heads: tuple[str, ...] = ()  # layers that output values (kept for training, not for acting)
+
+    @property
+    def heads(self) -> tuple[str, ...]:
+        return (self.action_head, *self.value_heads)
 
 
 def normalize_observations(obs: torch.Tensor, mean: torch.Tensor, var: torch.Tensor) -> torch.Tensor:
@@ -37,6 +54,10 @@ class _MLP(nn.Module):
     @property
     def parts(self) -> dict[str, list[str]]:
         return {"hidden": list(self.hidden_names), "head": ["head"], "all": [*self.hidden_names, "head"]}
+
+    @property
+    def roles(self) -> Roles:
+        return Roles(input=(self.hidden_names or ["head"])[0], action_head="head")
 
     def preprocess(self, obs: torch.Tensor) -> torch.Tensor:
         return obs
@@ -100,8 +121,10 @@ class ValueMLP(nn.Module):
 
 def nature_cnn_features(height: int, width: int) -> int:
     """Flattened size after the Nature-DQN convolutions (k8 s4, k4 s2, k3 s1, 64 channels): 3136 at 84x84."""
+
     def side(n: int) -> int:
         return ((n - 8) // 4 + 1 - 4) // 2 + 1 - 2
+
     return 64 * side(height) * side(width)
 
 
@@ -146,6 +169,10 @@ class PPORNDPolicy(nn.Module):
         rl = ["fc1", "fc2", "extra_value_fc", "extra_policy_fc", *head]
         return {"cnn": cnn, "rl": rl, "head": head, "hidden": [*cnn, *rl[:4]], "all": [*cnn, *rl]}
 
+    @property
+    def roles(self) -> Roles:
+        return Roles(input="conv1", action_head="policy", value_heads=("int_value", "ext_value"))
+
     def heads(self, obs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         x = self.quant((obs if obs.is_floating_point() else obs.float()) / 255.0)  # half stays half (static fp16)
         x = torch.relu(self.conv3(torch.relu(self.conv2(torch.relu(self.conv1(x))))))
@@ -153,7 +180,11 @@ class PPORNDPolicy(nn.Module):
         x_value = self.value_residual.add(x, torch.relu(self.extra_value_fc(x)))
         x_policy = self.policy_residual.add(x, torch.relu(self.extra_policy_fc(x)))
         logits = self.dequant(self.policy(x_policy))
-        return logits, self.dequant(self.int_value(x_value)).squeeze(-1), self.dequant(self.ext_value(x_value)).squeeze(-1)
+        return (
+            logits,
+            self.dequant(self.int_value(x_value)).squeeze(-1),
+            self.dequant(self.ext_value(x_value)).squeeze(-1),
+        )
 
     def forward(self, obs: torch.Tensor) -> torch.Tensor:
         return self.heads(obs)[0]
@@ -195,8 +226,11 @@ class RNDPredictor(RNDTarget):
         return self.encoded_features(x)
 
 
-OUTPUT_KINDS = {"mlp_q": MLPQNetwork.output_kind, "mlp_gaussian": GaussianMLPPolicy.output_kind,
-                "ppo_rnd_cnn": PPORNDPolicy.output_kind}
+OUTPUT_KINDS = {
+    "mlp_q": MLPQNetwork.output_kind,
+    "mlp_gaussian": GaussianMLPPolicy.output_kind,
+    "ppo_rnd_cnn": PPORNDPolicy.output_kind,
+}
 
 
 def build_network(arch: dict) -> nn.Module:
@@ -205,8 +239,12 @@ def build_network(arch: dict) -> nn.Module:
     if kind == "mlp_q":
         model = MLPQNetwork(int(arch["obs_dim"]), int(arch["n_actions"]), [int(h) for h in arch["hidden"]])
     elif kind == "mlp_gaussian":
-        model = GaussianMLPPolicy(int(arch["obs_dim"]), int(arch["act_dim"]), [int(h) for h in arch["hidden"]],
-                                  float(arch.get("log_std_init", -2.0)))
+        model = GaussianMLPPolicy(
+            int(arch["obs_dim"]),
+            int(arch["act_dim"]),
+            [int(h) for h in arch["hidden"]],
+            float(arch.get("log_std_init", -2.0)),
+        )
     elif kind == "ppo_rnd_cnn":
         model = PPORNDPolicy([int(d) for d in arch["input_shape"]], int(arch["n_actions"]))
     else:

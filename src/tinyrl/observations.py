@@ -9,15 +9,16 @@ import numpy as np
 from tinyrl.atomic import atomic_path
 from tinyrl.errors import CheckpointError
 from tinyrl.policy import PolicyFn
-from tinyrl.rollout import play_episodes
+from tinyrl.rollout import collect_observations as play_and_collect
 
 
-def collect_observations(policy: PolicyFn, env_id: str, episodes: int, max_observations: int,
-                         seed: int, num_envs: int = 8) -> np.ndarray:
+def collect_observations(
+    policy: PolicyFn, env_id: str, episodes: int, max_observations: int, seed: int, num_envs: int = 8
+) -> np.ndarray:
     """Observations visited by `policy` in `episodes` seeded episodes, subsampled to at most
     `max_observations` with a seeded generator (order kept)."""
     seeds = [seed + i for i in range(episodes)]
-    visited = play_episodes(policy, env_id, seeds, num_envs, keep_observations=True).observations
+    visited = play_and_collect(policy, env_id, seeds, num_envs).observations
     keep = None
     if len(visited) > max_observations:
         keep = np.sort(np.random.default_rng(seed).choice(len(visited), max_observations, replace=False))
@@ -45,8 +46,11 @@ def load_observations(path: str | os.PathLike, shape: tuple[int, ...] | None = N
     except (OSError, ValueError, EOFError) as exc:
         raise CheckpointError(f"{path}: not a readable observation set: {exc}") from exc
     if observations.ndim < 2 or len(observations) == 0:
-        raise CheckpointError(f"{path}: observation set has shape {observations.shape}, expected (N, obs_dim) with N > 0")
+        raise CheckpointError(
+            f"{path}: observation set has shape {observations.shape}, expected (N, obs_dim) with N > 0"
+        )
     if shape is not None and tuple(observations.shape[1:]) != tuple(shape):
-        raise CheckpointError(f"{path}: observations have shape {tuple(observations.shape[1:])}, "
-                              f"the policy expects {tuple(shape)}")
+        raise CheckpointError(
+            f"{path}: observations have shape {tuple(observations.shape[1:])}, the policy expects {tuple(shape)}"
+        )
     return observations

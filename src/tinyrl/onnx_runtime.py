@@ -29,9 +29,16 @@ def export_onnx(model: nn.Module, example: torch.Tensor) -> bytes:
     buffer = io.BytesIO()
     with warnings.catch_warnings():  # the TorchScript-based exporter warns that a newer one exists
         warnings.simplefilter("ignore")
-        torch.onnx.export(model.eval(), (example.float(),), buffer, dynamo=False, opset_version=ONNX_OPSET,
-                          input_names=[INPUT_NAME], output_names=[OUTPUT_NAME],
-                          dynamic_axes={INPUT_NAME: {0: "batch"}, OUTPUT_NAME: {0: "batch"}})
+        torch.onnx.export(
+            model.eval(),
+            (example.float(),),
+            buffer,
+            dynamo=False,
+            opset_version=ONNX_OPSET,
+            input_names=[INPUT_NAME],
+            output_names=[OUTPUT_NAME],
+            dynamic_axes={INPUT_NAME: {0: "batch"}, OUTPUT_NAME: {0: "batch"}},
+        )
     return buffer.getvalue()
 
 
@@ -49,9 +56,11 @@ def session(model_bytes: bytes, threads: int | None = None):
 
 def session_runner(sess):
     """observations (torch or numpy, float) -> outputs (numpy)."""
+
     def run(obs):
         array = obs.numpy() if isinstance(obs, torch.Tensor) else np.asarray(obs)
         return sess.run([OUTPUT_NAME], {INPUT_NAME: array.astype(np.float32, copy=False)})[0]
+
     return run
 
 
@@ -62,10 +71,14 @@ def weight_arrays(model_bytes: bytes) -> dict[str, np.ndarray]:
     from onnx import numpy_helper
 
     graph = onnx.load_from_string(model_bytes).graph
-    quant_params = {name for node in graph.node if node.op_type in ("QuantizeLinear", "DequantizeLinear")
-                    for name in node.input[1:]}
-    return {init.name: numpy_helper.to_array(init) for init in graph.initializer
-            if init.name not in quant_params and len(init.dims) > 0}
+    quant_params = {
+        name for node in graph.node if node.op_type in ("QuantizeLinear", "DequantizeLinear") for name in node.input[1:]
+    }
+    return {
+        init.name: numpy_helper.to_array(init)
+        for init in graph.initializer
+        if init.name not in quant_params and len(init.dims) > 0
+    }
 
 
 class OnnxRuntimePolicy(nn.Module):

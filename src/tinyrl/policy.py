@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import gymnasium as gym
 import numpy as np
@@ -14,7 +14,11 @@ from tinyrl.errors import VariantFailure
 PolicyFn = Callable[[np.ndarray], np.ndarray]
 
 # The action modes each kind of network output allows; the first is the deterministic one.
-ACTION_MODES = {"q_values": ("greedy", "sampled"), "logits": ("greedy", "sampled"), "gaussian_mean": ("mean", "sampled")}
+ACTION_MODES = {
+    "q_values": ("greedy", "sampled"),
+    "logits": ("greedy", "sampled"),
+    "gaussian_mean": ("mean", "sampled"),
+}
 
 
 def deterministic_mode(output_kind: str) -> str:

@@ -8,7 +8,19 @@ import subprocess
 from importlib import metadata
 from pathlib import Path
 
-PACKAGES = ("tinyrl", "torch", "gymnasium", "ale-py", "numpy", "pandas", "snakemake", "torch-pruning", "bnn", "jinja2", "matplotlib")
+PACKAGES = (
+    "tinyrl",
+    "torch",
+    "gymnasium",
+    "ale-py",
+    "numpy",
+    "pandas",
+    "snakemake",
+    "torch-pruning",
+    "bnn",
+    "jinja2",
+    "matplotlib",
+)
 
 
 def package_versions() -> dict[str, str]:
@@ -33,9 +45,12 @@ def cpu_model() -> str:
 
 def git_commit(repo_dir: str | Path) -> str:
     """The workflow's commit, marked '-dirty' when the working tree has uncommitted changes."""
+
     def git(*args: str) -> str:
-        return subprocess.run(["git", "-C", str(repo_dir), *args], capture_output=True, text=True,
-                              check=True, timeout=10).stdout.strip()
+        return subprocess.run(
+            ["git", "-C", str(repo_dir), *args], capture_output=True, text=True, check=True, timeout=10
+        ).stdout.strip()
+
     try:
         commit = git("rev-parse", "HEAD")
         return commit + ("-dirty" if git("status", "--porcelain", "--untracked-files=no") else "")

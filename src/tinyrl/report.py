@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import json
 import os
 from pathlib import Path
 
 import jinja2
 import pandas as pd
 
-from tinyrl.aggregate import TABLE_TITLES, family_table, table_names
+from tinyrl.aggregate import family_table, tables_of
 from tinyrl.atomic import write_text
-from tinyrl.compression import FAMILIES
-from tinyrl.config import config_hash
+from tinyrl.compression.base import BASELINE
+from tinyrl.families import get_family
 from tinyrl.figures import FIGURES
 from tinyrl.findings import study_b_findings
 from tinyrl.provenance import provenance
@@ -22,11 +21,23 @@ from tinyrl.speed import backend_matrix, format_speed_targets, speed_table, spee
 from tinyrl.targets import agent_targets, format_targets
 
 SUMMARY_COLUMNS = {
-    "agent": "agent", "variant": "variant", "family": "family", "status": "status",
-    "reward_mean": "reward", "reward_ci_low": "CI low", "reward_ci_high": "CI high",
-    "size_mb": "size (MB)", "sparsity": "sparsity", "time_mean_s": "time mean (s)",
-    "time_median_s": "time median (s)", "time_iqr_s": "time IQR (s)", "speedup": "speed-up",
-    "eval_wall_time_s": "eval wall (s)", "eval_us_per_step": "eval µs/step", "peak_rss_mb": "peak RSS (MB)", "rss_increase_mb": "RSS increase (MB)",
+    "agent": "agent",
+    "variant": "variant",
+    "family": "family",
+    "status": "status",
+    "reward_mean": "reward",
+    "reward_ci_low": "CI low",
+    "reward_ci_high": "CI high",
+    "size_mb": "size (MB)",
+    "sparsity": "sparsity",
+    "time_mean_s": "time mean (s)",
+    "time_median_s": "time median (s)",
+    "time_iqr_s": "time IQR (s)",
+    "speedup": "speed-up",
+    "eval_wall_time_s": "eval wall (s)",
+    "eval_us_per_step": "eval µs/step",
+    "peak_rss_mb": "peak RSS (MB)",
+    "rss_increase_mb": "RSS increase (MB)",
     "cpu_percent": "CPU%",
 }
 
@@ -46,131 +57,170 @@ def _checkpoint_story(meta: dict) -> str:
     hp = meta.get("hyperparameters", {})
     if meta.get("algorithm") == "demo_clone":
         demo = meta["demonstration"]
-        return (f"not trained by RL: Go-Explore (deterministic exploration of the emulator, cells from RAM) "
-                f"searched {demo['steps_explored']} agent steps (seed {hp.get('seed')}) and found a "
-                f"{demo['steps']}-step demonstration scoring {demo['score']:.0f} (rooms {demo['rooms']}); the "
-                f"policy network learnt it by behaviour cloning, each step labelled with every action that leads "
-                f"to the same game state ({hp.get('clone_steps')} steps, final loss "
-                f"{meta.get('final_clone_loss', float('nan')):.4f}"
-                + (f"; {sum(meta['corrective_labels_per_round'])} corrective labels from off-trajectory states"
-                   if meta.get("corrective_labels_per_round") else "")
-                + f"; {meta.get('train_wall_time_s', float('nan')) / 60:.1f} min in all on its machine). "
-                f"It memorises one route through a deterministic game; it is not a general Montezuma agent")
+        return (
+            f"not trained by RL: Go-Explore (deterministic exploration of the emulator, cells from RAM) "
+            f"searched {demo['steps_explored']} agent steps (seed {hp.get('seed')}) and found a "
+            f"{demo['steps']}-step demonstration scoring {demo['score']:.0f} (rooms {demo['rooms']}); the "
+            f"policy network learnt it by behaviour cloning, each step labelled with every action that leads "
+            f"to the same game state ({hp.get('clone_steps')} steps, final loss "
+            f"{meta.get('final_clone_loss', float('nan')):.4f}"
+            + (
+                f"; {sum(meta['corrective_labels_per_round'])} corrective labels from off-trajectory states"
+                if meta.get("corrective_labels_per_round")
+                else ""
+            )
+            + f"; {meta.get('train_wall_time_s', float('nan')) / 60:.1f} min in all on its machine). "
+            f"It memorises one route through a deterministic game; it is not a general Montezuma agent"
+        )
     if meta.get("produced_by", "").startswith("reference PPO-RND"):
         return f"imported from a reference PPO-RND params.pth (iteration {meta.get('iteration', '?')})"
     if not hp:
         return "no training metadata in the checkpoint"
-    return (f"{meta.get('algorithm', '?')} trained by tiny_rl for {hp.get('total_steps')} environment steps "
-            f"(seed {hp.get('seed')}, {meta.get('train_wall_time_s', float('nan')) / 60:.1f} min on its machine); "
-            f"weights kept from step {meta.get('selected_step')} where the deterministic policy scored "
-            f"{meta.get('selection_score', float('nan')):.1f} on {len(meta.get('selection_seeds', []))} selection "
-            f"episodes (seeds disjoint from the evaluation seeds)")
+    return (
+        f"{meta.get('algorithm', '?')} trained by tiny_rl for {hp.get('total_steps')} environment steps "
+        f"(seed {hp.get('seed')}, {meta.get('train_wall_time_s', float('nan')) / 60:.1f} min on its machine); "
+        f"weights kept from step {meta.get('selected_step')} where the deterministic policy scored "
+        f"{meta.get('selection_score', float('nan')):.1f} on {len(meta.get('selection_seeds', []))} selection "
+        f"episodes (seeds disjoint from the evaluation seeds)"
+    )
 
 
-def protocol_items(config: dict) -> list[tuple[str, str]]:
+def protocol_items(settings: dict) -> list[tuple[str, str]]:
     """The exact protocol, as (label, sentence) pairs shared by the Markdown and HTML reports."""
-    ev, tm, obs = config["evaluation"], config["timing"], config["observations"]  # tm: the top-level timing
+    ev, tm, obs = settings["evaluation"], settings["timing"], settings["observations"]  # tm: the top-level timing
     return [
-        ("Evaluation",
-         f"{ev['episodes']} episodes per variant; episode i starts from reset(seed={ev['seed']} + i), the same "
-         f"seeds for every variant and for the random policy; up to {ev['num_envs']} episodes at once, one batched "
-         f"forward pass per step of all of them, a finished episode's environment taking the next seed (no idle "
-         f"steps); each variant is loaded from its saved file in a fresh process. "
-         f"Rewards unclipped. Mean with a {round(ev['confidence'] * 100)}% percentile-bootstrap CI "
-         f"({ev['bootstrap_samples']} resamples, fixed seed)."
-         + "".join(f" Agent {agent}: {', '.join(f'{k} {v}' for k, v in cfg['evaluation'].items())}."
-                   for agent, cfg in config["agents"].items() if cfg.get("evaluation"))),
-        ("Timing", _timing_protocol(config)),
-        ("Speed ceiling",
-         "the machine's float32 GEMM rate, measured once per study (square torch.mm of 256, 512 and 1024, "
-         f"{tm['threads']} thread(s); the best size's median); FLOPs per observation are 2 per multiply-add of "
-         "every Linear and convolution the forward pass runs (dense as stored; sparse storage: its non-zeros); "
-         "% ceiling = FLOPs x batch / median time / ceiling."),
-        ("Evaluation throughput",
-         "environment steps per second while playing the evaluation episodes (policy included), and the same "
-         "vector env stepped with pre-drawn random actions and no policy, in the same job, right after."),
-        ("Observation set",
-         f"observations visited by the float32 policy in {obs['episodes']} episodes (seeds from {obs['seed']}), "
-         f"at most {obs['max_observations']} kept (seeded subsample); used for static-quantization calibration "
-         f"and timing."),
-        *([("Atari protocol",
-            "NoFrameskip game without sticky actions (frameskip=1, repeat_action_probability=0), each action "
-            "repeated 4 frames with the last two max-pooled, grayscale, 84x84 (INTER_AREA), no no-op starts, no "
-            "terminal on life loss, 4-frame stack (uint8, divided by 255 inside the network), rewards unclipped, at "
-            "most 4500 agent steps per episode; Montezuma's Revenge records the rooms each episode visits.")]
-          if any(cfg["env_id"].startswith("ALE/") for cfg in config["agents"].values()) else []),
-        ("Size",
-         "bytes of the saved variant file, MB = 10^6 bytes (as in the seed). Parameters and non-zeros are "
-         "counted on the model reloaded from that file (quantized weights dequantized)."),
+        (
+            "Evaluation",
+            f"{ev['episodes']} episodes per variant; episode i starts from reset(seed={ev['seed']} + i), the same "
+            f"seeds for every variant and for the random policy; up to {ev['num_envs']} episodes at once, one batched "
+            f"forward pass per step of all of them, a finished episode's environment taking the next seed (no idle "
+            f"steps); each variant is loaded from its saved file in a fresh process. "
+            f"Rewards unclipped. Mean with a {round(ev['confidence'] * 100)}% percentile-bootstrap CI "
+            f"({ev['bootstrap_samples']} resamples, fixed seed)."
+            + "".join(
+                f" Agent {agent}: {', '.join(f'{k} {v}' for k, v in cfg['evaluation'].items())}."
+                for agent, cfg in settings["agents"].items()
+                if cfg.get("evaluation")
+            ),
+        ),
+        ("Timing", _timing_protocol(settings)),
+        (
+            "Speed ceiling",
+            "the machine's float32 GEMM rate, measured once per study (square torch.mm of 256, 512 and 1024, "
+            f"{tm['threads']} thread(s); the best size's median); FLOPs per observation are 2 per multiply-add of "
+            "every Linear and convolution the forward pass runs (dense as stored; sparse storage: its non-zeros); "
+            "% ceiling = FLOPs x batch / median time / ceiling.",
+        ),
+        (
+            "Evaluation throughput",
+            "environment steps per second while playing the evaluation episodes (policy included), and the same "
+            "vector env stepped with pre-drawn random actions and no policy, in the same job, right after.",
+        ),
+        (
+            "Observation set",
+            f"observations visited by the float32 policy in {obs['episodes']} episodes (seeds from {obs['seed']}), "
+            f"at most {obs['max_observations']} kept (seeded subsample); used for static-quantization calibration "
+            f"and timing.",
+        ),
+        *(
+            [
+                (
+                    "Atari protocol",
+                    "NoFrameskip game without sticky actions (frameskip=1, repeat_action_probability=0), each "
+                    "action repeated 4 frames with the last two max-pooled, grayscale, 84x84 (INTER_AREA), no no-op "
+                    "starts, no terminal on life loss, 4-frame stack (uint8, divided by 255 inside the network), "
+                    "rewards unclipped, at most 4500 agent steps per episode; Montezuma's Revenge records the rooms "
+                    "each episode visits.",
+                )
+            ]
+            if any(cfg["env_id"].startswith("ALE/") for cfg in settings["agents"].values())
+            else []
+        ),
+        (
+            "Size",
+            "bytes of the saved variant file, MB = 10^6 bytes (as in the seed). Parameters and non-zeros are "
+            "counted on the model reloaded from that file (quantized weights dequantized).",
+        ),
     ]
 
 
-def _timing_protocol(config: dict) -> str:
-    tm = config["timing"]
+def _timing_protocol(settings: dict) -> str:
+    tm = settings["timing"]
     latency = tm.get("latency", {})
-    text = (f"two regimes per variant: {tm['passes']} forward passes of batch {tm['batch_size']} drawn from the "
-            f"observation set (seeded) after {tm['warmup']} warm-up passes (the seed's regime; the seed reported "
-            f"the mean of 500), and {latency.get('passes', 1000)} passes of batch 1 after {latency.get('warmup', 100)} "
-            f"warm-up passes (one environment step); median and IQR of each, {tm['threads']} thread(s), torch in "
-            f"inference_mode. Backends: {', '.join(tm.get('backends', ['torch-eager']))}. Each backend's outputs are "
-            f"checked against the variant's own on the first batch of each regime; a backend whose outputs differ "
-            f"beyond float rounding (relative 1e-3) is shown but never counted as the variant's fastest. ONNX "
-            f"files hold what the forward pass uses (a PPO-RND policy's value heads are left out). Timing jobs claim "
-            f"every workflow core, so no other job shares the CPU.")
-    overrides = [f" Agent {agent}: {', '.join(f'{k} {v}' for k, v in cfg['timing'].items())}."
-                 for agent, cfg in config["agents"].items() if cfg.get("timing")]
+    text = (
+        f"two regimes per variant: {tm['passes']} forward passes of batch {tm['batch_size']} drawn from the "
+        f"observation set (seeded) after {tm['warmup']} warm-up passes (the seed's regime; the seed reported "
+        f"the mean of 500), and {latency.get('passes', 1000)} passes of batch 1 after {latency.get('warmup', 100)} "
+        f"warm-up passes (one environment step); median and IQR of each, {tm['threads']} thread(s), torch in "
+        f"inference_mode. Backends: {', '.join(tm.get('backends', ['torch-eager']))}. Each backend's outputs are "
+        f"checked against the variant's own on the first batch of each regime; a backend whose outputs differ "
+        f"beyond float rounding (relative 1e-3) is shown but never counted as the variant's fastest. ONNX "
+        f"files hold what the forward pass uses (a PPO-RND policy's value heads are left out). Timing jobs claim "
+        f"every workflow core, so no other job shares the CPU."
+    )
+    overrides = [
+        f" Agent {agent}: {', '.join(f'{k} {v}' for k, v in cfg['timing'].items())}."
+        for agent, cfg in settings["agents"].items()
+        if cfg.get("timing")
+    ]
     return text + "".join(overrides)
 
 
-METHOD_NOTES = [
-    "Static fp16: torch's eager float16_static_qconfig cannot convert nn.Linear (torch raises \"calculate_qparams "
-    "should not be called for PlaceholderObserver\"), so ptq_static with dtype float16 casts weights and "
-    "activations to float16 (float32 in and out).",
-]
-
-
-def build_context(config: dict, summary: pd.DataFrame, agent_checkpoints: dict[str, dict],
-                  figures_dir: str | Path, report_dir: str | Path, repo_dir: str | Path, speed: dict) -> dict:
-    """`speed`: {"backends": the per-backend table, "ceiling": the GEMM ceiling record}."""
+def build_context(
+    settings: dict,
+    summary: pd.DataFrame,
+    agent_checkpoints: dict[str, dict],
+    figure_paths: list[str],
+    report_dir: str | Path,
+    repo_dir: str | Path,
+    speed: dict,
+) -> dict:
+    """`settings`: the study's protocol settings (tinyrl.study.report_settings); `speed`: {"backends": the
+    per-backend table, "ceiling": the GEMM ceiling record}."""
     agents = []
-    for name, agent_cfg in config["agents"].items():
+    for name, agent_cfg in settings["agents"].items():
         if name not in agent_checkpoints:  # not run in this study (only_agents)
             continue
         rows = summary[summary["agent"] == name]
-        base = rows[rows["family"] == "baseline"]
-        agents.append({
-            "name": name,
-            "env_id": agent_cfg["env_id"],
-            "algorithm": agent_cfg["algorithm"],
-            "actions": agent_cfg["actions"],
-            "checkpoint": agent_checkpoints[name]["path"],
-            "story": _checkpoint_story(agent_checkpoints[name]["meta"]),
-            "baseline": base.iloc[0].to_dict() if len(base) else None,
-            "random": rows.iloc[0][["random_reward_mean", "random_ci_low", "random_ci_high"]].to_dict() if len(rows) else None,
-        })
+        base = rows[rows["family"] == BASELINE]
+        agents.append(
+            {
+                "name": name,
+                "env_id": agent_cfg["env_id"],
+                "algorithm": agent_cfg["algorithm"],
+                "actions": agent_cfg["actions"],
+                "checkpoint": agent_checkpoints[name]["path"],
+                "story": _checkpoint_story(agent_checkpoints[name]["meta"]),
+                "baseline": base.iloc[0].to_dict() if len(base) else None,
+                "random": rows.iloc[0][["random_reward_mean", "random_ci_low", "random_ci_high"]].to_dict()
+                if len(rows)
+                else None,
+            }
+        )
     tables = []
-    for table in table_names(summary["table"]):
-        parts = [(agent, family_table(summary, agent, table)) for agent in summary["agent"].unique()]
-        tables.append({"title": TABLE_TITLES.get(table, table), "parts": parts})
+    for table in tables_of(list(summary["family"].unique())).values():
+        parts = [(agent, family_table(summary, agent, table.name)) for agent in summary["agent"].unique()]
+        tables.append({"title": table.title, "parts": parts})
     figures = []
-    for name, figure in FIGURES.items():
-        path = Path(figures_dir) / f"{name}.png"
-        figures.append({
-            "name": name,
-            "study_b": figure.study_b,
-            "relpath": os.path.relpath(path, report_dir),
-            "data_uri": "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode("ascii"),
-        })
+    for path in map(Path, figure_paths):
+        figures.append(
+            {
+                "name": path.stem,
+                "study_b": FIGURES[path.stem].study_b,
+                "relpath": os.path.relpath(path, report_dir),
+                "data_uri": "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode("ascii"),
+            }
+        )
+    present = [get_family(name) for name in summary["family"].unique()]
     summary_view = summary[list(SUMMARY_COLUMNS)].rename(columns=SUMMARY_COLUMNS)
     failed = summary[summary["status"] != "ok"][["agent", "variant", "family", "status", "reason"]]
     return {
         "generated": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        "config_hash": config_hash(config),
-        "protocol": protocol_items(config),
-        "method_notes": METHOD_NOTES,
+        "config_hash": settings["config_hash"],
+        "protocol": protocol_items(settings),
+        "method_notes": [family.note for family in present if family.note],
         "agents": agents,
-        "families": [{"name": f.name, "description": f.description} for f in FAMILIES.values()
-                     if f.name in set(summary["family"])],
+        "families": [{"name": family.name, "description": family.description} for family in present],
         "variants": summary[["agent", "variant", "family", "params", "status"]].to_dict("records"),
         "failed": failed.to_dict("records"),
         "tables": tables,
@@ -179,11 +229,14 @@ def build_context(config: dict, summary: pd.DataFrame, agent_checkpoints: dict[s
         "findings": quantization_findings(summary),
         "study_b": study_b_findings(summary),
         "targets": format_targets([agent_targets(summary, agent) for agent in summary["agent"].unique()]),
-        "speed_targets": format_speed_targets([speed_targets(summary, speed["backends"], agent)
-                                               for agent in summary["agent"].unique()]),
+        "speed_targets": format_speed_targets(
+            [speed_targets(summary, speed["backends"], agent) for agent in summary["agent"].unique()]
+        ),
         "ceiling": speed["ceiling"],
-        "speed": [(agent, speed_table(summary, agent), backend_matrix(speed["backends"], agent))
-                  for agent in summary["agent"].unique()],
+        "speed": [
+            (agent, speed_table(summary, agent), backend_matrix(speed["backends"], agent))
+            for agent in summary["agent"].unique()
+        ],
         "provenance": provenance(repo_dir),
     }
 
@@ -193,16 +246,16 @@ def quantization_findings(summary: pd.DataFrame) -> list[str]:
     notes = []
     for agent in summary["agent"].unique():
         rows = summary[(summary["agent"] == agent) & (summary["status"] == "ok")].set_index("variant")
-        base = rows[rows["family"] == "baseline"]
+        base = rows[rows["family"] == BASELINE]
         if base.empty:
             continue
         base_size = base["size_mb"].iloc[0]
-        for variant, row in rows[rows["family"] == "ptq_dynamic"].iterrows():
-            if json.loads(row["params"]).get("dtype") == "float16":
-                notes.append(
-                    f"{agent}: dynamic fp16 ({variant}) file is {row['size_mb']:.4f} MB vs {base_size:.4f} MB "
-                    f"for float32: the eager API keeps fp16 weights packed for its kernels but serialises them "
-                    f"back as float32, so fp16 dynamic quantization saves no space on disk.")
+        for variant, row in rows[(rows["family"] == "ptq_dynamic") & (rows["dtype"] == "float16")].iterrows():
+            notes.append(
+                f"{agent}: dynamic fp16 ({variant}) file is {row['size_mb']:.4f} MB vs {base_size:.4f} MB "
+                f"for float32: the eager API keeps fp16 weights packed for its kernels but serialises them "
+                f"back as float32, so fp16 dynamic quantization saves no space on disk."
+            )
     return notes
 
 
@@ -210,17 +263,25 @@ def render_report(context: dict, md_path: str | Path, html_path: str | Path) -> 
     md_env, html_env = _environment(autoescape=False), _environment(autoescape=True)
     md_context = context | {
         "summary_md": context["summary"].to_markdown(index=False, floatfmt=".4g"),
-        "tables_md": [{"title": t["title"], "parts": [(a, p.to_markdown(index=False)) for a, p in t["parts"]]}
-                      for t in context["tables"]],
+        "tables_md": [
+            {"title": t["title"], "parts": [(a, p.to_markdown(index=False)) for a, p in t["parts"]]}
+            for t in context["tables"]
+        ],
     }
-    md_context["speed_md"] = [(agent, table.to_markdown(index=False), backends.to_markdown(index=False))
-                              for agent, table, backends in context["speed"]]
+    md_context["speed_md"] = [
+        (agent, table.to_markdown(index=False), backends.to_markdown(index=False))
+        for agent, table, backends in context["speed"]
+    ]
     html_context = context | {
-        "speed_html": [(agent, table.to_html(index=False, escape=True, na_rep=""),
-                        backends.to_html(index=False, escape=True)) for agent, table, backends in context["speed"]],
+        "speed_html": [
+            (agent, table.to_html(index=False, escape=True, na_rep=""), backends.to_html(index=False, escape=True))
+            for agent, table, backends in context["speed"]
+        ],
         "summary_html": context["summary"].to_html(index=False, escape=True, float_format=lambda v: f"{v:.4g}"),
-        "tables_html": [{"title": t["title"], "parts": [(a, p.to_html(index=False, escape=True)) for a, p in t["parts"]]}
-                        for t in context["tables"]],
+        "tables_html": [
+            {"title": t["title"], "parts": [(a, p.to_html(index=False, escape=True)) for a, p in t["parts"]]}
+            for t in context["tables"]
+        ],
     }
     write_text(md_path, md_env.get_template("report.md.j2").render(md_context))
     write_text(html_path, html_env.get_template("report.html.j2").render(html_context))

@@ -1,15 +1,31 @@
-"""Play episodes with fixed per-episode seeds on vectorised environments, with batched inference."""
+"""Play episodes with fixed per-episode seeds on several environments at once, with batched inference.
+
+One scheduler (`run_episodes`) steps the episodes; its callers say what to do at each step:
+`play_episodes` asks a policy (and records its actions), `collect_observations` keeps the
+observations too, `replay_episodes` takes recorded actions instead of a policy. What an
+environment records per episode beyond return and length (Montezuma's rooms) comes from an
+*observer* its module supplies (`envs.episode_observers`).
+"""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import numpy as np
 
-from tinyrl.atari import room_of
 from tinyrl.envs import make_env
 from tinyrl.policy import PolicyFn
+
+
+class EpisodeObserver(Protocol):
+    """Records something of each episode from its environment, after the reset and after every step."""
+
+    def on_reset(self, episode: int, env) -> None: ...
+
+    def on_step(self, episode: int, env) -> None: ...
 
 
 class ObservationBuffer:
@@ -17,7 +33,7 @@ class ObservationBuffer:
     temporaries of each step fragment the heap: 381 MB of Montezuma frames kept as per-step arrays
     took 1.7 GB of resident memory."""
 
-    BLOCK_BYTES = 32 * 2 ** 20
+    BLOCK_BYTES = 32 * 2**20
 
     def __init__(self) -> None:
         self.blocks: list[np.ndarray] = []
@@ -60,35 +76,39 @@ class Rollouts:
     seeds: list[int]
     returns: list[float]
     lengths: list[int]
-    observations: ObservationBuffer = field(default_factory=ObservationBuffer)  # if kept: every step's, in order
     env_steps: int = 0  # environment steps of all episodes (the sum of their lengths)
     stepping_s: float = 0.0  # wall time of the episodes' steps (and later resets); building and first resets excluded
-    rooms: list[list[int]] = field(default_factory=list)  # per episode, rooms in order of first visit (Montezuma)
-    actions: list[list] = field(default_factory=list)  # per episode, every action taken (if recorded)
+    actions: list[list] = field(default_factory=list)  # per episode, every action taken (play_episodes)
+    observations: ObservationBuffer = field(default_factory=ObservationBuffer)  # collect_observations only
 
 
-def play_episodes(policy: PolicyFn | None, env_id: str, seeds: list[int], num_envs: int,
-                  max_episode_steps: int | None = None, keep_observations: bool = False,
-                  track_rooms: bool = False, record_actions: bool = False, replay: list[list] | None = None,
-                  time_limit_s: float | None = None) -> Rollouts:
-    """Episode i starts from ``reset(seed=seeds[i])``; up to `num_envs` episodes run at once, with one
-    batched policy call per step of all running episodes.
+# (observations of the running episodes, their episode indices, their step counts) -> one action each
+ChooseActions = Callable[[np.ndarray, list[int], list[int]], Sequence]
+
+
+def run_episodes(
+    choose: ChooseActions,
+    env_id: str,
+    seeds: list[int],
+    num_envs: int,
+    max_episode_steps: int | None = None,
+    observers: Sequence[EpisodeObserver] = (),
+    episode_ends: Callable[[int, int], bool] | None = None,
+    time_limit_s: float | None = None,
+) -> Rollouts:
+    """The scheduler. Episode i starts from ``reset(seed=seeds[i])``; up to `num_envs` episodes run at
+    once, with one `choose` call per step of all running episodes.
 
     A slot whose episode ends starts the next seed at once, and finished episodes are never stepped,
     so every environment step counted is one of the episodes'. The schedule is fixed by the seeds
     and the episode lengths, so reruns are identical; an episode of a deterministic policy depends
-    only on its seed.
-
-    With `replay` (per episode, the actions an earlier run took) there is no policy: the same
-    episodes are stepped on the same schedule, the environments' own cost. `time_limit_s` stops
-    stepping at the first step of all running episodes after that many seconds.
+    only on its seed. `episode_ends(episode, length)` may end an episode early (replays end where
+    the recording did); `time_limit_s` stops stepping at the first step after that many seconds.
     """
     kwargs = {"max_episode_steps": max_episode_steps} if max_episode_steps else {}
     slots = min(num_envs, len(seeds))
     envs = [make_env(env_id, **kwargs) for _ in range(slots)]
-    out = Rollouts(seeds=list(seeds), returns=[0.0] * len(seeds), lengths=[0] * len(seeds),
-                   rooms=[[] for _ in seeds] if track_rooms else [],
-                   actions=[[] for _ in seeds] if record_actions else [])
+    out = Rollouts(seeds=list(seeds), returns=[0.0] * len(seeds), lengths=[0] * len(seeds))
     pending = iter(range(len(seeds)))
     episode_in = [None] * slots  # the episode each slot is playing, None when the slot is done
     # One observation array for all slots, written in place: frames stay uint8, vectors become float32
@@ -100,32 +120,24 @@ def play_episodes(policy: PolicyFn | None, env_id: str, seeds: list[int], num_en
         episode = episode_in[slot] = next(pending, None)
         if episode is not None:
             obs[slot], _ = envs[slot].reset(seed=seeds[episode])
-            if track_rooms:
-                out.rooms[episode].append(room_of(envs[slot]))
+            for observer in observers:
+                observer.on_reset(episode, envs[slot])
 
     try:
         for slot in range(slots):
             start(slot)
         began = time.perf_counter()  # after the first resets: an ALE reset with a seed reloads the game
         while running := [slot for slot in range(slots) if episode_in[slot] is not None]:
-            if replay is not None:
-                actions = [replay[episode_in[slot]][out.lengths[episode_in[slot]]] for slot in running]
-            else:
-                batch = obs if len(running) == slots else obs[running]
-                if keep_observations:
-                    out.observations.append(batch, [(episode_in[slot] // num_envs, out.lengths[episode_in[slot]],
-                                                     episode_in[slot]) for slot in running])
-                actions = policy(batch)
-            for action, slot in zip(actions, running):
-                episode = episode_in[slot]
+            episodes = [episode_in[slot] for slot in running]
+            batch = obs if len(running) == slots else obs[running]
+            actions = choose(batch, episodes, [out.lengths[episode] for episode in episodes])
+            for action, slot, episode in zip(actions, running, episodes):
                 obs[slot], reward, terminated, truncated, _ = envs[slot].step(action)
-                if record_actions:
-                    out.actions[episode].append(action)
                 out.returns[episode] += float(reward)
                 out.lengths[episode] += 1
-                if track_rooms and (room := room_of(envs[slot])) not in out.rooms[episode]:
-                    out.rooms[episode].append(room)
-                if terminated or truncated or (replay is not None and out.lengths[episode] == len(replay[episode])):
+                for observer in observers:
+                    observer.on_step(episode, envs[slot])
+                if terminated or truncated or (episode_ends and episode_ends(episode, out.lengths[episode])):
                     start(slot)
             out.env_steps += len(running)
             if time_limit_s is not None and time.perf_counter() - began >= time_limit_s:
@@ -137,13 +149,80 @@ def play_episodes(policy: PolicyFn | None, env_id: str, seeds: list[int], num_en
     return out
 
 
-def replay_step_rate(env_id: str, seeds: list[int], actions: list[list], num_envs: int,
-                     max_episode_steps: int | None = None, max_seconds: float = 3.0) -> dict:
+def play_episodes(
+    policy: PolicyFn,
+    env_id: str,
+    seeds: list[int],
+    num_envs: int,
+    max_episode_steps: int | None = None,
+    observers: Sequence[EpisodeObserver] = (),
+) -> Rollouts:
+    """The policy's episodes, with every action it took (for `replay_episodes`)."""
+    actions: list[list] = [[] for _ in seeds]
+
+    def choose(batch: np.ndarray, episodes: list[int], steps: list[int]) -> Sequence:
+        chosen = policy(batch)
+        for episode, action in zip(episodes, chosen):
+            actions[episode].append(action)
+        return chosen
+
+    out = run_episodes(choose, env_id, seeds, num_envs, max_episode_steps, observers)
+    out.actions = actions
+    return out
+
+
+def collect_observations(
+    policy: PolicyFn, env_id: str, seeds: list[int], num_envs: int, max_episode_steps: int | None = None
+) -> Rollouts:
+    """The policy's episodes and every observation it acted on, in wave order (ObservationBuffer.take)."""
+    buffer = ObservationBuffer()
+
+    def choose(batch: np.ndarray, episodes: list[int], steps: list[int]) -> Sequence:
+        buffer.append(batch, [(episode // num_envs, step, episode) for episode, step in zip(episodes, steps)])
+        return policy(batch)
+
+    out = run_episodes(choose, env_id, seeds, num_envs, max_episode_steps)
+    out.observations = buffer
+    return out
+
+
+def replay_episodes(
+    env_id: str,
+    seeds: list[int],
+    actions: list[list],
+    num_envs: int,
+    max_episode_steps: int | None = None,
+    time_limit_s: float | None = None,
+) -> Rollouts:
+    """Recorded episodes stepped again with their own actions and no policy (same seeds, same schedule):
+    the environments' own cost."""
+    return run_episodes(
+        lambda batch, episodes, steps: [actions[episode][step] for episode, step in zip(episodes, steps)],
+        env_id,
+        seeds,
+        num_envs,
+        max_episode_steps,
+        episode_ends=lambda episode, length: length == len(actions[episode]),
+        time_limit_s=time_limit_s,
+    )
+
+
+def replay_step_rate(
+    env_id: str,
+    seeds: list[int],
+    actions: list[list],
+    num_envs: int,
+    max_episode_steps: int | None = None,
+    max_seconds: float = 3.0,
+) -> dict:
     """Environment steps per second replaying recorded episodes (same seeds, same actions, same
     schedule over `num_envs` environments) with no policy: the same environment work as playing
     them, so the rate that playing is read against. Stops after `max_seconds`."""
-    replayed = play_episodes(None, env_id, seeds, num_envs, max_episode_steps, replay=actions,
-                             time_limit_s=max_seconds)
-    return {"env_steps": replayed.env_steps, "wall_time_s": replayed.stepping_s, "num_envs": min(num_envs, len(seeds)),
-            "steps_per_s": replayed.env_steps / replayed.stepping_s if replayed.stepping_s > 0 else float("nan"),
-            "actions": "the evaluation's own, replayed on the same schedule without the policy"}
+    replayed = replay_episodes(env_id, seeds, actions, num_envs, max_episode_steps, time_limit_s=max_seconds)
+    return {
+        "env_steps": replayed.env_steps,
+        "wall_time_s": replayed.stepping_s,
+        "num_envs": min(num_envs, len(seeds)),
+        "steps_per_s": replayed.env_steps / replayed.stepping_s if replayed.stepping_s > 0 else float("nan"),
+        "actions": "the evaluation's own, replayed on the same schedule without the policy",
+    }

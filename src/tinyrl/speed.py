@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import pandas as pd
 
+from tinyrl.compression.base import BASELINE
+from tinyrl.families import families_feeding
+
 SPEEDUP_TARGETS = {"batch": 2.0, "latency": 1.5}  # fastest in-CI variant vs float32 torch eager (issue 7)
 STATIC_INT8_MAX_MB = 1.45
 REGIME_LABELS = {"batch": "batch", "latency": "batch 1"}
 
 
 def within_baseline_ci(rows: pd.DataFrame) -> pd.DataFrame:
-    base = rows[rows["family"] == "baseline"].iloc[0]
+    base = rows[rows["family"] == BASELINE].iloc[0]
     ok = rows[rows["status"] == "ok"]
     return ok[(ok["reward_mean"] >= base["reward_ci_low"]) & (ok["reward_mean"] <= base["reward_ci_high"])]
 
@@ -25,49 +28,66 @@ def fastest_in_ci(rows: pd.DataFrame, regime: str) -> dict | None:
     if good.empty:
         return None
     row = good.loc[good[f"fastest_{regime}_median_s"].idxmin()]
-    return {"variant": row["variant"], "backend": row[f"fastest_{regime}_backend"],
-            "median_s": row[f"fastest_{regime}_median_s"], "reward": row["reward_mean"],
-            "speedup": row[f"speedup_fastest_{regime}"]}
+    return {
+        "variant": row["variant"],
+        "backend": row[f"fastest_{regime}_backend"],
+        "median_s": row[f"fastest_{regime}_median_s"],
+        "reward": row["reward_mean"],
+        "speedup": row[f"speedup_fastest_{regime}"],
+    }
 
 
 def static_int8_check(rows: pd.DataFrame, backends: pd.DataFrame, agent: str) -> list[dict]:
     """Each torch static int8 variant: its size, and on every backend that ran it its batch-regime
     median against float32 torch eager's. A backend whose outputs differ from the variant's own does
     not run this variant and is listed apart."""
-    base_eager = backends[(backends["agent"] == agent) & (backends["variant"].isin(rows.loc[rows["family"] == "baseline", "variant"]))
-                          & (backends["backend"] == "torch-eager")]
+    base_eager = backends[
+        (backends["agent"] == agent)
+        & (backends["variant"].isin(rows.loc[rows["family"] == BASELINE, "variant"]))
+        & (backends["backend"] == "torch-eager")
+    ]
     if base_eager.empty:
         return []
     base_time = base_eager.iloc[0]["batch_median_s"]
     checks = []
-    for _, row in rows[(rows["family"] == "ptq_static") & rows["params"].str.contains('"qint8"')].iterrows():
-        ran = backends[(backends["agent"] == agent) & (backends["variant"] == row["variant"]) & (backends["status"] == "ok")]
+    for _, row in rows[rows["family"].isin(families_feeding("static_int8")) & (rows["dtype"] == "qint8")].iterrows():
+        ran = backends[
+            (backends["agent"] == agent) & (backends["variant"] == row["variant"]) & (backends["status"] == "ok")
+        ]
         faithful, differing = ran[ran["agrees"].astype(bool)], ran[~ran["agrees"].astype(bool)]
-        checks.append({
-            "variant": row["variant"], "size_mb": row["size_mb"],
-            "speedups": {b: base_time / t for b, t in zip(faithful["backend"], faithful["batch_median_s"])},
-            "differing": {b: base_time / t for b, t in zip(differing["backend"], differing["batch_median_s"])},
-        })
+        checks.append(
+            {
+                "variant": row["variant"],
+                "size_mb": row["size_mb"],
+                "speedups": {b: base_time / t for b, t in zip(faithful["backend"], faithful["batch_median_s"])},
+                "differing": {b: base_time / t for b, t in zip(differing["backend"], differing["batch_median_s"])},
+            }
+        )
     return checks
 
 
 def speed_targets(summary: pd.DataFrame, backends: pd.DataFrame, agent: str) -> dict:
     rows = summary[summary["agent"] == agent]
-    if rows[rows["family"] == "baseline"].empty:
+    if rows[rows["family"] == BASELINE].empty:
         return {"agent": agent, "error": "no baseline variant"}
-    result = {"agent": agent, "fastest": {regime: fastest_in_ci(rows, regime) for regime in SPEEDUP_TARGETS},
-              "static_int8": static_int8_check(rows, backends, agent)}
+    result = {
+        "agent": agent,
+        "fastest": {regime: fastest_in_ci(rows, regime) for regime in SPEEDUP_TARGETS},
+        "static_int8": static_int8_check(rows, backends, agent),
+    }
     checks = {}
     for regime, target in SPEEDUP_TARGETS.items():
         pick = result["fastest"][regime]
         checks[f"fastest in-CI variant ≥ {target:g}× fp32 torch eager, {REGIME_LABELS[regime]}"] = bool(
-            pick and pick["speedup"] >= target)
+            pick and pick["speedup"] >= target
+        )
     # The size and speed targets are the PPO-RND network's (Study A); other agents' rows are shown only.
     if rows.get("env_id", pd.Series(dtype=str)).astype(str).str.startswith("ALE/").any():
         for check in result["static_int8"]:
             checks[f"{check['variant']} ≤ {STATIC_INT8_MAX_MB} MB"] = bool(check["size_mb"] <= STATIC_INT8_MAX_MB)
             checks[f"{check['variant']} faster than fp32 torch eager on every backend that runs it (batch)"] = bool(
-                check["speedups"]) and all(v > 1.0 for v in check["speedups"].values())
+                check["speedups"]
+            ) and all(v > 1.0 for v in check["speedups"].values())
     result["checks"] = checks
     return result
 
@@ -80,15 +100,23 @@ def format_speed_targets(results: list[dict]) -> str:
             lines.append(f"  {r['error']}")
             continue
         for regime, pick in r["fastest"].items():
-            lines.append(f"  fastest in-CI variant, {REGIME_LABELS[regime]}: " + (
-                "none" if not pick else f"{pick['variant']} on {pick['backend']}: {pick['median_s'] * 1e3:.3f} ms "
-                                        f"median, x{pick['speedup']:.2f} (reward {pick['reward']:.1f})"))
+            lines.append(
+                f"  fastest in-CI variant, {REGIME_LABELS[regime]}: "
+                + (
+                    "none"
+                    if not pick
+                    else f"{pick['variant']} on {pick['backend']}: {pick['median_s'] * 1e3:.3f} ms "
+                    f"median, x{pick['speedup']:.2f} (reward {pick['reward']:.1f})"
+                )
+            )
         for check in r["static_int8"]:
             ratios = ", ".join(f"{b} x{v:.2f}" for b, v in check["speedups"].items())
             lines.append(f"  {check['variant']}: {check['size_mb']:.4f} MB; batch speed-up by backend: {ratios}")
             if check["differing"]:
-                lines.append("    outputs differ from the variant's own (not counted): " + ", ".join(
-                    f"{b} x{v:.2f}" for b, v in check["differing"].items()))
+                lines.append(
+                    "    outputs differ from the variant's own (not counted): "
+                    + ", ".join(f"{b} x{v:.2f}" for b, v in check["differing"].items())
+                )
         for name, ok in r["checks"].items():
             lines.append(f"  [{'met' if ok else 'NOT met'}] {name}")
     return "\n".join(lines)
@@ -117,14 +145,21 @@ def backend_matrix(backends: pd.DataFrame, agent: str) -> pd.DataFrame:
 def speed_table(summary: pd.DataFrame, agent: str) -> pd.DataFrame:
     rows = summary[summary["agent"] == agent]
     columns = {
-        "variant": "variant", "reward_mean": "reward",
-        "time_median_s": "batch: own (ms)", "time_ceiling_fraction": "batch: own % ceiling",
-        "fastest_batch_backend": "batch: fastest backend", "fastest_batch_median_s": "batch: fastest (ms)",
-        "speedup_fastest_batch": "batch: x fp32 eager", "fastest_batch_ceiling_fraction": "batch: fastest % ceiling",
-        "latency_median_s": "batch 1: own (ms)", "fastest_latency_backend": "batch 1: fastest backend",
-        "fastest_latency_median_s": "batch 1: fastest (ms)", "speedup_fastest_latency": "batch 1: x fp32 eager",
+        "variant": "variant",
+        "reward_mean": "reward",
+        "time_median_s": "batch: own (ms)",
+        "time_ceiling_fraction": "batch: own % ceiling",
+        "fastest_batch_backend": "batch: fastest backend",
+        "fastest_batch_median_s": "batch: fastest (ms)",
+        "speedup_fastest_batch": "batch: x fp32 eager",
+        "fastest_batch_ceiling_fraction": "batch: fastest % ceiling",
+        "latency_median_s": "batch 1: own (ms)",
+        "fastest_latency_backend": "batch 1: fastest backend",
+        "fastest_latency_median_s": "batch 1: fastest (ms)",
+        "speedup_fastest_latency": "batch 1: x fp32 eager",
         "fastest_latency_ceiling_fraction": "batch 1: fastest % ceiling",
-        "eval_steps_per_s": "eval steps/s", "eval_raw_ratio": "eval / raw env rate",
+        "eval_steps_per_s": "eval steps/s",
+        "eval_raw_ratio": "eval / raw env rate",
     }
     out = rows[[c for c in columns if c in rows]].rename(columns=columns).copy()
     for column in out:
@@ -132,6 +167,14 @@ def speed_table(summary: pd.DataFrame, agent: str) -> pd.DataFrame:
             out[column] = out[column] * 1e3
         if column.endswith("% ceiling"):
             out[column] = out[column] * 100
-    return out.round({c: 3 for c in out if c.endswith("(ms)")} | {c: 1 for c in out if c.endswith("% ceiling")}
-                     | {"reward": 1, "batch: x fp32 eager": 2, "batch 1: x fp32 eager": 2, "eval steps/s": 0,
-                        "eval / raw env rate": 2})
+    return out.round(
+        {c: 3 for c in out if c.endswith("(ms)")}
+        | {c: 1 for c in out if c.endswith("% ceiling")}
+        | {
+            "reward": 1,
+            "batch: x fp32 eager": 2,
+            "batch 1: x fp32 eager": 2,
+            "eval steps/s": 0,
+            "eval / raw env rate": 2,
+        }
+    )

@@ -35,5 +35,12 @@ def summarize_returns(returns, samples: int, confidence: float, seed: int = 0) -
 def summarize_times(times) -> dict:
     data = np.asarray(times, dtype=np.float64)
     q25, median, q75 = np.quantile(data, [0.25, 0.5, 0.75])
-    return {"mean_s": float(data.mean()), "median_s": float(median), "iqr_s": float(q75 - q25),
-            "q25_s": float(q25), "q75_s": float(q75), "std_s": float(data.std()), "passes": int(data.size)}
+    return {
+        "mean_s": float(data.mean()),
+        "median_s": float(median),
+        "iqr_s": float(q75 - q25),
+        "q25_s": float(q25),
+        "q75_s": float(q75),
+        "std_s": float(data.std()),
+        "passes": int(data.size),
+    }

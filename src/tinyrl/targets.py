@@ -10,6 +10,9 @@ import json
 
 import pandas as pd
 
+from tinyrl.compression.base import BASELINE
+from tinyrl.families import families_feeding
+
 TOLERANCE = 0.05
 
 
@@ -26,29 +29,38 @@ def _pick(df: pd.DataFrame, column: str, largest: bool = False) -> dict | None:
 
 def sparse_vs_dense(rows: pd.DataFrame, sparsity: float = 0.9) -> list[dict]:
     """Pairs of unstructured-pruning variants identical but for storage, at the given amount."""
-    l1 = rows[(rows["family"] == "prune_l1") & (rows["status"] == "ok")].copy()
-    l1["key"] = [json.dumps({k: v for k, v in json.loads(p).items() if k not in ("storage", "sparse_format")},
-                            sort_keys=True) for p in l1["params"]]
-    l1["amount"] = [json.loads(p)["amount"] for p in l1["params"]]
+    l1 = rows[rows["family"].isin(families_feeding("magnitude_pruning")) & (rows["status"] == "ok")].copy()
+    # Variants identical but for storage: the same family and parameters once storage is set aside.
+    l1["key"] = [
+        family
+        + json.dumps({k: v for k, v in json.loads(p).items() if k not in ("storage", "sparse_format")}, sort_keys=True)
+        for family, p in zip(l1["family"], l1["params"])
+    ]
     pairs = []
     for _, group in l1[l1["amount"].round(3) == sparsity].groupby("key"):
         dense, sparse = group[group["storage"] == "dense"], group[group["storage"] == "sparse"]
         if len(dense) and len(sparse):
             d, s = dense.iloc[0], sparse.iloc[0]
-            pairs.append({"dense": d["variant"], "sparse": s["variant"], "ratio": s["size_bytes"] / d["size_bytes"],
-                          "sparse_time_ratio": s["time_mean_s"] / d["time_mean_s"]})
+            pairs.append(
+                {
+                    "dense": d["variant"],
+                    "sparse": s["variant"],
+                    "ratio": s["size_bytes"] / d["size_bytes"],
+                    "sparse_time_ratio": s["time_mean_s"] / d["time_mean_s"],
+                }
+            )
     return pairs
 
 
 def agent_targets(summary: pd.DataFrame, agent: str) -> dict:
     rows = summary[summary["agent"] == agent]
-    base = rows[rows["family"] == "baseline"]
+    base = rows[rows["family"] == BASELINE]
     if base.empty:
         return {"agent": agent, "error": "no baseline variant"}
-    good = within_tolerance(rows[rows["family"] != "baseline"], base["reward_mean"].iloc[0])
+    good = within_tolerance(rows[rows["family"] != BASELINE], base["reward_mean"].iloc[0])
     tuned = good[good["finetune_steps"] > 0]
     pairs = sparse_vs_dense(rows)
-    binary = rows[(rows["family"] == "binary") & (rows["status"] == "ok")]
+    binary = rows[rows["family"].isin(families_feeding("binary_packing")) & (rows["status"] == "ok")]
     best_sparsity = _pick(tuned, "sparsity", largest=True)
     result = {
         "agent": agent,
@@ -73,12 +85,19 @@ def format_targets(results: list[dict]) -> str:
         lines.append(f"== {r['agent']} (baseline reward {r.get('baseline_reward', float('nan')):.1f}) ==")
         for key in ("smallest_within_5pct", "fastest_within_5pct", "sparsest_finetuned_within_5pct"):
             pick = r.get(key)
-            lines.append(f"  {key.replace('_', ' ')}: " + (
-                "none" if not pick else ", ".join(f"{k}={v:.6g}" if isinstance(v, float) else f"{k}={v}"
-                                                  for k, v in pick.items())))
+            lines.append(
+                f"  {key.replace('_', ' ')}: "
+                + (
+                    "none"
+                    if not pick
+                    else ", ".join(f"{k}={v:.6g}" if isinstance(v, float) else f"{k}={v}" for k, v in pick.items())
+                )
+            )
         for pair in r.get("sparse_vs_dense_at_90pct", []):
-            lines.append(f"  sparse/dense file at 90%: {pair['sparse']} / {pair['dense']} = {pair['ratio']:.3f} "
-                         f"(forward time x{pair['sparse_time_ratio']:.2f})")
+            lines.append(
+                f"  sparse/dense file at 90%: {pair['sparse']} / {pair['dense']} = {pair['ratio']:.3f} "
+                f"(forward time x{pair['sparse_time_ratio']:.2f})"
+            )
         for name, ok in r.get("checks", {}).items():
             lines.append(f"  [{'met' if ok else 'NOT met'}] {name}")
     return "\n".join(lines)

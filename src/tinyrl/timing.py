@@ -30,8 +30,10 @@ def make_batches(observations: np.ndarray, batch_size: int, passes: int, seed: i
     rng = np.random.default_rng(seed)
     batch_bytes = batch_size * int(np.prod(observations.shape[1:])) * 4
     count = max(1, min(passes, DISTINCT_BATCHES, int(BATCH_MEMORY_BYTES // batch_bytes)))
-    return [torch.as_tensor(observations[rng.integers(0, len(observations), batch_size)], dtype=torch.float32)
-            for _ in range(count)]
+    return [
+        torch.as_tensor(observations[rng.integers(0, len(observations), batch_size)], dtype=torch.float32)
+        for _ in range(count)
+    ]
 
 
 def time_runner(run, batches: list[torch.Tensor], passes: int, warmup: int) -> dict:
@@ -60,8 +62,10 @@ def agreement(reference: np.ndarray, output: np.ndarray) -> dict:
 
 def regimes(cfg: dict) -> dict:
     latency = cfg.get("latency", {})
-    return {"batch": {"batch_size": cfg["batch_size"], "passes": cfg["passes"], "warmup": cfg["warmup"]},
-            "latency": {"batch_size": 1, "passes": latency.get("passes", 1000), "warmup": latency.get("warmup", 100)}}
+    return {
+        "batch": {"batch_size": cfg["batch_size"], "passes": cfg["passes"], "warmup": cfg["warmup"]},
+        "latency": {"batch_size": 1, "passes": latency.get("passes", 1000), "warmup": latency.get("warmup", 100)},
+    }
 
 
 def _time_one(runner: Runner, batches: dict, plan: dict, reference: dict) -> dict:
@@ -76,14 +80,16 @@ def _time_one(runner: Runner, batches: dict, plan: dict, reference: dict) -> dic
     return record
 
 
-def time_backends(model: nn.Module, state_dict: dict, observations: np.ndarray, cfg: dict,
-                  seed: int = 0) -> tuple[dict, bytes | None]:
+def time_backends(
+    model: nn.Module, state_dict: dict, observations: np.ndarray, cfg: dict, seed: int = 0
+) -> tuple[dict, bytes | None]:
     """Every selected backend's timings (or why it could not run) and the fastest agreeing one per
     regime. Returns (result, ONNX model bytes if a backend exported or ran one)."""
     torch.set_num_threads(cfg["threads"])
     plan = regimes(cfg)
-    batches = {regime: make_batches(observations, spec["batch_size"], spec["passes"], seed)
-               for regime, spec in plan.items()}
+    batches = {
+        regime: make_batches(observations, spec["batch_size"], spec["passes"], seed) for regime, spec in plan.items()
+    }
     backends: dict[str, dict] = {}
     reference: dict = {}
     onnx_bytes = None
@@ -104,8 +110,11 @@ def time_backends(model: nn.Module, state_dict: dict, observations: np.ndarray, 
     for regime in plan:
         timed = {name: r[regime]["median_s"] for name, r in backends.items() if r["status"] == "ok" and r["agrees"]}
         best = min(timed, key=timed.get)
-        fastest[regime] = {"backend": best, "median_s": timed[best],
-                           "speedup_vs_native": backends[native][regime]["median_s"] / timed[best]}
+        fastest[regime] = {
+            "backend": best,
+            "median_s": timed[best],
+            "speedup_vs_native": backends[native][regime]["median_s"] / timed[best],
+        }
     seed_regime = {k: v for k, v in backends[native]["batch"].items() if k != "times_s"}
     result = {
         **seed_regime,  # the seed's figure (mean of the batch regime, native backend) at the top level

@@ -1,15 +1,22 @@
-"""RL trainers, one readable file per algorithm (CleanRL style)."""
+"""RL trainers, one readable file per algorithm (CleanRL style), each declaring its `ALGORITHM` record."""
 
-import dataclasses
+from __future__ import annotations
 
 from tinyrl.algorithms import ddqn, demo_clone, ppo, ppo_rnd
+from tinyrl.algorithms.record import Algorithm
 
-TRAINERS = {"ddqn": ddqn.train, "ppo": ppo.train, "demo_clone": demo_clone.train, "ppo_rnd": ppo_rnd.train}
-TRAINER_CONFIGS = {"ddqn": ddqn.DDQNConfig, "ppo": ppo.PPOConfig, "demo_clone": demo_clone.DemoCloneConfig,
-                   "ppo_rnd": ppo_rnd.PPORNDConfig}
-FINETUNERS = {"ddqn": ddqn.finetune, "ppo": ppo.finetune}  # RL fine-tuning of a compressed policy, in place
+ALGORITHMS: dict[str, Algorithm] = {
+    module.ALGORITHM.name: module.ALGORITHM for module in (ddqn, ppo, demo_clone, ppo_rnd)
+}
 
 
-def hyperparameter_names(algorithm: str) -> set[str]:
-    """The fields of the algorithm's config dataclass."""
-    return {f.name for f in dataclasses.fields(TRAINER_CONFIGS[algorithm])}
+def get_algorithm(name: str) -> Algorithm:
+    try:
+        return ALGORITHMS[name]
+    except KeyError:
+        raise KeyError(f"unknown algorithm {name!r} (known: {', '.join(ALGORITHMS)})") from None
+
+
+def finetunable() -> list[str]:
+    """The algorithms that can RL-fine-tune a compressed policy."""
+    return [name for name, algorithm in ALGORITHMS.items() if algorithm.finetune is not None]

@@ -30,41 +30,65 @@ hand (issue 8, route 2); its metadata says so.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from typing import Callable
 
 import numpy as np
 import torch
 
-from tinyrl.algorithms.go_explore import (GoExploreConfig, act_frames, canonical_actions, canonical_demonstration,
-                                          cell_key, equivalent_actions, explore, replay)
+from tinyrl.algorithms.go_explore import (
+    GoExploreConfig,
+    act_frames,
+    canonical_actions,
+    canonical_demonstration,
+    cell_key,
+    equivalent_actions,
+    explore,
+    replay,
+)
+from tinyrl.algorithms.record import Algorithm
 from tinyrl.atari import make_atari_env
 from tinyrl.networks import build_network
 
 
 @dataclass
 class DemoCloneConfig:
+    """A Go-Explore demonstration cloned into the policy network (Montezuma's Revenge)."""
+
     env_id: str = "ALE/MontezumaRevenge-v5"
+    """Atari game (the seed's protocol: NoFrameskip, no sticky actions)"""
     seed: int = 0
-    # Go-Explore (see GoExploreConfig)
-    total_steps: int = 100_000  # seed 0: a 694-step demonstration scoring 1400 (key, two doors, sword)
+    """seeds the search, the cloning and the corrective episodes"""
+    total_steps: int = 100_000
+    """agent steps Go-Explore searches (seed 0: a 694-step demonstration scoring 1400: key, two doors, sword)"""
     explore_steps: int = 100
+    """random steps from a restored cell per iteration (GoExploreConfig)"""
     repeat_action_prob: float = 0.95
+    """chance the exploration repeats its previous action (GoExploreConfig)"""
     cell_size: int = 8
-    # behaviour cloning
+    """position grid of the search's cells, in RAM units (GoExploreConfig)"""
     learning_rate: float = 2.5e-4
+    """Adam learning rate of behaviour cloning"""
     batch_size: int = 64
-    clone_steps: int = 8000  # gradient steps on the demonstration (loss 0.003 on the 694 steps above)
-    # Corrective rounds, off by default: measured on the demonstration above, their labels (the search's
-    # ways back) contradict the demonstration's own in near-identical frames and raised the cloning loss
-    # from 0.003 to 0.24; the clone then took the demonstration's action with p ~ 0.1 at steps 121-125.
+    """frames per cloning step"""
+    clone_steps: int = 8000
+    """gradient steps on the demonstration (loss 0.003 on the 694 steps above)"""
     corrective_rounds: int = 0
-    corrective_episodes: int = 8  # sampled-action episodes per round
-    corrective_steps: int = 1500  # gradient steps after each round
-    search_tries: int = 300  # random explorations from an off-trajectory state
-    search_horizon: int = 60  # steps per try
-    lookahead: int = 40  # a try succeeds on reaching a demonstration cell up to this many steps ahead
+    """DAgger-style rounds; off by default: on the demonstration above their labels (the search's ways back)
+    contradicted the demonstration's own in near-identical frames and raised the cloning loss from 0.003 to
+    0.24, and the clone then took the demonstration's action with p ~ 0.1 at steps 121-125"""
+    corrective_episodes: int = 8
+    """sampled-action episodes per corrective round"""
+    corrective_steps: int = 1500
+    """gradient steps after each corrective round"""
+    search_tries: int = 300
+    """random explorations from an off-trajectory state"""
+    search_horizon: int = 60
+    """steps per try"""
+    lookahead: int = 40
+    """a try succeeds on reaching a demonstration cell up to this many steps ahead"""
     torch_threads: int = 1
+    """torch intra-op threads while cloning"""
 
 
 def set_loss(logits: torch.Tensor, allowed: torch.Tensor) -> torch.Tensor:
@@ -74,8 +98,15 @@ def set_loss(logits: torch.Tensor, allowed: torch.Tensor) -> torch.Tensor:
     return -torch.logsumexp(log_probs.masked_fill(~allowed, float("-inf")), dim=1).mean()
 
 
-def _clone(model, observations: np.ndarray, allowed: np.ndarray, steps: int, cfg: DemoCloneConfig,
-           generator: torch.Generator, log) -> float:
+def _clone(
+    model,
+    observations: np.ndarray,
+    allowed: np.ndarray,
+    steps: int,
+    cfg: DemoCloneConfig,
+    generator: torch.Generator,
+    log,
+) -> float:
     """Behaviour cloning on (observation, allowed-action mask) pairs."""
     obs = torch.as_tensor(observations)
     act = torch.as_tensor(allowed, dtype=torch.bool)
@@ -95,13 +126,14 @@ def _clone(model, observations: np.ndarray, allowed: np.ndarray, steps: int, cfg
     return float(np.mean(losses[-100:]))
 
 
-def _search(ale, action_set, demo_keys: list[tuple], start: int, score: float, cfg: DemoCloneConfig,
-            rng: np.random.Generator) -> tuple[list[int], int] | None:
+def _search(
+    ale, action_set, demo_keys: list[tuple], start: int, score: float, cfg: DemoCloneConfig, rng: np.random.Generator
+) -> tuple[list[int], int] | None:
     """From the emulator's current state, random explorations (repeating the previous action with
     probability 0.95) that reach a demonstration cell in (start, start + lookahead] without losing a
     life; the shortest found, as (actions, index of the cell reached)."""
     origin = ale.cloneState()
-    targets = {key: i for i, key in enumerate(demo_keys[start + 1:start + 1 + cfg.lookahead], start + 1)}
+    targets = {key: i for i, key in enumerate(demo_keys[start + 1 : start + 1 + cfg.lookahead], start + 1)}
     best = None
     for _ in range(cfg.search_tries):
         ale.restoreState(origin)
@@ -122,8 +154,9 @@ def _search(ale, action_set, demo_keys: list[tuple], start: int, score: float, c
     return best
 
 
-def _corrective_data(model, demo_actions: list[int], demo_keys: list[tuple], cfg: DemoCloneConfig,
-                     round_index: int, log) -> tuple[list[np.ndarray], list[int]]:
+def _corrective_data(
+    model, demo_actions: list[int], demo_keys: list[tuple], cfg: DemoCloneConfig, round_index: int, log
+) -> tuple[list[np.ndarray], list[int]]:
     """Play sampled-action episodes; label the states where the policy has left the demonstration."""
     rng = np.random.default_rng(cfg.seed + 1000 * (round_index + 1))
     generator = torch.Generator().manual_seed(cfg.seed + round_index)
@@ -135,7 +168,7 @@ def _corrective_data(model, demo_actions: list[int], demo_keys: list[tuple], cfg
         progress, score, steps = 0, 0.0, 0
         while progress < len(demo_keys) - 1 and steps < 2 * len(demo_actions):
             key = cell_key(ale.getRAM(), score, cfg.cell_size)
-            window = demo_keys[progress:progress + cfg.lookahead]
+            window = demo_keys[progress : progress + cfg.lookahead]
             if key in window:  # on the demonstration: the policy acts
                 progress += window.index(key)
                 with torch.inference_mode():
@@ -161,8 +194,10 @@ def _corrective_data(model, demo_actions: list[int], demo_keys: list[tuple], cfg
                 obs, reward, _, _, _ = env.step(action)
                 score, steps = score + float(reward), steps + 1
     env.close()
-    log(f"corrective round {round_index + 1}: {recovered} recoveries ({len(new_obs)} labelled states), "
-        f"{lost} episodes left the demonstration beyond recovery")
+    log(
+        f"corrective round {round_index + 1}: {recovered} recoveries ({len(new_obs)} labelled states), "
+        f"{lost} episodes left the demonstration beyond recovery"
+    )
     return new_obs, new_actions
 
 
@@ -185,19 +220,28 @@ def train(cfg: DemoCloneConfig, log: Callable[[str], None] = print) -> tuple[dic
     torch.set_num_threads(cfg.torch_threads)
     torch.manual_seed(cfg.seed)
     start = time.perf_counter()
-    explore_cfg = GoExploreConfig(env_id=cfg.env_id, seed=cfg.seed, total_steps=cfg.total_steps,
-                                  explore_steps=cfg.explore_steps, repeat_action_prob=cfg.repeat_action_prob,
-                                  cell_size=cfg.cell_size)
+    explore_cfg = GoExploreConfig(
+        env_id=cfg.env_id,
+        seed=cfg.seed,
+        total_steps=cfg.total_steps,
+        explore_steps=cfg.explore_steps,
+        repeat_action_prob=cfg.repeat_action_prob,
+        cell_size=cfg.cell_size,
+    )
     demo = explore(explore_cfg, log=log)
     if demo.score <= 0:
-        raise RuntimeError(f"Go-Explore found no reward in {demo.steps_explored} steps ({demo.cells} cells): "
-                           f"raise pretrain.total_steps")
+        raise RuntimeError(
+            f"Go-Explore found no reward in {demo.steps_explored} steps ({demo.cells} cells): "
+            f"raise pretrain.total_steps"
+        )
     demo.actions = canonical_demonstration(cfg.env_id, demo.actions)
     allowed = equivalent_actions(cfg.env_id, demo.actions)
     observations, demo_score, rooms = replay(cfg.env_id, demo.actions)
     if demo_score != demo.score:
-        raise RuntimeError(f"the demonstration scored {demo.score} in the search but {demo_score} on replay: "
-                           f"the emulator is not deterministic under this protocol")
+        raise RuntimeError(
+            f"the demonstration scored {demo.score} in the search but {demo_score} on replay: "
+            f"the emulator is not deterministic under this protocol"
+        )
     log(f"demonstration: score {demo_score:.0f} in {len(demo.actions)} steps, rooms {rooms}")
     arch = {"kind": "ppo_rnd_cnn", "input_shape": list(observations.shape[1:]), "n_actions": 18}
     model = build_network(arch)
@@ -217,12 +261,21 @@ def train(cfg: DemoCloneConfig, log: Callable[[str], None] = print) -> tuple[dic
         "algorithm": "demo_clone",
         "produced_by": "Go-Explore demonstration + behaviour cloning with corrective data (tinyrl pretrain rule)",
         "hyperparameters": asdict(cfg),
-        "demonstration": {"score": demo.score, "steps": len(demo.actions), "rooms": rooms,
-                          "cells": demo.cells, "steps_explored": demo.steps_explored,
-                          "search_wall_time_s": demo.wall_time_s, "history": demo.history},
+        "demonstration": {
+            "score": demo.score,
+            "steps": len(demo.actions),
+            "rooms": rooms,
+            "cells": demo.cells,
+            "steps_explored": demo.steps_explored,
+            "search_wall_time_s": demo.wall_time_s,
+            "history": demo.history,
+        },
         "corrective_labels_per_round": corrections,
         "training_set_size": int(len(obs_all)),
         "final_clone_loss": loss,
         "train_wall_time_s": time.perf_counter() - start,
     }
     return arch, {k: v.detach().clone() for k, v in model.state_dict().items()}, meta
+
+
+ALGORITHM = Algorithm(name="demo_clone", config=DemoCloneConfig, train=train)

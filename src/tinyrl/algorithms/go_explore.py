@@ -21,8 +21,8 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 
@@ -63,8 +63,14 @@ class Demonstration:
 
 def cell_key(ram: np.ndarray, score: float, cell_size: int) -> tuple:
     r = MONTEZUMA_RAM
-    return (int(ram[r["level"]]), int(ram[r["room"]]), int(ram[r["inventory"]]), float(score),
-            int(ram[r["x"]]) // cell_size, int(ram[r["y"]]) // cell_size)
+    return (
+        int(ram[r["level"]]),
+        int(ram[r["room"]]),
+        int(ram[r["inventory"]]),
+        float(score),
+        int(ram[r["x"]]) // cell_size,
+        int(ram[r["y"]]) // cell_size,
+    )
 
 
 def act_frames(ale, action, frames: int = FRAME_SKIP) -> float:
@@ -96,8 +102,13 @@ def explore(cfg: GoExploreConfig, log: Callable[[str], None] = print) -> Demonst
     while steps < cfg.total_steps:
         keys = list(archive)
         best_score = archive[best_key].score
-        weights = np.array([(1.0 / math.sqrt(archive[k].times_chosen + 1) + 1.0 / math.sqrt(archive[k].times_seen + 1))
-                            * (cfg.best_score_weight if archive[k].score >= best_score else 1.0) for k in keys])
+        weights = np.array(
+            [
+                (1.0 / math.sqrt(archive[k].times_chosen + 1) + 1.0 / math.sqrt(archive[k].times_seen + 1))
+                * (cfg.best_score_weight if archive[k].score >= best_score else 1.0)
+                for k in keys
+            ]
+        )
         chosen = archive[keys[rng.choice(len(keys), p=weights / weights.sum())]]
         chosen.times_chosen += 1
         ale.restoreState(chosen.state)
@@ -124,8 +135,10 @@ def explore(cfg: GoExploreConfig, log: Callable[[str], None] = print) -> Demonst
             cell.times_seen += 1
         if steps >= next_report:
             history.append({"steps": steps, "best_score": archive[best_key].score, "cells": len(archive)})
-            log(f"go-explore: {steps} steps, {len(archive)} cells, best score {archive[best_key].score:.0f} "
-                f"({len(archive[best_key].actions)} steps), {time.perf_counter() - start:.0f} s")
+            log(
+                f"go-explore: {steps} steps, {len(archive)} cells, best score {archive[best_key].score:.0f} "
+                f"({len(archive[best_key].actions)} steps), {time.perf_counter() - start:.0f} s"
+            )
             next_report += 100_000
         if cfg.target_score is not None and archive[best_key].score >= cfg.target_score:
             break
@@ -202,4 +215,3 @@ def replay(env_id: str, actions: list[int]) -> tuple[np.ndarray, float, list[int
             break
     env.close()
     return np.stack(observations) if observations else np.zeros((0, 4, 84, 84), np.uint8), score, rooms
-

@@ -22,8 +22,8 @@ from __future__ import annotations
 import copy
 import math
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Callable
 
 import gymnasium as gym
 import numpy as np
@@ -31,6 +31,7 @@ import torch
 from gymnasium.wrappers.utils import RunningMeanStd
 from torch import nn
 
+from tinyrl.algorithms.record import Algorithm
 from tinyrl.algorithms.selection import selection_score
 from tinyrl.envs import make_env
 from tinyrl.networks import ValueMLP, build_network
@@ -38,27 +39,50 @@ from tinyrl.networks import ValueMLP, build_network
 
 @dataclass
 class PPOConfig:
+    """PPO hyperparameters (the RL Baselines3 Zoo's tuned HalfCheetah ones, by default)."""
+
     env_id: str = "HalfCheetah-v5"
+    """gymnasium environment id (continuous actions, flat observations)"""
     hidden: list[int] = field(default_factory=lambda: [256, 256])
+    """widths of the actor's and critic's hidden layers"""
     seed: int = 1
+    """seeds numpy, torch and the training environments"""
     total_steps: int = 1_000_000
+    """environment steps of training, over all environments"""
     num_envs: int = 1
-    rollout_steps: int = 512  # steps per env per iteration
+    """training environments stepped together"""
+    rollout_steps: int = 512
+    """steps per environment per iteration"""
     minibatch_size: int = 64
+    """transitions per gradient step"""
     update_epochs: int = 20
+    """passes over each iteration's rollout"""
     learning_rate: float = 2.0633e-5
+    """Adam learning rate"""
     gamma: float = 0.98
+    """discount factor"""
     gae_lambda: float = 0.92
+    """GAE lambda"""
     clip_coef: float = 0.1
+    """PPO's probability-ratio clip"""
     ent_coef: float = 0.000401762
+    """entropy bonus weight"""
     vf_coef: float = 0.58096
+    """value loss weight"""
     max_grad_norm: float = 0.8
+    """gradient norm clip"""
     log_std_init: float = -2.0
-    reward_clip: float = 10.0  # after reward normalisation
+    """initial log standard deviation of the Gaussian policy"""
+    reward_clip: float = 10.0
+    """clip of the normalised rewards"""
     eval_every: int = 50_000
+    """environment steps between scorings of the mean action on the selection seeds"""
     eval_episodes: int = 5
-    selection_seed: int = 900_000  # selection episodes use seeds selection_seed + i
+    """selection episodes per scoring"""
+    selection_seed: int = 900_000
+    """selection episodes use seeds selection_seed + i, disjoint from the evaluation seeds"""
     torch_threads: int = 1
+    """torch intra-op threads while training"""
 
 
 def _make_training_envs(cfg: PPOConfig) -> gym.vector.VectorEnv:
@@ -67,8 +91,9 @@ def _make_training_envs(cfg: PPOConfig) -> gym.vector.VectorEnv:
         return gym.wrappers.TransformReward(env, lambda r: float(np.clip(r, -cfg.reward_clip, cfg.reward_clip)))
 
     # SAME_STEP: a finished episode's last observation arrives in info["final_obs"], for bootstrapping.
-    return gym.vector.SyncVectorEnv([one_env for _ in range(cfg.num_envs)],
-                                    autoreset_mode=gym.vector.AutoresetMode.SAME_STEP)
+    return gym.vector.SyncVectorEnv(
+        [one_env for _ in range(cfg.num_envs)], autoreset_mode=gym.vector.AutoresetMode.SAME_STEP
+    )
 
 
 def _action_distribution(actor: nn.Module, obs: torch.Tensor) -> torch.distributions.Normal:
@@ -113,7 +138,9 @@ class PPOLearner:
                 action = dist.sample()
                 logp = dist.log_prob(action).sum(-1)
                 value = self.critic(obs_t)
-            next_obs, reward, terminated, truncated, info = self.envs.step(action.numpy())  # unclipped sample kept for log-probs
+            next_obs, reward, terminated, truncated, info = self.envs.step(
+                action.numpy()
+            )  # unclipped sample kept for log-probs
             reward = np.asarray(reward, dtype=np.float64)
             for i in np.flatnonzero(truncated & ~terminated):  # bootstrap through the time limit
                 final = torch.as_tensor(info["final_obs"][i], dtype=torch.float32)[None]
@@ -135,8 +162,13 @@ class PPOLearner:
             advantages[t] = last
         returns = advantages + val_buf
         flat = lambda x: x.reshape(t_max * n, *x.shape[2:])  # noqa: E731
-        return {"obs": flat(obs_buf), "actions": flat(act_buf), "logp": flat(logp_buf),
-                "advantages": flat(advantages), "returns": flat(returns)}
+        return {
+            "obs": flat(obs_buf),
+            "actions": flat(act_buf),
+            "logp": flat(logp_buf),
+            "advantages": flat(advantages),
+            "returns": flat(returns),
+        }
 
     def update(self, batch: dict[str, torch.Tensor], generator: torch.Generator) -> dict:
         cfg = self.cfg
@@ -146,7 +178,7 @@ class PPOLearner:
         for _ in range(cfg.update_epochs):
             order = torch.randperm(size, generator=generator)
             for start in range(0, size, cfg.minibatch_size):
-                idx = order[start:start + cfg.minibatch_size]
+                idx = order[start : start + cfg.minibatch_size]
                 logp, entropy = _log_prob(self.actor, batch["obs"][idx], batch["actions"][idx])
                 ratio = (logp - batch["logp"][idx]).exp()
                 adv = batch["advantages"][idx]
@@ -158,13 +190,19 @@ class PPOLearner:
                 loss.backward()
                 nn.utils.clip_grad_norm_(self.params, cfg.max_grad_norm)
                 self.optimizer.step()
-                stats.append((policy_loss.item(), value_loss.item(), ((ratio - 1).abs() > cfg.clip_coef).float().mean().item()))
+                stats.append(
+                    (policy_loss.item(), value_loss.item(), ((ratio - 1).abs() > cfg.clip_coef).float().mean().item())
+                )
         self.actor.eval()
         if self.rms is not None:  # the next batch is collected (and learnt from) with the updated normaliser
             self.rms.update(batch["obs"].numpy())
             _set_obs_stats([self.actor, self.critic], self.rms)
         policy_loss, value_loss, clip_fraction = np.mean(stats, axis=0)
-        return {"policy_loss": float(policy_loss), "value_loss": float(value_loss), "clip_fraction": float(clip_fraction)}
+        return {
+            "policy_loss": float(policy_loss),
+            "value_loss": float(value_loss),
+            "clip_fraction": float(clip_fraction),
+        }
 
     def run(self, steps: int, on_iteration: Callable[[int, dict], None] | None = None) -> int:
         """Collect-and-update for at least `steps` env steps; returns the env steps taken."""
@@ -188,15 +226,24 @@ def train(cfg: PPOConfig, log: Callable[[str], None] = print) -> tuple[dict, dic
     probe = make_env(cfg.env_id)
     obs_dim, act_dim = int(probe.observation_space.shape[0]), int(probe.action_space.shape[0])
     probe.close()
-    arch = {"kind": "mlp_gaussian", "obs_dim": obs_dim, "act_dim": act_dim, "hidden": list(cfg.hidden),
-            "log_std_init": cfg.log_std_init}
+    arch = {
+        "kind": "mlp_gaussian",
+        "obs_dim": obs_dim,
+        "act_dim": act_dim,
+        "hidden": list(cfg.hidden),
+        "log_std_init": cfg.log_std_init,
+    }
     actor = build_network(arch)
     critic = ValueMLP(obs_dim, list(cfg.hidden))
     learner = PPOLearner(actor, critic, cfg, update_obs_stats=True)
 
     selection_seeds = [cfg.selection_seed + i for i in range(cfg.eval_episodes)]
-    best = {"score": -np.inf, "step": 0, "actor": copy.deepcopy(actor.state_dict()),
-            "critic": copy.deepcopy(critic.state_dict())}
+    best = {
+        "score": -np.inf,
+        "step": 0,
+        "actor": copy.deepcopy(actor.state_dict()),
+        "critic": copy.deepcopy(critic.state_dict()),
+    }
     history = []
     start = time.time()
     next_eval = cfg.eval_every
@@ -208,12 +255,18 @@ def train(cfg: PPOConfig, log: Callable[[str], None] = print) -> tuple[dict, dic
         next_eval += cfg.eval_every
         score = selection_score(actor, cfg.env_id, selection_seeds)
         history.append({"step": step, "selection_score": score, **stats})
-        log(f"step {step}: selection score {score:.1f}, policy loss {stats['policy_loss']:.4f}, "
+        log(
+            f"step {step}: selection score {score:.1f}, policy loss {stats['policy_loss']:.4f}, "
             f"value loss {stats['value_loss']:.3f}, clip fraction {stats['clip_fraction']:.3f}, "
-            f"{time.time() - start:.0f}s")
+            f"{time.time() - start:.0f}s"
+        )
         if score > best["score"]:
-            best = {"score": score, "step": step, "actor": copy.deepcopy(actor.state_dict()),
-                    "critic": copy.deepcopy(critic.state_dict())}
+            best = {
+                "score": score,
+                "step": step,
+                "actor": copy.deepcopy(actor.state_dict()),
+                "critic": copy.deepcopy(critic.state_dict()),
+            }
 
     learner.run(cfg.total_steps, on_iteration)
     meta = {
@@ -250,3 +303,6 @@ def finetune(actor: nn.Module, cfg: PPOConfig, steps: int, critic: dict | None =
     env_steps = learner.run(steps)
     actor.eval()
     return {"rl_algorithm": "ppo", "rl_env_steps": env_steps, "rl_critic": "from checkpoint" if critic else "fresh"}
+
+
+ALGORITHM = Algorithm(name="ppo", config=PPOConfig, train=train, finetune=finetune)

@@ -1,9 +1,13 @@
-"""What every compression family shares: its description, its inputs and its result."""
+"""What every compression family shares: its record, its inputs and its result, and layer selection.
+
+A family is one module of tinyrl.families holding `FAMILY = Family(...)`: its parameters,
+how it compresses, how its file is rebuilt, and how the report shows it.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import torch
 from torch import nn
@@ -33,16 +37,64 @@ class Compressed:
     info: dict = field(default_factory=dict)  # extra measured facts for the metadata (fine-tuning, packing)
 
 
+BASELINE = "baseline"  # the trained float32 policy: the family every ratio and verdict is read against
+
+# What a family's variants can feed besides the tables, each read by the named consumer.
+FEEDS = {
+    "pruned_share": "figures of % pruned (global sparsity)",
+    "rank_share": "figures of % rank reduced; the low-rank side of Study B's rank-vs-pruning finding",
+    "magnitude_pruning": "the pruning side of Study B's rank-vs-pruning finding; the sparse-vs-dense file target",
+    "qat": "Study B's 8-bit QAT storage finding",
+    "binary_packing": "the binarized-layers-20x-smaller target",
+    "static_int8": "Study A's static int8 size and speed checks (variants whose dtype column is qint8)",
+}
+
+
+@dataclass(frozen=True)
+class Table:
+    """A report table: one per method, shaped like the seed's (variant | reward | time | size)."""
+
+    name: str
+    title: str
+    columns: dict[str, str] = field(default_factory=dict)  # summary column -> header, shown after size
+
+
+def no_columns(params: dict, info: dict) -> dict:
+    return {}
+
+
 @dataclass(frozen=True)
 class Family:
     name: str
-    table: str  # the report table its variants appear in
     description: str
     param_schema: dict
     defaults: dict
     # Must leave the fp32 model it is given unchanged: families distil from it as their teacher.
     compress: Callable[[nn.Module, dict, CompressContext], Compressed]
     skeleton: Callable[[dict, dict, dict], nn.Module]  # (arch, params, structure) -> empty model of that shape
+    table: Table  # the report table its variants appear in
+    # The family's own summary columns: name -> value read off (params, info); None where it does not apply.
+    columns: dict[str, Callable[[dict, dict], object]] = field(default_factory=dict)
+    feeds: frozenset[str] = frozenset()  # keys of FEEDS
+    note: str = ""  # a sentence for the report's method notes, when how it is done needs saying
+
+    def __post_init__(self) -> None:
+        unknown = set(self.feeds) - set(FEEDS)
+        if unknown:
+            raise ValueError(f"family {self.name!r} feeds unknown consumers {sorted(unknown)} (known: {list(FEEDS)})")
+
+    def column_values(self, params: dict, info: dict) -> dict:
+        return {name: value(params, info) for name, value in self.columns.items()}
+
+
+def param(name: str) -> Callable[[dict, dict], object]:
+    """A column holding one of the variant's parameters."""
+    return lambda params, info: params.get(name)
+
+
+def measured(name: str, scale: float = 1.0) -> Callable[[dict, dict], object]:
+    """A column holding a fact the family measured while compressing (Compressed.info)."""
+    return lambda params, info: info[name] * scale if info.get(name) is not None else None
 
 
 def schema(properties: dict, required: list[str] = ()) -> dict:
@@ -50,13 +102,23 @@ def schema(properties: dict, required: list[str] = ()) -> dict:
 
 
 FRACTION = {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1}
-LAYERS = {"type": "array", "items": {"type": "string"}, "minItems": 1,
-          "description": "module names (fc1, conv3, ...) or part names (all, hidden, head, cnn, rl, ...)"}
-FINETUNE_STEPS = {"type": "integer", "minimum": 0,
-                  "description": "fine-tuning after compression: distillation gradient steps, or RL environment "
-                                 "steps (finetune_with: rl); 0 = naive"}
-FINETUNE_WITH = {"type": "string", "enum": ["distillation", "rl"],
-                 "description": "distillation from the fp32 policy, or the agent's own RL algorithm (DDQN / PPO)"}
+LAYERS = {
+    "type": "array",
+    "items": {"type": "string"},
+    "minItems": 1,
+    "description": "module names (fc1, conv3, ...) or part names (all, hidden, head, cnn, rl, ...)",
+}
+FINETUNE_STEPS = {
+    "type": "integer",
+    "minimum": 0,
+    "description": "fine-tuning after compression: distillation gradient steps, or RL environment "
+    "steps (finetune_with: rl); 0 = naive",
+}
+FINETUNE_WITH = {
+    "type": "string",
+    "enum": ["distillation", "rl"],
+    "description": "distillation from the fp32 policy, or the agent's own RL algorithm (DDQN / PPO)",
+}
 
 
 def compressible_layers(model: nn.Module) -> list[str]:
@@ -73,8 +135,9 @@ def resolve_layers(model: nn.Module, selection: list[str]) -> list[str]:
         names = parts.get(name, [name])
         for layer in names:
             if layer not in layers:
-                raise ValueError(f"unknown layer or part {name!r} (layers: {', '.join(layers)}; "
-                                 f"parts: {', '.join(parts) or 'none'})")
+                raise ValueError(
+                    f"unknown layer or part {name!r} (layers: {', '.join(layers)}; parts: {', '.join(parts) or 'none'})"
+                )
             if layer not in chosen:
                 chosen.append(layer)
     return [layer for layer in layers if layer in chosen]  # keep forward order

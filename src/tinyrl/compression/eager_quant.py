@@ -14,11 +14,11 @@ from __future__ import annotations
 import contextlib
 import copy
 import warnings
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 import torch
-from torch import nn
 import torch.ao.quantization as tq
+from torch import nn
 
 ENGINES = ("x86", "fbgemm", "onednn", "qnnpack")
 DTYPES = {"qint8": torch.qint8, "float16": torch.float16}
@@ -109,3 +109,8 @@ class Float16Policy(nn.Module):
 
 def static_float16(model: nn.Module) -> nn.Module:
     return Float16Policy(copy.deepcopy(model).eval())
+
+
+# Parameter schemas shared by the families built on this API.
+ENGINE_PARAM = {"type": "string", "enum": list(ENGINES), "description": "quantized kernel library"}
+DTYPE_PARAM = {"type": "string", "enum": list(DTYPES)}

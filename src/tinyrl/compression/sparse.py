@@ -58,13 +58,18 @@ class SparseLinear(nn.Module):
         self.register_load_state_dict_post_hook(lambda module, keys: setattr(module, "_csr", None))
 
     @classmethod
-    def from_linear(cls, linear: nn.Linear, fmt: str) -> "SparseLinear":
+    def from_linear(cls, linear: nn.Linear, fmt: str) -> SparseLinear:
         weight = linear.weight.detach()
         rows, cols = weight.shape
         nonzero = weight != 0
         nnz = int(nonzero.sum())
-        spec = {"in_features": cols, "out_features": rows, "nnz": nnz, "bias": linear.bias is not None,
-                "format": choose_format(fmt, rows, cols, nnz)}
+        spec = {
+            "in_features": cols,
+            "out_features": rows,
+            "nnz": nnz,
+            "bias": linear.bias is not None,
+            "format": choose_format(fmt, rows, cols, nnz),
+        }
         layer = cls(spec)
         layer.values.copy_(weight[nonzero])  # row-major order, as CSR and the bitmask both expect
         if spec["format"] == "csr":

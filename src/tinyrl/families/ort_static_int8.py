@@ -12,6 +12,7 @@ import torch
 from torch import nn
 
 from tinyrl.compression.base import CompressContext, Compressed, Family, schema
+from tinyrl.compression.tables import QUANTIZATION
 from tinyrl.model_stats import flops_per_observation
 from tinyrl.networks import OUTPUT_KINDS
 from tinyrl.onnx_runtime import INPUT_NAME, OnnxRuntimePolicy, export_onnx
@@ -24,8 +25,10 @@ def _calibration_reader(observations: torch.Tensor):
 
     class ObservationBatches(CalibrationDataReader):
         def __init__(self):
-            self._batches = (observations[i:i + CALIBRATION_BATCH].float().numpy()
-                             for i in range(0, len(observations), CALIBRATION_BATCH))
+            self._batches = (
+                observations[i : i + CALIBRATION_BATCH].float().numpy()
+                for i in range(0, len(observations), CALIBRATION_BATCH)
+            )
 
         def get_next(self):
             batch = next(self._batches, None)
@@ -42,36 +45,52 @@ def quantize_int8(model: nn.Module, observations: torch.Tensor, per_channel: boo
         float_path, prepared_path, int8_path = (Path(tmp) / name for name in ("float.onnx", "pre.onnx", "int8.onnx"))
         float_path.write_bytes(export_onnx(model, observations[:1]))
         quant_pre_process(float_path, prepared_path)  # shape inference and graph clean-up the quantizer wants
-        quantize_static(prepared_path, int8_path, _calibration_reader(observations), quant_format=QuantFormat.QDQ,
-                        per_channel=per_channel, activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8)
+        quantize_static(
+            prepared_path,
+            int8_path,
+            _calibration_reader(observations),
+            quant_format=QuantFormat.QDQ,
+            per_channel=per_channel,
+            activation_type=QuantType.QUInt8,
+            weight_type=QuantType.QInt8,
+        )
         return int8_path.read_bytes()
 
 
 def _compress(model: nn.Module, params: dict, ctx: CompressContext) -> Compressed:
     model_bytes = quantize_int8(model, ctx.observations, params["per_channel"])
     # FLOPs are the float network's: the int8 model does the same multiply-adds.
-    structure = {"onnx_bytes": len(model_bytes), "has_log_std": hasattr(model, "log_std"),
-                 "flops_per_observation": flops_per_observation(model, ctx.observations[:1])}
-    policy = OnnxRuntimePolicy(torch.from_numpy(np.frombuffer(model_bytes, dtype=np.uint8).copy()),
-                               model.output_kind, structure["flops_per_observation"], getattr(model, "log_std", None))
+    structure = {
+        "onnx_bytes": len(model_bytes),
+        "has_log_std": hasattr(model, "log_std"),
+        "flops_per_observation": flops_per_observation(model, ctx.observations[:1]),
+    }
+    policy = OnnxRuntimePolicy(
+        torch.from_numpy(np.frombuffer(model_bytes, dtype=np.uint8).copy()),
+        model.output_kind,
+        structure["flops_per_observation"],
+        getattr(model, "log_std", None),
+    )
     return Compressed(policy, structure=structure)
 
 
 def _skeleton(arch: dict, params: dict, structure: dict) -> nn.Module:
     log_std = torch.zeros(int(arch["act_dim"])) if structure["has_log_std"] else None
-    return OnnxRuntimePolicy(torch.zeros(int(structure["onnx_bytes"]), dtype=torch.uint8),
-                             OUTPUT_KINDS[arch["kind"]], structure["flops_per_observation"], log_std)
+    return OnnxRuntimePolicy(
+        torch.zeros(int(structure["onnx_bytes"]), dtype=torch.uint8),
+        OUTPUT_KINDS[arch["kind"]],
+        structure["flops_per_observation"],
+        log_std,
+    )
 
 
-FAMILIES = [
-    Family(
-        name="ort_static_int8",
-        table="quantization",
-        description="post-training static int8 by ONNX Runtime's quantizer (QDQ; int8 weights per output channel, "
-                    "uint8 activations calibrated on the observation set), run in ONNX Runtime",
-        param_schema=schema({"per_channel": {"type": "boolean"}}),
-        defaults={"per_channel": True},
-        compress=_compress,
-        skeleton=_skeleton,
-    ),
-]
+FAMILY = Family(
+    name="ort_static_int8",
+    description="post-training static int8 by ONNX Runtime's quantizer (QDQ; int8 weights per output channel, "
+    "uint8 activations calibrated on the observation set), run in ONNX Runtime",
+    param_schema=schema({"per_channel": {"type": "boolean"}}),
+    defaults={"per_channel": True},
+    compress=_compress,
+    skeleton=_skeleton,
+    table=QUANTIZATION,
+)

@@ -1,7 +1,8 @@
 """Binary networks: layers binarized with the `bnn` package (XNOR-Net weights, optional sign inputs),
 trained by distillation from the fp32 policy, then exported to a packed 1-bit deployable form.
 
-The first and last layers stay real-valued by default (the usual practice, and the seed's).
+The input layer and the output heads (action and value heads, by the network's roles) stay real-valued
+by default: the usual practice of keeping the first and last layers real, and the seed's.
 The deployable layer stores one bit per weight plus a float scale per output channel;
 the training form (bnn's latent float weights) is measured too.
 """
@@ -18,10 +19,22 @@ from bnn import BConfig, prepare_binary_model
 from bnn.ops import BasicInputBinarizer, SignActivation, XNORWeightBinarizer
 from torch import nn
 
-from tinyrl.compression.base import (FINETUNE_STEPS, FINETUNE_WITH, LAYERS, CompressContext, Compressed, Family,
-                                     compressible_layers, replace_module, replaced_layers_skeleton,
-                                     resolve_layers, schema)
-from tinyrl.compression.distillation import finetune_if_asked
+from tinyrl.compression.base import (
+    FINETUNE_STEPS,
+    FINETUNE_WITH,
+    LAYERS,
+    CompressContext,
+    Compressed,
+    Family,
+    Table,
+    compressible_layers,
+    measured,
+    replace_module,
+    replaced_layers_skeleton,
+    resolve_layers,
+    schema,
+)
+from tinyrl.finetune import finetune_if_asked
 
 
 class XNORWeights(XNORWeightBinarizer):
@@ -51,13 +64,17 @@ class BinaryLayer(nn.Module):
         self.register_load_state_dict_post_hook(lambda module, keys: setattr(module, "_weight", None))
 
     @classmethod
-    def from_bnn(cls, layer: nn.Module, center: bool, binarize_input: bool) -> "BinaryLayer":
+    def from_bnn(cls, layer: nn.Module, center: bool, binarize_input: bool) -> BinaryLayer:
         latent = layer.weight.detach()
         flat = latent.reshape(latent.shape[0], -1)
         if center:
             flat = flat - flat.mean(dim=1, keepdim=True)
-        spec = {"kind": "conv2d" if isinstance(layer, nn.Conv2d) else "linear", "shape": list(latent.shape),
-                "bias": layer.bias is not None, "binarize_input": binarize_input}
+        spec = {
+            "kind": "conv2d" if isinstance(layer, nn.Conv2d) else "linear",
+            "shape": list(latent.shape),
+            "bias": layer.bias is not None,
+            "binarize_input": binarize_input,
+        }
         if spec["kind"] == "conv2d":
             spec |= {"stride": list(layer.stride), "padding": list(layer.padding)}
         new = cls(spec)
@@ -88,15 +105,19 @@ class BinaryLayer(nn.Module):
 
 
 def default_layers(model: nn.Module) -> list[str]:
-    return compressible_layers(model)[1:-1]
+    """Every layer but the input layer and the heads."""
+    spared = {model.roles.input, *model.roles.heads}
+    return [name for name in compressible_layers(model) if name not in spared]
 
 
 def _binary(model: nn.Module, params: dict, ctx: CompressContext) -> Compressed:
     layers = resolve_layers(model, params["layers"]) if params["layers"] else default_layers(model)
     if not layers:
-        raise ValueError("no layer to binarize: the network has no layer between its first and last")
-    config = BConfig(activation_pre_process=BasicInputBinarizer if params["activations"] else nn.Identity,
-                     weight_pre_process=XNORWeights.with_args(center_weights=params["center_weights"]))
+        raise ValueError("no layer to binarize: the network has no layer besides its input layer and heads")
+    config = BConfig(
+        activation_pre_process=BasicInputBinarizer if params["activations"] else nn.Identity,
+        weight_pre_process=XNORWeights.with_args(center_weights=params["center_weights"]),
+    )
     keep_real = [name for name in compressible_layers(model) if name not in layers]
     training = prepare_binary_model(copy.deepcopy(model), config, ignore_layers_name=keep_real)
     info = finetune_if_asked(training, model, ctx, params)
@@ -111,22 +132,42 @@ def _binary(model: nn.Module, params: dict, ctx: CompressContext) -> Compressed:
         structure["layers"][name] = binary.spec
         per_layer[name] = {"fp32_bytes": 4 * latent.weight.numel(), "packed_bytes": binary.packed_bytes()}
     info["binarized_layers"] = per_layer
-    info["binarized_compression"] = (sum(v["fp32_bytes"] for v in per_layer.values())
-                                     / sum(v["packed_bytes"] for v in per_layer.values()))
+    info["binarized_compression"] = sum(v["fp32_bytes"] for v in per_layer.values()) / sum(
+        v["packed_bytes"] for v in per_layer.values()
+    )
     return Compressed(training.eval(), structure=structure, info=info)
 
 
-FAMILIES = [
-    Family(
-        name="binary",
-        table="binary",
-        description="binarized layers (bnn package: XNOR-Net weights, optional sign activations) trained by "
-                    "distillation from the fp32 policy; first and last layers real-valued; stored as packed bits",
-        param_schema=schema({"layers": {"anyOf": [LAYERS, {"type": "null"}]}, "activations": {"type": "boolean"},
-                             "center_weights": {"type": "boolean"},
-                             "finetune_steps": {**FINETUNE_STEPS, "minimum": 1}, "finetune_with": FINETUNE_WITH}),
-        defaults={"layers": None, "activations": False, "center_weights": False, "finetune_steps": 3000, "finetune_with": "distillation"},
-        compress=_binary,
-        skeleton=replaced_layers_skeleton(lambda spec, params: BinaryLayer(spec)),
+FAMILY = Family(
+    name="binary",
+    description="binarized layers (bnn package: XNOR-Net weights, optional sign activations) trained by "
+    "distillation from the fp32 policy; input layer and heads real-valued; stored as packed bits",
+    param_schema=schema(
+        {
+            "layers": {"anyOf": [LAYERS, {"type": "null"}]},
+            "activations": {"type": "boolean"},
+            "center_weights": {"type": "boolean"},
+            "finetune_steps": {**FINETUNE_STEPS, "minimum": 1},
+            "finetune_with": FINETUNE_WITH,
+        }
     ),
-]
+    defaults={
+        "layers": None,
+        "activations": False,
+        "center_weights": False,
+        "finetune_steps": 3000,
+        "finetune_with": "distillation",
+    },
+    compress=_binary,
+    skeleton=replaced_layers_skeleton(lambda spec, params: BinaryLayer(spec)),
+    table=Table(
+        "binary",
+        "Binary networks (bnn; packed 1-bit storage)",
+        {"training_form_mb": "training-form size (MB)", "binarized_compression": "binarized layers x smaller"},
+    ),
+    columns={
+        "training_form_mb": measured("training_form_bytes", 1e-6),
+        "binarized_compression": measured("binarized_compression"),
+    },
+    feeds=frozenset({"binary_packing"}),
+)

@@ -12,9 +12,21 @@ import copy
 import torch
 from torch import nn
 
-from tinyrl.compression.base import (FINETUNE_STEPS, FINETUNE_WITH, LAYERS, CompressContext, Compressed, Family, replace_module,
-                                     replaced_layers_skeleton, resolve_layers, schema)
-from tinyrl.compression.distillation import finetune_if_asked
+from tinyrl.compression.base import (
+    FINETUNE_STEPS,
+    FINETUNE_WITH,
+    LAYERS,
+    CompressContext,
+    Compressed,
+    Family,
+    Table,
+    param,
+    replace_module,
+    replaced_layers_skeleton,
+    resolve_layers,
+    schema,
+)
+from tinyrl.finetune import finetune_if_asked
 
 
 class LowRank(nn.Module):
@@ -46,8 +58,13 @@ def factorise(layer: nn.Module, rank: int) -> LowRank:
     u, s, vh = torch.linalg.svd(matrix, full_matrices=False)
     root = s[:rank].sqrt()
     conv = isinstance(layer, nn.Conv2d)
-    spec = {"kind": "conv2d" if conv else "linear", "rank": rank, "out": weight.shape[0],
-            "in": weight.shape[1], "bias": layer.bias is not None}
+    spec = {
+        "kind": "conv2d" if conv else "linear",
+        "rank": rank,
+        "out": weight.shape[0],
+        "in": weight.shape[1],
+        "bias": layer.bias is not None,
+    }
     if conv:
         spec |= {"kernel_size": list(layer.kernel_size), "stride": list(layer.stride), "padding": list(layer.padding)}
     module = LowRank(spec)
@@ -61,15 +78,15 @@ def factorise(layer: nn.Module, rank: int) -> LowRank:
 
 def target_ranks(model: nn.Module, layers: list[str], params: dict) -> dict[str, int]:
     """rank = round(full rank x (1 - reduction)), at least 1, and at least the minimum set for the
-    network's first and last layers (their ranks bound what the input and output can carry)."""
-    all_layers = [n for n, m in model.named_modules() if isinstance(m, (nn.Linear, nn.Conv2d))]
+    network's input layer and its heads (their ranks bound what the input and output can carry)."""
+    roles = model.roles
     ranks = {}
     for name in layers:
         full = full_rank(model.get_submodule(name))
         rank = max(1, round(full * (1.0 - params["rank_reduction"])))
-        if name == all_layers[0]:
+        if name == roles.input:
             rank = max(rank, min(full, params["min_rank_first"]))
-        if name == all_layers[-1]:
+        if name in roles.heads:
             rank = max(rank, min(full, params["min_rank_last"]))
         ranks[name] = rank
     return ranks
@@ -89,18 +106,35 @@ def _low_rank(model: nn.Module, params: dict, ctx: CompressContext) -> Compresse
     return Compressed(model.eval(), structure=structure, info=info)
 
 
-FAMILIES = [
-    Family(
-        name="low_rank",
-        table="low_rank",
-        description="low-rank approximation: truncated SVD of each selected Linear (and reshaped Conv2d) into "
-                    "two thinner layers",
-        param_schema=schema({"rank_reduction": {"type": "number", "minimum": 0, "exclusiveMaximum": 1},
-                             "layers": LAYERS, "min_rank_first": {"type": "integer", "minimum": 1},
-                             "min_rank_last": {"type": "integer", "minimum": 1},
-                             "finetune_steps": FINETUNE_STEPS, "finetune_with": FINETUNE_WITH}, ["rank_reduction"]),
-        defaults={"layers": ["all"], "min_rank_first": 1, "min_rank_last": 1, "finetune_steps": 0, "finetune_with": "distillation"},
-        compress=_low_rank,
-        skeleton=replaced_layers_skeleton(lambda spec, params: LowRank(spec)),
+FAMILY = Family(
+    name="low_rank",
+    description="low-rank approximation: truncated SVD of each selected Linear (and reshaped Conv2d) into "
+    "two thinner layers",
+    param_schema=schema(
+        {
+            "rank_reduction": {"type": "number", "minimum": 0, "exclusiveMaximum": 1},
+            "layers": LAYERS,
+            "min_rank_first": {"type": "integer", "minimum": 1, "description": "least rank of the input layer"},
+            "min_rank_last": {"type": "integer", "minimum": 1, "description": "least rank of each head"},
+            "finetune_steps": FINETUNE_STEPS,
+            "finetune_with": FINETUNE_WITH,
+        },
+        ["rank_reduction"],
     ),
-]
+    defaults={
+        "layers": ["all"],
+        "min_rank_first": 1,
+        "min_rank_last": 1,
+        "finetune_steps": 0,
+        "finetune_with": "distillation",
+    },
+    compress=_low_rank,
+    skeleton=replaced_layers_skeleton(lambda spec, params: LowRank(spec)),
+    table=Table(
+        "low_rank",
+        "Low-rank approximation (truncated SVD)",
+        {"rank_reduction": "rank reduction", "parameters": "parameters"},
+    ),
+    columns={"rank_reduction": param("rank_reduction")},
+    feeds=frozenset({"rank_share"}),
+)

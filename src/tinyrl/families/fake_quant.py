@@ -1,4 +1,5 @@
-"""Quantization families: post-training (dynamic, static), quantization-aware int8, and a 2-8 bit sweep."""
+"""b-bit weights (and optionally inputs), 2 to 8 bits: per-channel affine codes bit-packed on disk and
+simulated in float32 (QuaRL's bit-width sweep); fine-tuned variants train through the quantizer."""
 
 from __future__ import annotations
 
@@ -9,34 +10,27 @@ import torch.nn.functional as F
 import torch.nn.utils.parametrize as parametrize
 from torch import nn
 
-from tinyrl.compression import eager_quant
-from tinyrl.compression.base import (FINETUNE_STEPS, FINETUNE_WITH, LAYERS, CompressContext, Compressed, Family, replace_module,
-                                     replaced_layers_skeleton, resolve_layers, schema)
+from tinyrl.compression.base import (
+    FINETUNE_STEPS,
+    FINETUNE_WITH,
+    LAYERS,
+    CompressContext,
+    Compressed,
+    Family,
+    Table,
+    param,
+    replace_module,
+    replaced_layers_skeleton,
+    resolve_layers,
+    schema,
+)
 from tinyrl.compression.bitpack import pack_codes, packed_length, unpack_codes
-from tinyrl.compression.distillation import finetune_if_asked
-from tinyrl.networks import build_network
+from tinyrl.finetune import finetune_if_asked
 
-_ENGINE = {"type": "string", "enum": list(eager_quant.ENGINES)}
-_QUANT_DTYPE = {"type": "string", "enum": list(eager_quant.DTYPES)}
-
-
-def _ptq_static(model: nn.Module, params: dict, calibration: torch.Tensor | None) -> nn.Module:
-    if params["dtype"] == "float16":
-        return eager_quant.static_float16(model)
-    return eager_quant.static_int8(model, params["engine"], calibration)
-
-
-def _qat(model: nn.Module, params: dict, ctx: CompressContext) -> Compressed:
-    quantized, info = eager_quant.qat_int8(model, params["engine"],
-                                           lambda prepared: finetune_if_asked(prepared, model, ctx, params))
-    return Compressed(quantized, info=info)
-
-
-# --- fake-quantized b-bit weights (and inputs), bit-packed on disk --------------------------------
 
 def _affine_codes(weight: torch.Tensor, bits: int, per_channel: bool):
     """Asymmetric affine quantization to [0, 2**bits); per output channel or per tensor."""
-    levels = 2 ** bits - 1
+    levels = 2**bits - 1
     flat = weight.reshape(weight.shape[0], -1)
     low = flat.min(dim=1).values.clamp(max=0) if per_channel else flat.min().clamp(max=0).expand(flat.shape[0])
     high = flat.max(dim=1).values.clamp(min=0) if per_channel else flat.max().clamp(min=0).expand(flat.shape[0])
@@ -47,7 +41,7 @@ def _affine_codes(weight: torch.Tensor, bits: int, per_channel: bool):
 
 
 def fake_quantize_input(x: torch.Tensor, low: float, high: float, bits: int) -> torch.Tensor:
-    levels = 2 ** bits - 1
+    levels = 2**bits - 1
     scale = max((high - low) / levels, 1e-12)
     return torch.clamp(torch.round((x - low) / scale), 0, levels) * scale + low
 
@@ -72,7 +66,7 @@ class FakeQuantLayer(nn.Module):
         self.register_load_state_dict_post_hook(lambda module, keys: setattr(module, "_dequantized", None))
 
     @classmethod
-    def from_layer(cls, layer: nn.Module, bits: int, per_channel: bool, input_range=None) -> "FakeQuantLayer":
+    def from_layer(cls, layer: nn.Module, bits: int, per_channel: bool, input_range=None) -> FakeQuantLayer:
         kind = "conv2d" if isinstance(layer, nn.Conv2d) else "linear"
         conv = {"stride": list(layer.stride), "padding": list(layer.padding)} if kind == "conv2d" else None
         new = cls(kind, list(layer.weight.shape), bits, input_range is not None, conv)
@@ -104,8 +98,10 @@ class FakeQuantLayer(nn.Module):
 def _input_ranges(model: nn.Module, layers: list[str], observations: torch.Tensor) -> dict[str, list[float]]:
     ranges, hooks = {}, []
     for name in layers:
+
         def hook(module, args, name=name):
             ranges[name] = [float(args[0].min()), float(args[0].max())]
+
         hooks.append(model.get_submodule(name).register_forward_pre_hook(hook))
     with torch.no_grad():
         model(observations)
@@ -128,17 +124,22 @@ class _StraightThrough(nn.Module):
         return weight + (quantized - weight).detach()
 
 
-def _finetune_quantized(model: nn.Module, teacher: nn.Module, layers: list[str], params: dict, ranges: dict,
-                        ctx: CompressContext) -> dict:
+def _finetune_quantized(
+    model: nn.Module, teacher: nn.Module, layers: list[str], params: dict, ranges: dict, ctx: CompressContext
+) -> dict:
     hooks = []
     for name in layers:
         layer = model.get_submodule(name)
         parametrize.register_parametrization(layer, "weight", _StraightThrough(params["bits"], params["per_channel"]))
         if name in ranges:
             low, high = ranges[name]
-            hooks.append(layer.register_forward_pre_hook(
-                lambda module, args, low=low, high=high: (
-                    args[0] + (fake_quantize_input(args[0], low, high, params["bits"]) - args[0]).detach(),)))
+            hooks.append(
+                layer.register_forward_pre_hook(
+                    lambda module, args, low=low, high=high: (
+                        args[0] + (fake_quantize_input(args[0], low, high, params["bits"]) - args[0]).detach(),
+                    )
+                )
+            )
     info = finetune_if_asked(model, teacher, ctx, params)
     for hook in hooks:
         hook.remove()
@@ -151,8 +152,11 @@ def _fake_quant(model: nn.Module, params: dict, ctx: CompressContext) -> Compres
     teacher, model = model, copy.deepcopy(model).eval()
     layers = resolve_layers(model, params["layers"])
     ranges = _input_ranges(model, layers, ctx.observations) if params["activations"] else {}
-    info = (_finetune_quantized(model, teacher, layers, params, ranges, ctx) if params["finetune_steps"]
-            else {"finetune_steps": 0})
+    info = (
+        _finetune_quantized(model, teacher, layers, params, ranges, ctx)
+        if params["finetune_steps"]
+        else {"finetune_steps": 0}
+    )
     structure = {"layers": {}}
     for name in layers:
         layer = model.get_submodule(name)
@@ -162,49 +166,35 @@ def _fake_quant(model: nn.Module, params: dict, ctx: CompressContext) -> Compres
     return Compressed(model, structure=structure, info=info)
 
 
-FAMILIES = [
-    Family(
-        name="ptq_dynamic",
-        table="quantization",
-        description="post-training dynamic quantization of Linear layers (torch eager API)",
-        param_schema=schema({"dtype": _QUANT_DTYPE, "engine": _ENGINE}, ["dtype"]),
-        defaults={"engine": "x86"},
-        compress=lambda model, params, ctx: Compressed(eager_quant.dynamic(model, params["dtype"], params["engine"])),
-        skeleton=lambda arch, params, structure: eager_quant.dynamic(build_network(arch), params["dtype"],
-                                                                     params["engine"]),
+FAMILY = Family(
+    name="fake_quant",
+    description="b-bit quantization of weights (per-channel affine, bit-packed on disk, simulated in float32) "
+    "and optionally of layer inputs (range calibrated on the observation set); fine-tuned variants "
+    "train through the quantizer (straight-through estimator)",
+    param_schema=schema(
+        {
+            "bits": {"type": "integer", "minimum": 2, "maximum": 8},
+            "layers": LAYERS,
+            "activations": {"type": "boolean"},
+            "per_channel": {"type": "boolean"},
+            "finetune_steps": FINETUNE_STEPS,
+            "finetune_with": FINETUNE_WITH,
+        },
+        ["bits"],
     ),
-    Family(
-        name="ptq_static",
-        table="quantization",
-        description="post-training static quantization, calibrated on the observation set (torch eager API); "
-                    "dtype float16 casts weights and activations to half precision",
-        param_schema=schema({"dtype": _QUANT_DTYPE, "engine": _ENGINE}, ["dtype"]),
-        defaults={"engine": "x86"},
-        compress=lambda model, params, ctx: Compressed(_ptq_static(model, params, ctx.observations)),
-        skeleton=lambda arch, params, structure: _ptq_static(build_network(arch), params, None),
+    defaults={
+        "layers": ["all"],
+        "activations": False,
+        "per_channel": True,
+        "finetune_steps": 0,
+        "finetune_with": "distillation",
+    },
+    compress=_fake_quant,
+    skeleton=replaced_layers_skeleton(
+        lambda spec, params: FakeQuantLayer(
+            spec["kind"], spec["shape"], params["bits"], params["activations"], spec["conv"]
+        )
     ),
-    Family(
-        name="qat_int8",
-        table="quantization",
-        description="quantization-aware training to static int8, fine-tuned from the trained policy by "
-                    "distillation (torch eager API)",
-        param_schema=schema({"engine": _ENGINE, "finetune_steps": {**FINETUNE_STEPS, "minimum": 1}, "finetune_with": FINETUNE_WITH}),
-        defaults={"engine": "x86", "finetune_steps": 3000, "finetune_with": "distillation"},
-        compress=_qat,
-        skeleton=lambda arch, params, structure: eager_quant.static_int8(build_network(arch), params["engine"], None),
-    ),
-    Family(
-        name="fake_quant",
-        table="bit_width",
-        description="b-bit quantization of weights (per-channel affine, bit-packed on disk, simulated in float32) "
-                    "and optionally of layer inputs (range calibrated on the observation set); fine-tuned variants "
-                    "train through the quantizer (straight-through estimator)",
-        param_schema=schema({"bits": {"type": "integer", "minimum": 2, "maximum": 8}, "layers": LAYERS,
-                             "activations": {"type": "boolean"}, "per_channel": {"type": "boolean"},
-                             "finetune_steps": FINETUNE_STEPS, "finetune_with": FINETUNE_WITH}, ["bits"]),
-        defaults={"layers": ["all"], "activations": False, "per_channel": True, "finetune_steps": 0, "finetune_with": "distillation"},
-        compress=_fake_quant,
-        skeleton=replaced_layers_skeleton(lambda spec, params: FakeQuantLayer(
-            spec["kind"], spec["shape"], params["bits"], params["activations"], spec["conv"])),
-    ),
-]
+    table=Table("bit_width", "Bit-width sweep (fake-quantized post-training quantization)", {"bits": "bits"}),
+    columns={"bits": param("bits")},
+)

@@ -8,13 +8,24 @@ import torch
 import torch_pruning as tp
 from torch import nn
 
-from tinyrl.compression.base import (FINETUNE_STEPS, FINETUNE_WITH, CompressContext, Compressed, Family, replace_module, schema)
-from tinyrl.compression.distillation import finetune_if_asked
+from tinyrl.compression.base import (
+    FINETUNE_STEPS,
+    FINETUNE_WITH,
+    CompressContext,
+    Compressed,
+    Family,
+    Table,
+    replace_module,
+    schema,
+)
+from tinyrl.finetune import finetune_if_asked
 from tinyrl.networks import build_network
 
 
 def _example_input(model: nn.Module) -> torch.Tensor:
-    return torch.zeros(1, *model.input_shape) if hasattr(model, "input_shape") else torch.zeros(1, model.arch["obs_dim"])
+    return (
+        torch.zeros(1, *model.input_shape) if hasattr(model, "input_shape") else torch.zeros(1, model.arch["obs_dim"])
+    )
 
 
 def remove_channels(model: nn.Module, amounts: dict[str, float], p: int) -> dict[str, int]:
@@ -45,9 +56,8 @@ def shapes(model: nn.Module) -> dict[str, list[int]]:
 def _structural(model: nn.Module, params: dict, ctx: CompressContext) -> Compressed:
     teacher, model = model, copy.deepcopy(model)
     layers = dict(model.named_modules())
-    head = list(getattr(model, "parts", {}).get("head", []))
     for name in params["amounts"]:
-        if name not in layers or not isinstance(layers[name], (nn.Linear, nn.Conv2d)) or name in head:
+        if name not in layers or not isinstance(layers[name], (nn.Linear, nn.Conv2d)) or name in model.roles.heads:
             raise ValueError(f"cannot remove channels of {name!r}: not a hidden Linear/Conv2d layer")
     removed = remove_channels(model, params["amounts"], params["p"])
     info = finetune_if_asked(model, teacher, ctx, params)
@@ -70,20 +80,30 @@ def resized_skeleton(arch: dict, params: dict, structure: dict) -> nn.Module:
     return model
 
 
-FAMILIES = [
-    Family(
-        name="prune_structural",
-        table="structural",
-        description="structural pruning with torch-pruning: output neurons/channels with the lowest group "
-                    "magnitude removed together with the weights that consume them",
-        param_schema=schema({
-            "amounts": {"type": "object", "minProperties": 1,
-                        "additionalProperties": {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1},
-                        "description": "fraction of output channels to remove, per layer name"},
+FAMILY = Family(
+    name="prune_structural",
+    description="structural pruning with torch-pruning: output neurons/channels with the lowest group "
+    "magnitude removed together with the weights that consume them",
+    param_schema=schema(
+        {
+            "amounts": {
+                "type": "object",
+                "minProperties": 1,
+                "additionalProperties": {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1},
+                "description": "fraction of output channels to remove, per layer name",
+            },
             "p": {"type": "integer", "enum": [1, 2]},
-            "finetune_steps": FINETUNE_STEPS, "finetune_with": FINETUNE_WITH}, ["amounts"]),
-        defaults={"p": 1, "finetune_steps": 0, "finetune_with": "distillation"},
-        compress=_structural,
-        skeleton=resized_skeleton,
+            "finetune_steps": FINETUNE_STEPS,
+            "finetune_with": FINETUNE_WITH,
+        },
+        ["amounts"],
     ),
-]
+    defaults={"p": 1, "finetune_steps": 0, "finetune_with": "distillation"},
+    compress=_structural,
+    skeleton=resized_skeleton,
+    table=Table(
+        "structural",
+        "Structural pruning with torch-pruning (neurons and channels removed)",
+        {"parameters": "parameters"},
+    ),
+)

@@ -1,0 +1,32 @@
+"""Stage `aggregate`: every variant's results into the summary, the backends table and one table per method."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tinyrl.aggregate import backend_rows, backend_table, build_summary, random_row, variant_row, write_tables
+from tinyrl.atomic import write_text
+
+
+def aggregate(
+    *,
+    metadata: list[str],
+    evaluations: list[str],
+    timings: list[str],
+    random: list[str],
+    ceiling: str,
+    summary: str,
+    summary_md: str,
+    backends: str,
+    tables: list[str],
+    pairs: list[list[str]],
+    agents: list[str],
+) -> None:
+    """`pairs` names the (agent, variant) of each metadata/evaluation/timing file; `agents` those of `random`."""
+    flops_per_s = json.loads(Path(ceiling).read_text())["flops_per_s"]
+    rows = [variant_row(agent, m, e, t) for (agent, _), m, e, t in zip(pairs, metadata, evaluations, timings)]
+    random_rows = [random_row(agent, path) for agent, path in zip(agents, random)]
+    write_tables(build_summary(rows, random_rows, flops_per_s), summary, summary_md, tables)
+    per_backend = [row for (agent, variant), path in zip(pairs, timings) for row in backend_rows(agent, variant, path)]
+    write_text(backends, backend_table(per_backend, flops_per_s).to_csv(index=False))

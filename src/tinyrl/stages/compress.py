@@ -1,0 +1,84 @@
+"""Stage `compress`: make one variant from the float32 policy and save it as its deployable file."""
+
+from __future__ import annotations
+
+import time
+import traceback
+
+import torch
+
+from tinyrl.atomic import write_json
+from tinyrl.checkpoint import save_checkpoint, save_failure
+from tinyrl.compression.base import CompressContext
+from tinyrl.errors import VariantFailure
+from tinyrl.families import get_family
+from tinyrl.loading import load_policy
+from tinyrl.model_stats import batched_forward, size_stats
+from tinyrl.observations import load_observations, observation_shape
+
+
+def check_outputs(model: torch.nn.Module, observations: torch.Tensor) -> None:
+    out = batched_forward(model, observations)
+    bad = int((~torch.isfinite(out)).any(dim=1).sum())
+    if bad:
+        raise VariantFailure(f"outputs NaN or Inf on {bad} of {len(observations)} observations of the observation set")
+
+
+def compress(
+    *, checkpoint: str, observations: str, model: str, metadata: str, agent: dict, variant: dict, finetune: dict
+) -> None:
+    """Make the variant, save it as its deployable file, reload it from that file and record its size.
+
+    `finetune` holds the fine-tuning settings, empty for a variant that does not fine-tune. A bad
+    baseline checkpoint or observation set fails the job. A variant whose method fails or whose
+    outputs are not finite is recorded as failed (a failure record stands for its model file) and
+    the study goes on.
+    """
+    torch.set_num_threads(1)
+    baseline, source = load_policy(checkpoint, expected_arch=agent["network"])
+    data = torch.as_tensor(load_observations(observations, observation_shape(source["arch"])))
+    family = get_family(variant["family"])
+    training = source["meta"]
+    rl = {
+        "algorithm": agent["algorithm"],
+        # The settings the checkpoint was trained with, else the config's (a checkpoint from elsewhere).
+        "hyperparameters": training.get("hyperparameters") or agent.get("pretrain", {}),
+        "critic": training.get("critic"),
+    }
+    context = CompressContext(data, agent["env_id"], baseline.output_kind, finetune, rl)
+    recipe = {"family": variant["family"], "params": variant["params"]}
+    record = {
+        "agent_env": agent["env_id"],
+        "variant": variant["name"],
+        "family": variant["family"],
+        "table": variant["table"],
+        "source_checkpoint": str(checkpoint),
+    }
+    start = time.perf_counter()
+    try:
+        result = family.compress(baseline, variant["params"], context)
+        check_outputs(result.model, data)
+    except Exception as exc:  # the method's failure is this variant's result, reported as such
+        traceback.print_exc()
+        reason = f"compression failed: {type(exc).__name__}: {exc}"
+        save_failure(model, variant["name"], reason)
+        write_json(metadata, record | {"recipe": recipe, "status": "failed", "reason": reason})
+        return
+    compress_time = time.perf_counter() - start
+    recipe["structure"] = result.structure
+    save_checkpoint(
+        model,
+        result.arch or source["arch"],
+        result.model.state_dict(),
+        meta={"variant": variant["name"], "source_checkpoint": str(checkpoint)},
+        recipe=recipe,
+    )
+    reloaded, _ = load_policy(model)
+    record |= {
+        "recipe": recipe,
+        "compress_time_s": compress_time,
+        "size": size_stats(reloaded, model),
+        "info": result.info,
+        "status": "ok",
+    }
+    write_json(metadata, record)

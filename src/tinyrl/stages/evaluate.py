@@ -1,0 +1,41 @@
+"""Stages `evaluate` (a variant, loaded from its file) and `evaluate_random` (the uniform-random policy)."""
+
+from __future__ import annotations
+
+import psutil
+import torch
+
+from tinyrl.atomic import write_json
+from tinyrl.envs import action_space_of
+from tinyrl.errors import VariantFailure
+from tinyrl.evaluation import evaluate
+from tinyrl.loading import load_policy
+from tinyrl.policy import network_policy, random_policy
+
+
+def evaluate_variant(*, model: str, evaluation: str, agent: dict, settings: dict) -> None:
+    """Evaluate the variant as loaded from its file, in this (fresh) process, with one torch thread."""
+    torch.set_num_threads(1)
+    baseline_rss = psutil.Process().memory_info().rss
+    try:
+        policy_model, _ = load_policy(model)
+        policy = network_policy(policy_model, agent["actions"], seed=settings["seed"])
+        result = evaluate(policy, agent["env_id"], settings, baseline_rss)
+    except VariantFailure as exc:
+        return write_json(evaluation, {"status": "failed", "reason": str(exc)})
+    result["model_bytes_in_memory"] = sum(
+        t.numel() * t.element_size() for t in policy_model.state_dict().values() if isinstance(t, torch.Tensor)
+    )
+    result["actions"] = agent["actions"]
+    result["torch_threads"] = torch.get_num_threads()
+    result["status"] = "ok"
+    write_json(evaluation, result)
+
+
+def evaluate_random(*, evaluation: str, agent: dict, settings: dict) -> None:
+    """The uniform-random policy on the same episode seeds: the floor every agent is shown beside."""
+    policy = random_policy(action_space_of(agent["env_id"]), seed=settings["seed"])
+    result = evaluate(policy, agent["env_id"], settings)
+    result["actions"] = "uniform random"
+    result["status"] = "ok"
+    write_json(evaluation, result)

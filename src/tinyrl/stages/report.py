@@ -1,0 +1,34 @@
+"""Stage `report`: report/report.md and a self-contained report/report.html."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from tinyrl.importers import read_policy_file
+from tinyrl.report import build_context, render_report
+
+
+def report(
+    *,
+    summary: str,
+    backends: str,
+    ceiling: str,
+    figures: list[str],
+    checkpoints: list[str],
+    markdown: str,
+    html: str,
+    settings: dict,
+    agents: list[str],
+    repo_dir: str,
+) -> None:
+    """`settings`: what the report states of the study's protocol (see tinyrl.report.report_settings);
+    `agents` names the agent of each checkpoint."""
+    provenance = {
+        agent: {"path": str(path), "meta": read_policy_file(path)["meta"]} for agent, path in zip(agents, checkpoints)
+    }
+    speed = {"backends": pd.read_csv(backends), "ceiling": json.loads(Path(ceiling).read_text())}
+    context = build_context(settings, pd.read_csv(summary), provenance, figures, Path(markdown).parent, repo_dir, speed)
+    render_report(context, markdown, html)

@@ -1,0 +1,69 @@
+"""The study's plan: the validated config, its variants and what the workflow's rules need of it.
+
+Run as `python -m tinyrl.study` with the config as JSON on standard input, it prints the plan as
+JSON: that is how the Snakefile gets it (tinyrl.plan_cache), without importing torch itself.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+from tinyrl.aggregate import tables_of
+from tinyrl.config import agent_evaluation, agent_observations, agent_timing, config_hash, validate_config
+from tinyrl.errors import ConfigError
+from tinyrl.figures import FIGURES
+
+AGENT_SETTINGS = ("env_id", "algorithm", "network", "actions")  # what every job of an agent needs to know
+
+
+def report_settings(config: dict, agents: list[str]) -> dict:
+    """What the report states of the protocol: the settings it was run with, and the config's hash."""
+    keep = (*AGENT_SETTINGS, "evaluation", "timing")
+    return {
+        "evaluation": config["evaluation"],
+        "timing": config["timing"],
+        "observations": config["observations"],
+        "agents": {agent: {k: v for k, v in config["agents"][agent].items() if k in keep} for agent in agents},
+        "config_hash": config_hash(config),
+    }
+
+
+def plan_study(config: dict) -> dict:
+    """Validate the config (a ConfigError names the field) and lay out the study as plain JSON data."""
+    variants = validate_config(config)  # fills the schema's defaults into config
+    agents = list(variants)
+    families = [variant["family"] for agent in agents for variant in variants[agent]]
+    return {
+        "agents": {
+            agent: {
+                "settings": {k: config["agents"][agent][k] for k in AGENT_SETTINGS},
+                "pretrain": config["agents"][agent]["pretrain"],
+                "checkpoint": config["agents"][agent]["checkpoint"],
+                "evaluation": agent_evaluation(config, agent),
+                "observations": agent_observations(config, agent),
+                "timing": agent_timing(config, agent),
+                "variants": variants[agent],
+            }
+            for agent in agents
+        },
+        "tables": list(tables_of(families)),
+        "figures": list(FIGURES),
+        "timing": config["timing"],
+        "finetune": config["finetune"],
+        "report": report_settings(config, agents),
+    }
+
+
+def main() -> int:
+    try:
+        plan = plan_study(json.load(sys.stdin))
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    json.dump(plan, sys.stdout)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,167 @@
+"""The house rules: no import cycle, the file format at the bottom, one record per family and algorithm,
+networks that name their roles, and a Snakefile that parses without torch."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import REPO
+
+from tinyrl.algorithms import ALGORITHMS
+from tinyrl.compression.base import FEEDS, Table
+from tinyrl.config import load_schema
+from tinyrl.families import all_families, family_names
+from tinyrl.networks import OUTPUT_KINDS
+
+LIBRARY = REPO / "src" / "tinyrl"
+
+
+def module_name(path: Path) -> str:
+    parts = list(path.relative_to(LIBRARY.parent).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def tinyrl_imports(path: Path) -> set[str]:
+    """Every tinyrl module a file imports, at the top or inside a function (`from a import b` counts as a.b
+    when a.b is a module)."""
+    modules = {module_name(p) for p in LIBRARY.rglob("*.py")}
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+            found |= {f"{node.module}.{alias.name}" for alias in node.names}
+    return {name for name in found if name in modules}
+
+
+def import_graph() -> dict[str, set[str]]:
+    return {module_name(path): tinyrl_imports(path) - {module_name(path)} for path in LIBRARY.rglob("*.py")}
+
+
+def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+    path: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        state[node] = 1
+        path.append(node)
+        for nxt in sorted(graph.get(node, ())):
+            if state.get(nxt) == 1:
+                return path[path.index(nxt) :] + [nxt]
+            if nxt not in state and (cycle := visit(nxt)):
+                return cycle
+        path.pop()
+        state[node] = 2
+        return None
+
+    for node in sorted(graph):
+        if node not in state and (cycle := visit(node)):
+            return cycle
+    return None
+
+
+def test_the_library_has_no_import_cycle():
+    assert find_cycle(import_graph()) is None, " -> ".join(find_cycle(import_graph()))
+
+
+def test_the_cycle_finder_finds_a_cycle():
+    assert find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": set()}) == ["a", "b", "c", "a"]
+
+
+def test_the_checkpoint_format_imports_nothing_above_it():
+    assert tinyrl_imports(LIBRARY / "checkpoint.py") <= {"tinyrl.atomic", "tinyrl.errors"}
+
+
+def test_the_schema_family_enum_is_the_registry():
+    enum = load_schema()["properties"]["variants"]["items"]["properties"]["family"]["enum"]
+    assert sorted(enum) == sorted(family_names())
+
+
+def test_the_schema_algorithm_enum_is_the_registry():
+    agent = load_schema()["properties"]["agents"]["additionalProperties"]
+    assert sorted(agent["properties"]["algorithm"]["enum"]) == sorted(ALGORITHMS)
+    assert sorted(agent["properties"]["network"]["properties"]["kind"]["enum"]) == sorted(OUTPUT_KINDS)
+
+
+def test_each_family_module_declares_itself_once():
+    families = all_families()
+    assert sorted(families) == list(family_names())
+    tables: dict[str, Table] = {}
+    for name, family in families.items():
+        assert family.name == name
+        assert set(family.feeds) <= set(FEEDS)
+        # A table shared by several families is one object (compression.tables), never two declarations.
+        assert tables.setdefault(family.table.name, family.table) is family.table, family.table.name
+
+
+def test_an_unknown_family_name_imports_nothing():
+    from tinyrl.families import get_family
+
+    with pytest.raises(KeyError, match="unknown compression family 'os'"):
+        get_family("os")
+
+
+def test_each_algorithm_declares_its_config_and_trainer():
+    for name, algorithm in ALGORITHMS.items():
+        assert algorithm.name == name and callable(algorithm.train)
+        assert "seed" in algorithm.hyperparameter_names()
+
+
+def test_parsing_the_snakefile_imports_no_heavy_library():
+    """What rules/common.smk imports (and so every parse of the workflow) loads no torch, gymnasium,
+    matplotlib or pandas."""
+    heavy = ["torch", "gymnasium", "matplotlib", "pandas", "numpy", "ale_py"]
+    code = (
+        f"import sys; sys.path.insert(0, {str(LIBRARY.parent)!r}); "
+        "import snakemake.exceptions, tinyrl.errors, tinyrl.plan_cache; "
+        f"print([m for m in {heavy!r} if m in sys.modules])"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+    imported = {
+        line.split()[1].split(".")[0]
+        for line in (REPO / "rules" / "common.smk").read_text().splitlines()
+        if line.startswith(("import ", "from "))
+    }
+    assert imported <= {"os", "sys", "snakemake", "tinyrl"}
+
+
+def test_the_plan_cache_reuses_a_plan_and_names_bad_fields(tmp_path, tiny_config):
+    from tinyrl.errors import ConfigError
+    from tinyrl.plan_cache import study_plan
+
+    plan = study_plan(tiny_config, tmp_path)
+    assert list(plan["agents"]) == ["lunarlander", "halfcheetah", "montezuma"]
+    assert len(list(tmp_path.glob("*.json"))) == 1
+    assert study_plan(tiny_config, tmp_path) == plan
+    tiny_config["evaluation"]["episodes"] = 0
+    with pytest.raises(ConfigError, match="evaluation.episodes"):
+        study_plan(tiny_config, tmp_path)
+
+
+def test_every_trainer_hyperparameter_has_a_docstring():
+    """CleanRL's Args style: a string right under each field of an algorithm's config dataclass."""
+    for algorithm in ALGORITHMS.values():
+        source = Path(sys.modules[algorithm.config.__module__].__file__).read_text()
+        body = next(
+            node.body
+            for node in ast.walk(ast.parse(source))
+            if isinstance(node, ast.ClassDef) and node.name == algorithm.config.__name__
+        )
+        for field, following in zip(body, body[1:] + [None]):
+            if isinstance(field, ast.AnnAssign):
+                documented = isinstance(following, ast.Expr) and isinstance(following.value, ast.Constant)
+                assert documented, f"{algorithm.config.__name__}.{field.target.id} has no docstring"
+
+
+def test_the_plan_cache_keeps_the_order_of_agents(tmp_path, tiny_config):
+    from tinyrl.plan_cache import study_plan
+
+    first = study_plan(tiny_config, tmp_path)
+    tiny_config["agents"] = dict(reversed(tiny_config["agents"].items()))
+    assert list(study_plan(tiny_config, tmp_path)["agents"]) == list(reversed(list(first["agents"])))
