@@ -15,7 +15,8 @@ def test_default_config_expands_sweeps(default_config):
     assert {v["family"] for v in variants} == set(FAMILIES)  # every family is in the default study
     cheetah = validate_config(default_config)["halfcheetah"]
     assert {v["family"] for v in cheetah} >= set(FAMILIES) - {"prune_iterative"}
-    assert {"l1_0.9_dense_rl", "lowrank_0.7_rl", "qat_int8"} <= {v["name"] for v in cheetah}
+    assert {"l1_0.9_dense_ft", "qat_int8", "binary_weights"} <= {v["name"] for v in cheetah}
+    assert "l1_0.9_dense_rl" in names  # RL fine-tuning in the default study (both agents' in configs/full.yaml)
     assert "student_64x64" in names and "tp_fc1-0.3_fc2-0.3" in names
     static = next(v for v in variants if v["name"] == "static_qint8_x86")
     assert static["params"] == {"dtype": "qint8", "engine": "x86"}
