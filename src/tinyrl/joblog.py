@@ -40,7 +40,7 @@ def stage_arguments(job: Any) -> dict[str, Any]:
         for name, value in kind.items():
             if name in arguments:
                 raise ValueError(f"rule {job.rule!r} uses the name {name!r} for two of its inputs, outputs or params")
-            arguments[name] = value if isinstance(value, (str, dict)) or not isinstance(value, list) else list(value)
+            arguments[name] = list(value) if isinstance(value, list) else value  # Namedlist -> list
     return arguments
 
 
