@@ -16,14 +16,15 @@ try:
 except ConfigError as exc:
     raise WorkflowError(str(exc)) from None
 
-# Single-threaded jobs claim a share of --cores proportional to the machine's cores, so that
-# with --cores above the core count (say 8 on a 2-core laptop) no two jobs share a core:
-# evaluation wall time, CPU% and memory stay each variant's own. Jobs still run one torch thread.
+# Single-threaded jobs claim a share of --cores proportional to the machine's cores, rounded up,
+# so that whatever --cores says (8 or 3 on a 2-core laptop) no more jobs run than there are
+# cores and no two jobs share one: evaluation wall time, CPU% and memory stay each variant's
+# own. Jobs still run one torch thread.
 try:
     LOCAL_CORES = workflow.cores
 except WorkflowError:  # a cluster executor sets no total: every job is its own allocation
     LOCAL_CORES = None
-CORE_SHARE = max(1, LOCAL_CORES // (os.cpu_count() or 1)) if LOCAL_CORES else 1
+CORE_SHARE = max(1, -(-LOCAL_CORES // (os.cpu_count() or 1))) if LOCAL_CORES else 1
 # Timing jobs claim every local core so that no other job runs beside them; on a cluster
 # they ask for a node of their own instead (profiles/slurm).
 TIMING_CORES = LOCAL_CORES or 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import time
@@ -129,6 +130,16 @@ def test_targeted_rebuild_of_one_variant(study):
     jobs = planned_jobs(study, "report", "--forcerun", "results/lunarlander/static_fp16/model.pt")
     expected = {(rule, "static_fp16") for rule in ("compress", "evaluate", "time_forward")}
     assert jobs == expected | AFTERMATH - {("all", None)}
+
+
+@pytest.mark.parametrize("cores", [2, 3, 8])
+def test_jobs_never_outnumber_the_cores(tmp_path, cores):
+    """A job's claim is --cores / cpu_count rounded up: --cores 3 on 2 cores runs one job at a time, not 3."""
+    out = snakemake(tmp_path, "--dry-run", "report", "--cores", str(cores))
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
+    block = re.search(r"rule evaluate:\n((?:    .*\n)+)", out.stdout).group(1)
+    claim = int(re.search(r"threads: (\d+)", block).group(1)) if "threads:" in block else 1  # shown when above 1
+    assert cores // claim <= (os.cpu_count() or 1)
 
 
 def test_invalid_config_fails_before_any_job(tmp_path):
