@@ -83,3 +83,17 @@ def test_reduction_columns_put_pruning_and_rank_reduction_on_one_axis():
     )
     assert list(df["reduction_pct"]) == [0.0, 42.0, 70.0]
     assert df["pruned_pct"].isna().tolist() == [False, False, True]
+
+
+def test_a_resource_without_a_ratio_is_not_tested_and_does_not_decide_the_verdict():
+    """float32's RAM increase can be 0 (clamped): its ratios are not numbers, which used to count as a loss."""
+    rows = [
+        row("fp32", "baseline", 5000, ram=0.0),
+        row("lr_0.5", "low_rank", 4000, eval_s=5, ram=8, cpu=0.5, rank_reduction=0.5),
+        row("l1_0.5", "prune_l1", 4500, eval_s=10, ram=20, cpu=1.0, amount=0.5),
+    ]
+    out = findings(rows)["rank"]
+    assert out["verdict"] == "agrees"
+    assert "RAM increase: not tested" in out["our_data"]
+    only_ram = [dict(r, eval_us_per_step=0.0, cpu_percent=0.0) for r in rows]
+    assert findings(only_ram)["rank"]["verdict"] == "not tested"

@@ -49,15 +49,22 @@ def rank_vs_pruning(agent: str, rows: pd.DataFrame, base: pd.Series) -> dict:
     pruned = naive[naive["family"].isin(families_feeding("magnitude_pruning"))]
     if low_rank.empty or pruned.empty:
         return _finding(agent, claim, "needs naive low_rank and prune_l1 variants", "not tested")
-    parts, wins = [], 0
+    parts, tested, wins = [], 0, 0
     for column, label in RESOURCES.items():
         lr, pr = _ratios(low_rank, base, column).median(), _ratios(pruned, base, column).median()
+        if pd.isna(lr) or pd.isna(pr):  # e.g. a float32 RAM increase of 0: no ratio to compare
+            parts.append(f"{label}: not tested (float32's value is {base[column]:.3g}, so there is no ratio)")
+            continue
         parts.append(
             f"{label}: low-rank x{lr:.2f}, pruning x{pr:.2f} of fp32 (medians of "
             f"{len(low_rank)} and {len(pruned)} variants)"
         )
+        tested += 1
         wins += bool(pr - lr > NOISE)
-    verdict = "agrees" if wins == len(RESOURCES) else "disagrees" if wins == 0 else "mixed"
+    if not tested:
+        verdict = "not tested"
+    else:  # over the resources that could be compared; the others say "not tested" above
+        verdict = "agrees" if wins == tested else "disagrees" if wins == 0 else "mixed"
     return _finding(agent, claim, "; ".join(parts), verdict)
 
 
