@@ -315,3 +315,17 @@ def test_first_and_last_layers_are_chosen_by_role_not_by_module_order():
     params = {"rank_reduction": 0.9, "min_rank_first": 8, "min_rank_last": 12}
     ranks = target_ranks(model, ["conv1", "fc2", "policy", "ext_value"], params)
     assert ranks == {"conv1": 8, "fc2": 26, "policy": 12, "ext_value": 1}
+
+
+def test_in_memory_bytes_count_quantized_weights(wide_policy):
+    """Quantized Linear layers keep their weights in a (weight, bias) tuple: they are counted, as int8."""
+    from tinyrl.compression import eager_quant
+    from tinyrl.model_stats import state_bytes
+
+    fp32 = state_bytes(wide_policy.state_dict())
+    weights = sum(4 * m.weight.numel() for m in wide_policy.modules() if isinstance(m, torch.nn.Linear))
+    assert fp32 == sum(4 * t.numel() for t in wide_policy.state_dict().values())
+    dynamic = state_bytes(eager_quant.dynamic(wide_policy, "qint8", "x86").state_dict())
+    assert fp32 - weights + weights / 4 <= dynamic < fp32 - weights + weights / 4 + 1000
+    static = state_bytes(eager_quant.static_int8(wide_policy, "x86", torch.randn(64, 8)).state_dict())
+    assert 0.2 * fp32 < static < 0.3 * fp32

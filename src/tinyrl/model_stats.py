@@ -86,6 +86,21 @@ def batched_forward(model: nn.Module, observations: torch.Tensor, chunk: int = 5
         return torch.cat([model(observations[i : i + chunk]) for i in range(0, len(observations), chunk)])
 
 
+def state_bytes(value) -> int:
+    """Bytes a state dict's tensors hold, looking inside the (weight, bias) tuples of quantized modules'
+    packed parameters: a quantized tensor counts its integer codes and its per-channel scales and zero
+    points (as torch keeps them: float64 and int64)."""
+    if isinstance(value, dict):
+        return sum(state_bytes(item) for item in value.values())
+    if isinstance(value, (tuple, list)):
+        return sum(state_bytes(item) for item in value)
+    if not isinstance(value, torch.Tensor):
+        return 0
+    if value.is_quantized and value.qscheme() in (torch.per_channel_affine, torch.per_channel_symmetric):
+        return value.numel() * value.element_size() + 16 * value.q_per_channel_scales().numel()
+    return value.numel() * value.element_size()
+
+
 def non_finite_weights(model: nn.Module) -> list[str]:
     return [name for name, t in weight_tensors(model) if not torch.isfinite(t.float()).all()]
 

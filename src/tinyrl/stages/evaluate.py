@@ -10,6 +10,7 @@ from tinyrl.envs import action_space_of
 from tinyrl.errors import VariantFailure
 from tinyrl.evaluation import evaluate
 from tinyrl.loading import load_policy
+from tinyrl.model_stats import state_bytes
 from tinyrl.policy import network_policy, random_policy
 
 
@@ -23,9 +24,7 @@ def evaluate_variant(*, model: str, evaluation: str, agent: dict, settings: dict
         result = evaluate(policy, agent["env_id"], settings, baseline_rss)
     except VariantFailure as exc:
         return write_json(evaluation, {"status": "failed", "reason": str(exc)})
-    result["model_bytes_in_memory"] = sum(
-        t.numel() * t.element_size() for t in policy_model.state_dict().values() if isinstance(t, torch.Tensor)
-    )
+    result["model_bytes_in_memory"] = state_bytes(policy_model.state_dict())
     result["actions"] = agent["actions"]
     result["torch_threads"] = torch.get_num_threads()
     result["status"] = "ok"
