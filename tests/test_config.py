@@ -89,3 +89,11 @@ def test_an_agent_can_override_evaluation_settings(default_config):
     default_config["agents"]["halfcheetah"]["evaluation"]["seed"] = 5  # seeds are shared by every agent
     with pytest.raises(ConfigError, match="agents.halfcheetah.evaluation"):
         validate_config(default_config)
+
+
+def test_fine_tuning_seeds_may_not_meet_evaluation_seeds(tiny_config):
+    tiny_config["finetune"]["seed"] = 0  # round 0 resets environments with seeds 0-999; evaluation uses 0-2
+    with pytest.raises(ConfigError, match=r"finetune.seed: .* seeds 0-999 .* 'lunarlander''s evaluation seeds 0-2"):
+        validate_config(tiny_config)
+    tiny_config["variants"] = [v for v in tiny_config["variants"] if "finetune_steps" not in v.get("params", {})]
+    validate_config(tiny_config)  # no variant fine-tunes: nothing to keep apart

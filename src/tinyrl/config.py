@@ -198,6 +198,29 @@ def finetune_settings(section: dict | None = None) -> dict:
     return with_schema_defaults(section, load_schema()["properties"]["finetune"])
 
 
+SEEDS_PER_ROUND = 1000  # fine-tuning round r resets environments with seeds from finetune.seed + 1000 r
+
+
+def _check_finetune_seeds(config: dict, variants: dict[str, list[dict]]) -> None:
+    """Fine-tuning must never play the episodes a variant is then evaluated on: the seed block it resets
+    environments with ([finetune.seed, finetune.seed + 1000 x rounds): distillation's on-policy episodes and
+    RL's training environments) must not hold an evaluation seed of an agent with a fine-tuned variant."""
+    start = config["finetune"]["seed"]
+    block = range(start, start + SEEDS_PER_ROUND * config["finetune"]["rounds"])
+    for agent, agent_variants in variants.items():
+        if not any(variant["params"].get("finetune_steps") for variant in agent_variants):
+            continue
+        evaluation = agent_evaluation(config, agent)
+        seeds = range(evaluation["seed"], evaluation["seed"] + evaluation["episodes"])
+        if seeds.start < block.stop and block.start < seeds.stop:
+            raise ConfigError(
+                f"config field finetune.seed: fine-tuning resets environments with seeds {block.start}-"
+                f"{block.stop - 1} (finetune.seed + {SEEDS_PER_ROUND} per round), which include agent {agent!r}'s "
+                f"evaluation seeds {seeds.start}-{seeds.stop - 1}: a fine-tuned variant would be evaluated on "
+                f"episodes it trained on; move finetune.seed (or evaluation.seed) so the two do not overlap"
+            )
+
+
 def validate_config(config: dict) -> dict[str, list[dict]]:
     """Validate against the JSON schema and the families' parameter schemas; return the expanded variants.
     Fills the schema's defaults into the config's `finetune` section, in place."""
@@ -206,7 +229,9 @@ def validate_config(config: dict) -> dict[str, list[dict]]:
     config["finetune"] = with_schema_defaults(config.get("finetune"), schema["properties"]["finetune"])
     _check_pretrain(config)
     _check_action_modes(config)
-    return expand_variants(config)
+    variants = expand_variants(config)
+    _check_finetune_seeds(config, variants)
+    return variants
 
 
 def agent_evaluation(config: dict, agent: str) -> dict:
