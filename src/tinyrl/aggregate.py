@@ -9,7 +9,7 @@ import pandas as pd
 
 from tinyrl.atomic import write_text
 from tinyrl.compression.base import BASELINE, Table
-from tinyrl.families import all_families, get_family
+from tinyrl.families import all_families, family_column_names, get_family
 
 MB = 1e6
 
@@ -73,9 +73,8 @@ def variant_row(agent: str, metadata_path, evaluation_path, timing_path) -> dict
 
 
 def family_columns(family: str, params: dict, info: dict) -> dict:
-    """Every family's own columns (so the summary's columns do not depend on the study), filled for this one."""
-    columns = {name: None for other in all_families().values() for name in other.columns}
-    return columns | get_family(family).column_values(params, info)
+    """Every family's own columns, filled for this one (None where they do not apply)."""
+    return dict.fromkeys(family_column_names()) | get_family(family).column_values(params, info)
 
 
 def _backend_columns(tm: dict) -> dict:
@@ -269,11 +268,12 @@ def write_tables(df: pd.DataFrame, summary_csv: str, summary_md: str, table_path
     if present != declared:
         raise ValueError(f"the summary's tables {sorted(present)} differ from the declared ones {sorted(declared)}")
     agents = list(df["agent"].unique())
+    parts = {table: [family_table(df, agent, table) for agent in agents] for table in present}  # once per table
     for path in table_paths:
-        parts = [family_table(df, agent, Path(path).stem) for agent in agents]
+        table_parts = parts[Path(path).stem]
         if path.endswith(".csv"):
-            combined = pd.concat([part.assign(agent=agent) for part, agent in zip(parts, agents)])
+            combined = pd.concat([part.assign(agent=agent) for part, agent in zip(table_parts, agents)])
             write_text(path, combined.to_csv(index=False))
         else:
-            md = "\n\n".join(f"### {agent}\n\n" + part.to_markdown(index=False) for agent, part in zip(agents, parts))
-            write_text(path, md + "\n")
+            sections = [f"### {agent}\n\n" + part.to_markdown(index=False) for agent, part in zip(agents, table_parts)]
+            write_text(path, "\n\n".join(sections) + "\n")

@@ -30,10 +30,18 @@ def get_family(name: str) -> Family:
     return family
 
 
+@cache
 def all_families() -> dict[str, Family]:
     return {name: get_family(name) for name in family_names()}
 
 
-def families_feeding(consumer: str) -> set[str]:
+@cache
+def families_feeding(consumer: str) -> frozenset[str]:
     """The families whose variants feed a figure or target (a key of compression.base.FEEDS)."""
-    return {name for name, family in all_families().items() if consumer in family.feeds}
+    return frozenset(name for name, family in all_families().items() if consumer in family.feeds)
+
+
+@cache
+def family_column_names() -> tuple[str, ...]:
+    """Every family's own summary columns, so that the summary's columns do not depend on the study."""
+    return tuple(dict.fromkeys(name for family in all_families().values() for name in family.columns))
