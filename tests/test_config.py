@@ -97,3 +97,14 @@ def test_fine_tuning_seeds_may_not_meet_evaluation_seeds(tiny_config):
         validate_config(tiny_config)
     tiny_config["variants"] = [v for v in tiny_config["variants"] if "finetune_steps" not in v.get("params", {})]
     validate_config(tiny_config)  # no variant fine-tunes: nothing to keep apart
+
+
+def test_a_variants_own_fine_tuning_rounds_count_in_the_seed_check(tiny_config):
+    """Iterative pruning fine-tunes in its own `rounds`, each round on the next 1000 seeds."""
+    tiny_config["evaluation"]["seed"] = 51000  # beyond finetune.seed's one round (50000-50999)
+    validate_config(tiny_config)
+    tiny_config["variants"].append(
+        {"name": "iterative", "family": "prune_iterative", "params": {"target_sparsity": 0.5, "rounds": 2}}
+    )
+    with pytest.raises(ConfigError, match="seeds 50000-51999"):
+        validate_config(tiny_config)

@@ -204,12 +204,15 @@ SEEDS_PER_ROUND = 1000  # fine-tuning round r resets environments with seeds fro
 def _check_finetune_seeds(config: dict, variants: dict[str, list[dict]]) -> None:
     """Fine-tuning must never play the episodes a variant is then evaluated on: the seed block it resets
     environments with ([finetune.seed, finetune.seed + 1000 x rounds): distillation's on-policy episodes and
-    RL's training environments) must not hold an evaluation seed of an agent with a fine-tuned variant."""
+    RL's training environments) must not hold an evaluation seed of an agent with a fine-tuned variant.
+    A variant that sets its own `rounds` (iterative pruning) fine-tunes in that many."""
     start = config["finetune"]["seed"]
-    block = range(start, start + SEEDS_PER_ROUND * config["finetune"]["rounds"])
     for agent, agent_variants in variants.items():
-        if not any(variant["params"].get("finetune_steps") for variant in agent_variants):
+        tuned = [variant["params"] for variant in agent_variants if variant["params"].get("finetune_steps")]
+        if not tuned:
             continue
+        rounds = max(params.get("rounds", config["finetune"]["rounds"]) for params in tuned)
+        block = range(start, start + SEEDS_PER_ROUND * rounds)
         evaluation = agent_evaluation(config, agent)
         seeds = range(evaluation["seed"], evaluation["seed"] + evaluation["episodes"])
         if seeds.start < block.stop and block.start < seeds.stop:
