@@ -108,3 +108,17 @@ def test_a_variants_own_fine_tuning_rounds_count_in_the_seed_check(tiny_config):
     )
     with pytest.raises(ConfigError, match="seeds 50000-51999"):
         validate_config(tiny_config)
+
+
+def test_an_agent_to_be_trained_needs_its_algorithm_network_and_pretrain(tiny_config):
+    del tiny_config["agents"]["lunarlander"]["network"]
+    with pytest.raises(ConfigError, match=r"agents\.lunarlander: network must be set when checkpoint is null"):
+        validate_config(tiny_config)
+
+
+def test_a_checkpoint_file_that_cannot_be_read_is_named_in_the_config_error(tiny_config, tmp_path):
+    agent = tiny_config["agents"]["lunarlander"]
+    del agent["network"]
+    agent["checkpoint"] = str(tmp_path / "missing.pt")
+    with pytest.raises(ConfigError, match=r"agents\.lunarlander\.checkpoint: .*missing\.pt: file does not exist"):
+        validate_config(tiny_config)

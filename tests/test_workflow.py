@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from sb3_agents import AGENTS as AGENTS_SB3
+from sb3_agents import load_sb3, sb3_episodes, train
 from workflow_helpers import DETERMINISTIC_COLUMNS, EXPECTED, edited_config, planned_jobs, snakemake, snakemake_command
 
 AGENTS = ["lunarlander", "halfcheetah", "montezuma"]
@@ -234,3 +236,29 @@ def test_the_study_runs_on_a_reference_ppo_rnd_params_pth(tmp_path):
     assert evaluation["status"] == "ok" and evaluation["rooms"] == [[1], [1]]
     metadata = json.loads((tmp_path / "results" / "montezuma" / "fp32" / "metadata.json").read_text())
     assert metadata["size"]["parameters"] == 1_407_476
+
+
+@pytest.mark.parametrize("name", ["dqn_cartpole", "sac_pendulum"])
+def test_the_study_runs_on_a_stable_baselines3_zip(tmp_path, name):
+    """Your own policy: the config names the env and the zip, nothing else; the fp32 variant's episodes
+    are SB3's own (model.predict on the same seeds), and compressed variants run through the real DAG."""
+    zip_path = train(name, tmp_path)
+    env_id = AGENTS_SB3[name][1]
+
+    def use_zip(config):
+        config["agents"] = {"mine": {"env_id": env_id, "checkpoint": str(zip_path)}}
+        config["variants"] = [
+            {"name": "fp32", "family": "baseline"},
+            {"name": "dynamic_qint8", "family": "ptq_dynamic", "params": {"dtype": "qint8"}},
+            {"name": "l1_0.5", "family": "prune_l1", "params": {"amount": 0.5}},
+        ]
+
+    config = edited_config(tmp_path, use_zip)
+    targets = [f"results/mine/{v}/{f}.json" for v in ("fp32", "dynamic_qint8", "l1_0.5") for f in ("evaluation",)]
+    out = snakemake(tmp_path, *targets, "results/mine/fp32/timing.json", config=config)
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
+    evaluation = json.loads((tmp_path / "results" / "mine" / "fp32" / "evaluation.json").read_text())
+    reference, _ = sb3_episodes(load_sb3(zip_path), env_id, evaluation["seeds"])
+    assert evaluation["returns"] == pytest.approx(reference, rel=1e-6)  # continuous: float32's last bit
+    for variant in ("dynamic_qint8", "l1_0.5"):
+        assert json.loads((tmp_path / "results" / "mine" / variant / "evaluation.json").read_text())["status"] == "ok"

@@ -13,6 +13,7 @@ beyond tensors and plain containers is refused, never unpickled.
 
 from __future__ import annotations
 
+import io
 import os
 import pickle
 import re
@@ -61,24 +62,30 @@ def safe_torch_load(path: str | os.PathLike) -> Any:
         raise CheckpointError(f"{file}: not a regular file")
     if file.stat().st_size == 0:
         raise CheckpointError(f"{file}: file is empty")
+    return safe_torch_loads(file, str(file))
+
+
+def safe_torch_loads(source: Path | bytes, where: str) -> Any:
+    """The weights-only load of a file or of bytes (a member of an archive); `where` names it in errors."""
     try:
         with torch.serialization.safe_globals(_numpy_array_globals()):
-            return torch.load(file, map_location="cpu", weights_only=True)
+            stream = io.BytesIO(source) if isinstance(source, bytes) else source
+            return torch.load(stream, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
         refused = re.search(r"unsupported (?:global: )?GLOBAL (\S+)", str(exc), re.IGNORECASE)
         if refused:
             # weights_only refuses any global it does not allow-list: the file wants to run code.
             raise CheckpointError(
-                f"{file}: refused to load: the file needs {refused.group(1)}, which a weights-only "
+                f"{where}: refused to load: the file needs {refused.group(1)}, which a weights-only "
                 f"load never imports or calls (it could run arbitrary code)"
             ) from exc
         detail = re.search(r"WeightsUnpickler error:\s*(.*?)\s*(?:Check the documentation|$)", str(exc), re.S)
         raise CheckpointError(
-            f"{file}: not a readable torch file (truncated or corrupt?): "
+            f"{where}: not a readable torch file (truncated or corrupt?): "
             f"{detail.group(1) if detail else 'unpickling failed'}"
         ) from exc
     except Exception as exc:  # the unpickler fails in many ways on garbage: all mean "unreadable"
-        raise CheckpointError(f"{file}: not a readable torch file (truncated or corrupt?): {exc}") from exc
+        raise CheckpointError(f"{where}: not a readable torch file (truncated or corrupt?): {exc}") from exc
 
 
 def load_state_into(model: nn.Module, state_dict: dict[str, Any], source: str) -> nn.Module:

@@ -16,6 +16,7 @@ from typing import Any
 import jsonschema
 import yaml
 
+from tinyrl.agents import resolve_agents
 from tinyrl.algorithms import finetunable, get_algorithm
 from tinyrl.compression.base import resolve_layers
 from tinyrl.errors import CheckpointError, ConfigError
@@ -162,7 +163,10 @@ def expand_variants(config: dict) -> dict[str, list[dict]]:
 
 def _check_hyperparameters(algorithm: str, settings: dict, field: str) -> None:
     """Every key must be a hyperparameter of the algorithm's trainer (env and network come from the agent)."""
-    known = get_algorithm(algorithm).hyperparameter_names() - {"env_id", "hidden"}
+    try:
+        known = get_algorithm(algorithm).hyperparameter_names() - {"env_id", "hidden"}
+    except KeyError:
+        raise ConfigError(f"config field {field}: no trainer for algorithm {algorithm!r} (imported file?)") from None
     unknown = sorted(set(settings) - known)
     if unknown:
         raise ConfigError(
@@ -172,7 +176,8 @@ def _check_hyperparameters(algorithm: str, settings: dict, field: str) -> None:
 
 def _check_pretrain(config: dict) -> None:
     for agent, agent_cfg in config["agents"].items():
-        _check_hyperparameters(agent_cfg["algorithm"], agent_cfg["pretrain"], f"agents.{agent}.pretrain")
+        if "pretrain" in agent_cfg:
+            _check_hyperparameters(agent_cfg["algorithm"], agent_cfg["pretrain"], f"agents.{agent}.pretrain")
     for algorithm, overrides in config.get("finetune", {}).get("rl_hyperparameters", {}).items():
         _check_hyperparameters(algorithm, overrides, f"finetune.rl_hyperparameters.{algorithm}")
 
@@ -226,9 +231,11 @@ def _check_finetune_seeds(config: dict, variants: dict[str, list[dict]]) -> None
 
 def validate_config(config: dict) -> dict[str, list[dict]]:
     """Validate against the JSON schema and the families' parameter schemas; return the expanded variants.
-    Fills the schema's defaults into the config's `finetune` section, in place."""
+    Fills in place the schema's defaults into the config's `finetune` section, and the agents' settings
+    their checkpoint files supply (tinyrl.agents)."""
     schema = load_schema()
     _check_schema(config, schema, "")
+    resolve_agents(config)  # algorithm, network and actions read off files that say them
     config["finetune"] = with_schema_defaults(config.get("finetune"), schema["properties"]["finetune"])
     _check_pretrain(config)
     _check_action_modes(config)

@@ -28,6 +28,28 @@ def action_space_of(env_id: str) -> gym.Space:
     return space
 
 
+def spaces_of(env_id: str) -> tuple[gym.Space, gym.Space]:
+    """The env's (observation space, action space), as the policy sees them (the action box before clipping)."""
+    env = make_atari_env(env_id) if is_atari(env_id) else gym.make(env_id)
+    spaces = env.observation_space, env.action_space
+    env.close()
+    return spaces
+
+
+def space_record(space: gym.Space) -> dict:
+    """A Box or Discrete space as plain data, as policy files record it (tinyrl.importers.sb3_zip.read_space)."""
+    if isinstance(space, gym.spaces.Discrete):
+        return {"type": "discrete", "n": int(space.n)}
+    if isinstance(space, gym.spaces.Box):
+        return {
+            "type": "box",
+            "shape": list(space.shape),
+            "low": [float(x) for x in space.low.ravel()],
+            "high": [float(x) for x in space.high.ravel()],
+        }
+    return {"type": type(space).__name__}
+
+
 def space_dims(env: gym.Env) -> tuple[int, int]:
     """(observation size, number of discrete actions) of a flat-observation env."""
     return int(env.observation_space.shape[0]), int(env.action_space.n)

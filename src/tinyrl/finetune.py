@@ -10,7 +10,7 @@ Two ways, chosen by the variant's `finetune_with`:
     LunarLander Q-network's values spread over tens of units across states but differ by ~0.1
     between the best two actions, so a student can fit the values well and still pick the wrong
     action. The small MSE term keeps outputs on the Q-value scale, for RL fine-tuning;
-  - gaussian_mean: MSE.
+  - gaussian_mean and bounded_action: MSE on the actions.
 - RL: the compressed network (in its trainable form: masked, factorised, fake-quantized) goes on
   learning from the environment's reward with the agent's own algorithm and the hyperparameters it
   was trained with, for `finetune_steps` environment steps. PPO starts from the critic saved with

@@ -19,7 +19,7 @@ def load_policy(path: str | os.PathLike, expected_arch: dict | None = None) -> t
     `expected_arch`, when given, is the architecture the config declares; a
     checkpoint for another architecture is refused with both named.
     """
-    data = read_policy_file(path)
+    data = read_policy_file(path, declared=expected_arch)
     arch = data["arch"]
     if expected_arch is not None:
         diffs = {k: (arch.get(k), v) for k, v in expected_arch.items() if arch.get(k) != v}

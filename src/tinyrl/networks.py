@@ -29,19 +29,37 @@ class Roles:
         return (self.action_head, *self.value_heads)
 
 
-def normalize_observations(obs: torch.Tensor, mean: torch.Tensor, var: torch.Tensor) -> torch.Tensor:
-    """(obs - running mean) / running std, clipped to +-10 (as gymnasium's NormalizeObservation and SB3)."""
-    return torch.clamp((obs - mean) / torch.sqrt(var + 1e-8), -10.0, 10.0)
+ACTIVATIONS = {"relu": torch.relu, "tanh": torch.tanh}  # an MLP's hidden activation, by arch name
+SQUASHES = ("clip", "tanh")  # how a bounded policy maps its head's output into the action box
+DEFAULT_NORMALIZER = {"clip": 10.0, "epsilon": 1e-8}  # gymnasium's NormalizeObservation and SB3's VecNormalize
+
+
+def normalize_observations(
+    obs: torch.Tensor, mean: torch.Tensor, var: torch.Tensor, clip: float = 10.0, epsilon: float = 1e-8
+) -> torch.Tensor:
+    """(obs - running mean) / sqrt(running var + epsilon), clipped to +-clip (as NormalizeObservation and SB3)."""
+    return torch.clamp((obs - mean) / torch.sqrt(var + epsilon), -clip, clip)
 
 
 class _MLP(nn.Module):
-    """fc1 -> ReLU -> ... -> fcN -> ReLU -> head, between a QuantStub and a DeQuantStub.
+    """[normaliser ->] fc1 -> act -> ... -> fcN -> act -> head, between a QuantStub and a DeQuantStub.
 
-    The stubs are identities in float mode; they mark where eager static
-    quantization converts between float and quantized tensors.
+    The stubs are identities in float mode; they mark where eager static quantization converts
+    between float and quantized tensors. The activation is ReLU or tanh (`ACTIVATIONS`). An
+    observation normaliser, when the arch has one, holds its running mean and variance as buffers,
+    so a checkpoint is the whole deployable policy and every variant sees raw observations.
     """
 
-    def _build_layers(self, in_dim: int, hidden: list[int], out_dim: int) -> None:
+    def _build_layers(
+        self, in_dim: int, hidden: list[int], out_dim: int, activation: str = "relu", normalizer: dict | None = None
+    ) -> None:
+        if activation not in ACTIVATIONS:
+            raise CheckpointError(f"unknown activation {activation!r} (known: {', '.join(ACTIVATIONS)})")
+        self.activation = ACTIVATIONS[activation]
+        self.normalizer = dict(normalizer) if normalizer else None
+        if self.normalizer:
+            self.register_buffer("obs_mean", torch.zeros(in_dim))
+            self.register_buffer("obs_var", torch.ones(in_dim))
         self.quant = torch.ao.quantization.QuantStub()
         self.hidden_names = [f"fc{i}" for i in range(1, len(hidden) + 1)]
         width = in_dim
@@ -60,12 +78,16 @@ class _MLP(nn.Module):
         return Roles(input=(self.hidden_names or ["head"])[0], action_head="head")
 
     def preprocess(self, obs: torch.Tensor) -> torch.Tensor:
-        return obs
+        if self.normalizer is None:
+            return obs
+        return normalize_observations(
+            obs, self.obs_mean, self.obs_var, self.normalizer["clip"], self.normalizer["epsilon"]
+        )
 
     def forward(self, obs: torch.Tensor) -> torch.Tensor:
         x = self.quant(self.preprocess(obs))
         for name in self.hidden_names:
-            x = torch.relu(getattr(self, name)(x))
+            x = self.activation(getattr(self, name)(x))
         return self.dequant(self.head(x))
 
 
@@ -74,32 +96,79 @@ class MLPQNetwork(_MLP):
 
     output_kind = "q_values"
 
-    def __init__(self, obs_dim: int, n_actions: int, hidden: list[int]):
+    def __init__(
+        self, obs_dim: int, n_actions: int, hidden: list[int], activation: str = "relu", normalizer: dict | None = None
+    ):
         super().__init__()
-        self._build_layers(obs_dim, hidden, n_actions)
+        self._build_layers(obs_dim, hidden, n_actions, activation, normalizer)
+
+
+class MLPCategoricalPolicy(_MLP):
+    """Categorical policy for discrete actions: obs -> MLP -> one logit per action (an actor-critic's actor)."""
+
+    output_kind = "logits"
+
+    def __init__(
+        self, obs_dim: int, n_actions: int, hidden: list[int], activation: str = "tanh", normalizer: dict | None = None
+    ):
+        super().__init__()
+        self._build_layers(obs_dim, hidden, n_actions, activation, normalizer)
 
 
 class GaussianMLPPolicy(_MLP):
     """Gaussian policy for continuous actions: normalised obs -> MLP -> action mean.
 
-    The observation normaliser (running mean and variance from training) is part
-    of the network as buffers, so a checkpoint is the whole deployable policy and
-    every variant sees raw observations. `log_std` is the state-independent log
-    standard deviation used when actions are sampled; deterministic evaluation
-    uses the mean.
+    `log_std` is the state-independent log standard deviation used when actions are sampled;
+    deterministic evaluation uses the mean, which the environment clips to the action box.
     """
 
     output_kind = "gaussian_mean"
 
-    def __init__(self, obs_dim: int, act_dim: int, hidden: list[int], log_std_init: float = -2.0):
+    def __init__(
+        self,
+        obs_dim: int,
+        act_dim: int,
+        hidden: list[int],
+        log_std_init: float = -2.0,
+        activation: str = "relu",
+        normalizer: dict | None = DEFAULT_NORMALIZER,
+    ):
         super().__init__()
-        self.register_buffer("obs_mean", torch.zeros(obs_dim))
-        self.register_buffer("obs_var", torch.ones(obs_dim))
-        self._build_layers(obs_dim, hidden, act_dim)
+        self._build_layers(obs_dim, hidden, act_dim, activation, normalizer)
         self.log_std = nn.Parameter(torch.full((act_dim,), float(log_std_init)))
 
-    def preprocess(self, obs: torch.Tensor) -> torch.Tensor:
-        return normalize_observations(obs, self.obs_mean, self.obs_var)
+
+class BoundedMLPPolicy(_MLP):
+    """Deterministic continuous policy whose actions lie in the action box: obs -> MLP -> head, then
+    `clip` (clamped to the box: an actor-critic's Gaussian mean, as SB3's PPO/A2C predict) or `tanh`
+    (tanh, rescaled from [-1, 1] to the box: SAC's squashed mean, TD3's actor). The box's bounds are
+    buffers, so every variant and export keeps them."""
+
+    output_kind = "bounded_action"
+
+    def __init__(
+        self,
+        obs_dim: int,
+        act_dim: int,
+        hidden: list[int],
+        squash: str,
+        activation: str = "relu",
+        normalizer: dict | None = None,
+    ):
+        super().__init__()
+        if squash not in SQUASHES:
+            raise CheckpointError(f"unknown squash {squash!r} (known: {', '.join(SQUASHES)})")
+        self.squash = squash
+        self._build_layers(obs_dim, hidden, act_dim, activation, normalizer)
+        self.register_buffer("action_low", -torch.ones(act_dim))
+        self.register_buffer("action_high", torch.ones(act_dim))
+
+    def forward(self, obs: torch.Tensor) -> torch.Tensor:
+        out = super().forward(obs)
+        low, high = self.action_low.to(out.dtype), self.action_high.to(out.dtype)
+        if self.squash == "tanh":
+            return low + 0.5 * (torch.tanh(out) + 1.0) * (high - low)
+        return torch.maximum(torch.minimum(out, high), low)
 
 
 class ValueMLP(nn.Module):
@@ -228,23 +297,41 @@ class RNDPredictor(RNDTarget):
 
 OUTPUT_KINDS = {
     "mlp_q": MLPQNetwork.output_kind,
+    "mlp_logits": MLPCategoricalPolicy.output_kind,
     "mlp_gaussian": GaussianMLPPolicy.output_kind,
+    "mlp_bounded": BoundedMLPPolicy.output_kind,
     "ppo_rnd_cnn": PPORNDPolicy.output_kind,
 }
+
+
+def _mlp_options(arch: dict, activation: str, normalizer: dict | None) -> dict:
+    """An MLP arch's optional fields, with the kind's defaults."""
+    normalizer = arch.get("observation_normalizer", normalizer)
+    if normalizer is not None:
+        normalizer = {key: float(normalizer[key]) for key in DEFAULT_NORMALIZER}
+    return {"activation": arch.get("activation", activation), "normalizer": normalizer}
 
 
 def build_network(arch: dict) -> nn.Module:
     """Instantiate the network an architecture spec describes."""
     kind = arch.get("kind")
+    hidden = [int(h) for h in arch.get("hidden", [])]
     if kind == "mlp_q":
-        model = MLPQNetwork(int(arch["obs_dim"]), int(arch["n_actions"]), [int(h) for h in arch["hidden"]])
+        model = MLPQNetwork(int(arch["obs_dim"]), int(arch["n_actions"]), hidden, **_mlp_options(arch, "relu", None))
+    elif kind == "mlp_logits":
+        options = _mlp_options(arch, "tanh", None)
+        model = MLPCategoricalPolicy(int(arch["obs_dim"]), int(arch["n_actions"]), hidden, **options)
     elif kind == "mlp_gaussian":
         model = GaussianMLPPolicy(
             int(arch["obs_dim"]),
             int(arch["act_dim"]),
-            [int(h) for h in arch["hidden"]],
+            hidden,
             float(arch.get("log_std_init", -2.0)),
+            **_mlp_options(arch, "relu", DEFAULT_NORMALIZER),
         )
+    elif kind == "mlp_bounded":
+        options = _mlp_options(arch, "relu", None)
+        model = BoundedMLPPolicy(int(arch["obs_dim"]), int(arch["act_dim"]), hidden, arch["squash"], **options)
     elif kind == "ppo_rnd_cnn":
         model = PPORNDPolicy([int(d) for d in arch["input_shape"]], int(arch["n_actions"]))
     else:

@@ -18,6 +18,7 @@ ACTION_MODES = {
     "q_values": ("greedy", "sampled"),
     "logits": ("greedy", "sampled"),
     "gaussian_mean": ("mean", "sampled"),
+    "bounded_action": ("mean",),  # a deterministic action already in the box (networks.BoundedMLPPolicy)
 }
 
 
@@ -27,7 +28,7 @@ def deterministic_mode(output_kind: str) -> str:
 
 def network_policy(model: nn.Module, actions: str, seed: int = 0) -> PolicyFn:
     """Discrete outputs: greedy = argmax, sampled = a draw from softmax(outputs).
-    Gaussian means: mean = the mean itself, sampled = mean + exp(log_std) x N(0, 1).
+    Gaussian means: mean = the mean itself, sampled = mean + exp(log_std) x N(0, 1). Bounded actions: as output.
     Draws use a seeded generator; continuous actions are clipped to the bounds by the env (see envs)."""
     generator = torch.Generator().manual_seed(seed)
     kind = getattr(model, "output_kind", "q_values")
@@ -39,6 +40,8 @@ def network_policy(model: nn.Module, actions: str, seed: int = 0) -> PolicyFn:
             out = model(torch.as_tensor(obs, dtype=torch.float32))
         if not np.isfinite(out.numpy()).all():  # numpy's check costs a tenth of torch's at these sizes
             raise VariantFailure("the policy output NaN or Inf during an episode")
+        if kind == "bounded_action":
+            return out.float().numpy()
         if kind == "gaussian_mean":
             if actions == "sampled":
                 out = out + model.log_std.detach().exp() * torch.randn(out.shape, generator=generator)

@@ -38,7 +38,7 @@ def plan_study(config: dict) -> dict:
         "agents": {
             agent: {
                 "settings": {k: config["agents"][agent][k] for k in AGENT_SETTINGS},
-                "pretrain": config["agents"][agent]["pretrain"],
+                "pretrain": config["agents"][agent].get("pretrain"),
                 "checkpoint": config["agents"][agent]["checkpoint"],
                 "evaluation": agent_evaluation(config, agent),
                 "observations": agent_observations(config, agent),

@@ -23,7 +23,7 @@ class CompressContext:
 
     observations: torch.Tensor  # the fixed observation set: calibration and distillation data
     env_id: str  # for fine-tuning on the states the compressed policy visits
-    output_kind: str  # "q_values" | "logits" | "gaussian_mean": how outputs are distilled
+    output_kind: str  # "q_values" | "logits" | "gaussian_mean" | "bounded_action": how outputs are distilled
     finetune: dict  # the config's fine-tuning settings (learning rate, batch size, rounds, ...)
     # For RL fine-tuning: {"algorithm", "hyperparameters" (the agent's training settings), "critic" (PPO)}.
     rl: dict | None = None

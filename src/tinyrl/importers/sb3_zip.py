@@ -1,0 +1,274 @@
+"""Stable-Baselines3 zips (as `model.save` writes them, and as the RL Baselines3 Zoo stores them).
+
+What is read, and how, with nothing ever unpickled:
+- the archive through `safe_zip` (member names and sizes checked, only two members read);
+- `data` with `json`: the policy class's module (which algorithm), the observation and action
+  spaces and `policy_kwargs`. SB3 stores objects JSON cannot hold as a cloudpickle payload under
+  `:serialized:` beside readable fields (`:type:`, the object's attributes as text); the payloads
+  are never decoded, the readable fields are enough;
+- `policy.pth` with torch's weights-only load.
+
+The actor becomes one of our MLPs, with our layer names (fc1.., head): DQN's q-network
+(`mlp_q`), PPO/A2C's policy branch and action net (`mlp_logits` for discrete actions, else
+`mlp_bounded` clipped to the action box, as SB3's predict clips), SAC's squashed mean and TD3's
+actor (`mlp_bounded`, tanh rescaled to the box). `net_arch` is read off the tensor shapes; the
+activation off `policy_kwargs` when it names one, else the config's `network.activation`, else
+SB3's default for the algorithm. Value networks and critics are left behind: they do not act.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+from typing import Any
+
+import torch
+
+from tinyrl.checkpoint import checkpoint_dict, safe_torch_loads
+from tinyrl.errors import CheckpointError
+from tinyrl.importers.safe_zip import SafeZip, has_top_level_member
+
+FORMAT = "Stable-Baselines3 zip"
+NAME = "sb3_zip"
+
+# The policy class's module names the algorithm family; PPO and A2C share ActorCriticPolicy.
+ALGORITHM_BY_POLICY_MODULE = {
+    "stable_baselines3.dqn.policies": "dqn",
+    "stable_baselines3.sac.policies": "sac",
+    "stable_baselines3.td3.policies": "td3",  # DDPG saves TD3's policy too: it acts the same way
+    "stable_baselines3.common.policies": "actor_critic",
+}
+DEFAULT_ACTIVATION = {"dqn": "relu", "sac": "relu", "td3": "relu", "ppo": "tanh", "a2c": "tanh"}
+ACTIVATION_BY_CLASS = {"ReLU": "relu", "Tanh": "tanh"}
+# policy_kwargs that do not change how the actor acts (or that we check separately).
+ACTING_NEUTRAL_KWARGS = {
+    "net_arch",
+    "activation_fn",
+    "log_std_init",
+    "ortho_init",
+    "optimizer_class",
+    "optimizer_kwargs",
+    "n_critics",
+    "share_features_extractor",
+    "normalize_images",
+    "use_sde",
+    "use_expln",
+    "clip_mean",
+    "full_std",
+    "squash_output",
+    "features_extractor_class",
+    "features_extractor_kwargs",
+}
+FLATTEN_EXTRACTOR = "stable_baselines3.common.torch_layers.FlattenExtractor"
+# Where each algorithm keeps its actor's Linear layers, in order: (prefix of the hidden Sequential, head).
+ACTOR_LAYERS = {
+    "dqn": ("q_net.q_net.", None),  # the last Linear of the Sequential is the head
+    "ppo": ("mlp_extractor.policy_net.", "action_net"),
+    "a2c": ("mlp_extractor.policy_net.", "action_net"),
+    "sac": ("actor.latent_pi.", "actor.mu"),
+    "td3": ("actor.mu.", None),
+}
+
+
+def recognises_file(path: str | os.PathLike) -> bool:
+    """An SB3 zip has a top-level `data` member (torch's own zips keep theirs in a folder)."""
+    return has_top_level_member(path, "data")
+
+
+def _class_type(entry: Any) -> str:
+    """The class path of a serialized entry's `:type:` text ("<class 'a.b.C'>" -> "a.b.C")."""
+    match = re.fullmatch(r"<class '([\w.]+)'>", str(entry.get(":type:", ""))) if isinstance(entry, dict) else None
+    return match.group(1) if match else ""
+
+
+def _numbers(text: Any, count: int, where: str) -> list[float]:
+    """A numpy array's printed text ('[-1. -1. -8.]') as `count` floats."""
+    if not isinstance(text, str) or "..." in text:
+        raise CheckpointError(f"{where}: not a complete printed array: {str(text)[:80]!r}")
+    tokens = text.replace("[", " ").replace("]", " ").split()
+    try:
+        values = [float(token) for token in tokens]
+    except ValueError:
+        raise CheckpointError(f"{where}: not a printed array of numbers: {text[:80]!r}") from None
+    if len(values) != count:
+        raise CheckpointError(f"{where}: {len(values)} numbers where the shape needs {count}")
+    return values
+
+
+def read_space(entry: Any, where: str) -> dict:
+    """A gymnasium (or gym) space as SB3 printed it, as plain data: {"type": "discrete", "n"} or
+    {"type": "box", "shape", "low", "high"}. Other spaces are refused."""
+    kind = _class_type(entry)
+    try:
+        if re.fullmatch(r"gym(nasium)?\.spaces\.discrete\.Discrete", kind):
+            if int(entry.get("start", 0)) != 0:
+                raise CheckpointError(f"{where}: a Discrete space starting at {entry['start']} is not supported")
+            return {"type": "discrete", "n": int(entry["n"])}
+        if re.fullmatch(r"gym(nasium)?\.spaces\.box\.Box", kind):
+            shape = [int(n) for n in entry["_shape"]]
+            count = math.prod(shape)
+            return {
+                "type": "box",
+                "shape": shape,
+                "low": _numbers(entry["low"], count, f"{where}.low"),
+                "high": _numbers(entry["high"], count, f"{where}.high"),
+            }
+    except (KeyError, TypeError, ValueError) as exc:
+        raise CheckpointError(f"{where}: incomplete space description ({exc!r})") from None
+    raise CheckpointError(f"{where}: space {kind or entry!r} is not supported (Box and Discrete are)")
+
+
+def _algorithm(data: dict, where: str) -> str:
+    policy_class = data.get("policy_class")
+    module = policy_class.get("__module__") if isinstance(policy_class, dict) else None
+    family = ALGORITHM_BY_POLICY_MODULE.get(module)
+    if family is None:
+        raise CheckpointError(
+            f"{where}: field 'policy_class' is {module or policy_class!r}, which is not supported "
+            f"(supported: policies of {', '.join(sorted(ALGORITHM_BY_POLICY_MODULE))})"
+        )
+    if family == "actor_critic":  # PPO has a clip range; A2C has none
+        return "ppo" if "clip_range" in data else "a2c"
+    return family
+
+
+def _policy_kwargs(data: dict, where: str) -> dict:
+    """policy_kwargs's readable fields (a serialized dict keeps each field as JSON or as printed text)."""
+    kwargs = data.get("policy_kwargs") or {}
+    if not isinstance(kwargs, dict):
+        raise CheckpointError(f"{where}: field 'policy_kwargs' is not a mapping")
+    kwargs = {key: value for key, value in kwargs.items() if not key.startswith(":")}
+    unknown = sorted(set(kwargs) - ACTING_NEUTRAL_KWARGS)
+    if unknown:
+        raise CheckpointError(
+            f"{where}: field 'policy_kwargs' sets {unknown}, which may change how the policy acts; not supported"
+        )
+    if kwargs.get("use_sde") or kwargs.get("squash_output"):
+        raise CheckpointError(f"{where}: field 'policy_kwargs': gSDE policies (use_sde) are not supported")
+    extractor = kwargs.get("features_extractor_class")
+    if extractor is not None and f"<class '{FLATTEN_EXTRACTOR}'>" != extractor:
+        raise CheckpointError(
+            f"{where}: field 'policy_kwargs.features_extractor_class' is {extractor}; only MlpPolicy's "
+            f"FlattenExtractor is supported"
+        )
+    return kwargs
+
+
+def _activation(kwargs: dict, algorithm: str, declared: str | None, where: str) -> str:
+    text = kwargs.get("activation_fn")
+    if text is None:  # the file does not say: the config's choice, else SB3's default
+        return declared or DEFAULT_ACTIVATION[algorithm]
+    match = re.fullmatch(r"<class 'torch\.nn\.modules\.activation\.(\w+)'>", str(text))
+    activation = ACTIVATION_BY_CLASS.get(match.group(1)) if match else None
+    if activation is None:
+        raise CheckpointError(
+            f"{where}: field 'policy_kwargs.activation_fn' is {text}; supported: {', '.join(ACTIVATION_BY_CLASS)}"
+        )
+    if declared and declared != activation:
+        raise CheckpointError(
+            f"{where}: field 'policy_kwargs.activation_fn' is {activation}, the config declares {declared}"
+        )
+    return activation
+
+
+def _actor_layers(state: dict, algorithm: str, where: str) -> list[tuple[str, str]]:
+    """(SB3 module name, our module name) of the actor's Linear layers, input first."""
+    prefix, head = ACTOR_LAYERS[algorithm]
+    indices = sorted(
+        int(match.group(1)) for key in state if (match := re.fullmatch(re.escape(prefix) + r"(\d+)\.weight", key))
+    )
+    sb3_names = [f"{prefix}{i}" for i in indices] + ([head] if head else [])
+    if not sb3_names or f"{sb3_names[-1]}.weight" not in state:
+        raise CheckpointError(f"{where}: no actor layers under {prefix!r} (is this an MlpPolicy?)")
+    ours = [f"fc{i}" for i in range(1, len(sb3_names))] + ["head"]
+    return list(zip(sb3_names, ours))
+
+
+def _convert_state(state: dict, layers: list[tuple[str, str]], where: str) -> tuple[dict, list[int]]:
+    """The actor's weights under our names, and the widths of its hidden layers; shapes must chain."""
+    converted, widths, width = {}, [], None
+    for sb3_name, name in layers:
+        for suffix in ("weight", "bias"):
+            tensor = state.get(f"{sb3_name}.{suffix}")
+            if tensor is None or tensor.dim() != (2 if suffix == "weight" else 1):
+                raise CheckpointError(f"{where}: tensor '{sb3_name}.{suffix}' is missing or not a Linear's")
+            converted[f"{name}.{suffix}"] = tensor.float()
+        out_features, in_features = converted[f"{name}.weight"].shape
+        if width is not None and in_features != width:
+            raise CheckpointError(
+                f"{where}: '{sb3_name}.weight' takes {in_features} inputs, the layer before gives {width}"
+            )
+        width = out_features
+        widths.append(int(out_features))
+    return converted, widths[:-1]
+
+
+def convert_file(path: str | os.PathLike, declared: dict | None = None) -> dict:
+    """The zip's actor as a tiny_rl checkpoint dict; `declared` is the config's network spec (its
+    `activation` is used where the file does not name one)."""
+    declared = declared or {}
+    with SafeZip(path) as archive:
+        where_data = f"{path}: member 'data'"
+        try:
+            data = json.loads(archive.read("data"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise CheckpointError(f"{where_data} is not JSON: {exc}") from None
+        if not isinstance(data, dict):
+            raise CheckpointError(f"{where_data} is not a JSON object")
+        algorithm = _algorithm(data, where_data)
+        kwargs = _policy_kwargs(data, where_data)
+        observation_space = read_space(data.get("observation_space"), f"{where_data}, field 'observation_space'")
+        action_space = read_space(data.get("action_space"), f"{where_data}, field 'action_space'")
+        where_policy = f"{path}: member 'policy.pth'"
+        state = safe_torch_loads(archive.read("policy.pth"), where_policy)
+        version = (
+            archive.read("_stable_baselines3_version").decode(errors="replace").strip()[:32]
+            if ("_stable_baselines3_version" in archive.names())
+            else "unknown"
+        )
+    if not isinstance(state, dict):
+        raise CheckpointError(f"{where_policy} is not a state dict")
+    if any(key.startswith(("features_extractor.", "pi_features_extractor.")) for key in state):
+        raise CheckpointError(f"{where_policy}: a learned features extractor (CnnPolicy) is not supported yet")
+    if observation_space["type"] != "box" or len(observation_space["shape"]) != 1:
+        raise CheckpointError(f"{where_data}: the observation space must be a flat Box, not {observation_space}")
+    discrete = action_space["type"] == "discrete"
+    if algorithm in ("sac", "td3") and discrete or algorithm == "dqn" and not discrete:
+        raise CheckpointError(f"{where_data}: {algorithm} with a {action_space['type']} action space")
+
+    layers = _actor_layers(state, algorithm, where_policy)
+    weights, hidden = _convert_state(state, layers, where_policy)
+    obs_dim = int(observation_space["shape"][0])
+    n_in = int(weights[f"{layers[0][1]}.weight"].shape[1])
+    n_out = int(weights["head.weight"].shape[0])
+    expected_out = action_space["n"] if discrete else math.prod(action_space["shape"])
+    if n_in != obs_dim or n_out != expected_out:
+        raise CheckpointError(
+            f"{where_policy}: the actor maps {n_in} inputs to {n_out} outputs; the file's spaces need "
+            f"{obs_dim} observations and {expected_out} action outputs"
+        )
+    arch = {
+        "hidden": hidden,
+        "obs_dim": obs_dim,
+        "activation": _activation(kwargs, algorithm, declared.get("activation"), where_data),
+    }
+    if algorithm == "dqn":
+        arch |= {"kind": "mlp_q", "n_actions": n_out}
+    elif discrete:
+        arch |= {"kind": "mlp_logits", "n_actions": n_out}
+    else:
+        arch |= {"kind": "mlp_bounded", "act_dim": n_out, "squash": "clip" if algorithm in ("ppo", "a2c") else "tanh"}
+        weights["action_low"] = torch.tensor(action_space["low"], dtype=torch.float32)
+        weights["action_high"] = torch.tensor(action_space["high"], dtype=torch.float32)
+    meta = {
+        "produced_by": f"Stable-Baselines3 {version} (model.save), imported",
+        "source_format": NAME,
+        "algorithm": f"sb3_{algorithm}",
+        "observation_space": observation_space,
+        "action_space": action_space,
+    }
+    if isinstance(data.get("num_timesteps"), int):
+        meta["num_timesteps"] = data["num_timesteps"]
+    return checkpoint_dict(arch, weights, meta)

@@ -1,0 +1,214 @@
+"""Stable-Baselines3 zips: imported without unpickling, and acting exactly as SB3 itself does."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import pickle
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from sb3_agents import AGENTS, load_sb3, sb3_episodes, train
+
+from tinyrl.agents import resolve_agent
+from tinyrl.errors import CheckpointError, ConfigError
+from tinyrl.evaluation import evaluate
+from tinyrl.importers import read_policy_file
+from tinyrl.importers.safe_zip import MAX_MEMBER_BYTES
+from tinyrl.loading import load_policy
+from tinyrl.policy import deterministic_mode, network_policy
+
+EXPECTED = {  # what the file says of itself: (algorithm, network kind, hidden, activation)
+    "dqn_cartpole": ("sb3_dqn", "mlp_q", [64, 64], "relu"),
+    "ppo_cartpole": ("sb3_ppo", "mlp_logits", [32, 32], "tanh"),
+    "a2c_acrobot": ("sb3_a2c", "mlp_logits", [32], "relu"),
+    "sac_pendulum": ("sb3_sac", "mlp_bounded", [32, 32], "relu"),
+    "td3_pendulum": ("sb3_td3", "mlp_bounded", [32, 32], "relu"),
+    "ppo_pendulum": ("sb3_ppo", "mlp_bounded", [32, 32], "tanh"),
+}
+
+
+@pytest.fixture(scope="session")
+def sb3_zips(tmp_path_factory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("sb3")
+    return {name: train(name, folder) for name in AGENTS}
+
+
+@pytest.mark.parametrize("name", list(AGENTS))
+def test_imported_policy_acts_as_sb3_predict(sb3_zips, name):
+    """On 1,000+ observations of real episodes the imported float32 network picks SB3's deterministic
+    actions, and our evaluation's per-episode returns equal a loop driven by model.predict."""
+    model = load_sb3(sb3_zips[name])
+    env_id = AGENTS[name][1]
+    seeds = list(range(8))
+    reference_returns, observations = sb3_episodes(model, env_id, seeds)
+    if len(observations) < 1000:  # short episodes (an untrained CartPole): more of them
+        more_returns, more = sb3_episodes(model, env_id, list(range(100, 100 + 1000 // max(1, len(observations)) * 8)))
+        observations = np.concatenate([observations, more])
+    assert len(observations) >= 1000
+
+    network, data = load_policy(sb3_zips[name])
+    algorithm, kind, hidden, activation = EXPECTED[name]
+    assert (data["meta"]["algorithm"], data["arch"]["kind"], data["arch"]["hidden"]) == (algorithm, kind, hidden)
+    assert data["arch"]["activation"] == activation
+    act = network_policy(network, deterministic_mode(network.output_kind))
+    ours = act(observations)
+    theirs, _ = model.predict(observations, deterministic=True)
+    if kind == "mlp_bounded":
+        np.testing.assert_allclose(ours, theirs.reshape(ours.shape), rtol=0, atol=1e-6)
+    else:
+        np.testing.assert_array_equal(ours, theirs)
+
+    settings = {"seed": 0, "episodes": len(seeds), "num_envs": 3, "bootstrap_samples": 10, "confidence": 0.95}
+    result = evaluate(act, env_id, settings)
+    if kind == "mlp_bounded":  # float32 actions from a batch of 3 and from one observation differ in the last bit
+        np.testing.assert_allclose(result["returns"], reference_returns, rtol=1e-6)
+    else:
+        assert result["returns"] == reference_returns
+
+
+def test_the_config_needs_only_env_and_file(sb3_zips):
+    resolved = resolve_agent("pendulum", {"env_id": "Pendulum-v1", "checkpoint": str(sb3_zips["sac_pendulum"])})
+    assert resolved["algorithm"] == "sb3_sac" and resolved["actions"] == "mean"
+    assert resolved["network"]["squash"] == "tanh" and resolved["network"]["act_dim"] == 1
+
+
+def test_an_activation_the_file_does_not_name_comes_from_the_config(sb3_zips):
+    agent = {"env_id": "CartPole-v1", "checkpoint": str(sb3_zips["dqn_cartpole"]), "network": {"activation": "tanh"}}
+    assert resolve_agent("cartpole", agent)["network"]["activation"] == "tanh"
+    named = {"env_id": "Acrobot-v1", "checkpoint": str(sb3_zips["a2c_acrobot"]), "network": {"activation": "tanh"}}
+    with pytest.raises(ConfigError, match=r"activation_fn' is relu, the config declares tanh"):
+        resolve_agent("acrobot", named)
+
+
+def test_an_env_whose_spaces_differ_from_the_files_is_refused(sb3_zips):
+    agent = {"env_id": "MountainCarContinuous-v0", "checkpoint": str(sb3_zips["sac_pendulum"])}
+    with pytest.raises(ConfigError, match=r"agents\.pendulum\.checkpoint: the file's observation space is Box"):
+        resolve_agent("pendulum", agent)
+
+
+def test_a_declared_algorithm_must_be_the_files(sb3_zips):
+    agent = {"env_id": "CartPole-v1", "checkpoint": str(sb3_zips["dqn_cartpole"]), "algorithm": "ddqn"}
+    with pytest.raises(ConfigError, match=r"agents\.cartpole\.algorithm: 'ddqn', but .* was trained by 'sb3_dqn'"):
+        resolve_agent("cartpole", agent)
+
+
+# --- hostile and broken files: refused with the file, member and reason named, and no code run --------
+
+
+class _WouldRunCode:
+    """Unpickling this calls Path.touch on the marker: a stand-in for any code a payload could run."""
+
+    def __init__(self, marker: Path):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (Path.touch, (self.marker,))
+
+
+def _rewrite(source: Path, target: Path, edit_members) -> Path:
+    """A copy of the zip with its members passed through `edit_members(dict name -> bytes)`."""
+    with zipfile.ZipFile(source) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    members = edit_members(members)
+    with zipfile.ZipFile(target, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return target
+
+
+def _edit_data(edit):
+    def edit_members(members):
+        data = json.loads(members["data"])
+        edit(data)
+        return members | {"data": json.dumps(data).encode()}
+
+    return edit_members
+
+
+def _payload(marker: Path) -> str:
+    return base64.b64encode(pickle.dumps(_WouldRunCode(marker))).decode()
+
+
+def test_serialized_payloads_are_never_decoded(sb3_zips, tmp_path):
+    marker = tmp_path / "ran"
+
+    def poison(data):  # every serialized payload would run code; the readable fields stay
+        for value in data.values():
+            if isinstance(value, dict) and ":serialized:" in value:
+                value[":serialized:"] = _payload(marker)
+
+    path = _rewrite(sb3_zips["dqn_cartpole"], tmp_path / "poisoned.zip", _edit_data(poison))
+    assert read_policy_file(path)["arch"]["kind"] == "mlp_q"
+    assert not marker.exists()
+
+    def only_payload(data):  # a policy class known only by its payload is refused, not decoded
+        data["policy_class"] = {":type:": "<class 'abc.ABCMeta'>", ":serialized:": _payload(marker)}
+
+    path = _rewrite(sb3_zips["dqn_cartpole"], tmp_path / "opaque.zip", _edit_data(only_payload))
+    with pytest.raises(CheckpointError, match=r"opaque\.zip: member 'data': field 'policy_class' is .*not supported"):
+        read_policy_file(path)
+    assert not marker.exists()
+
+
+def test_a_policy_pth_that_would_run_code_is_refused(sb3_zips, tmp_path):
+    marker = tmp_path / "ran"
+    hostile = pickle.dumps({"q_net.q_net.0.weight": _WouldRunCode(marker)})
+    path = _rewrite(sb3_zips["dqn_cartpole"], tmp_path / "hostile.zip", lambda m: m | {"policy.pth": hostile})
+    with pytest.raises(CheckpointError, match=r"hostile\.zip: member 'policy\.pth'"):
+        read_policy_file(path)
+    assert not marker.exists()
+
+
+def test_a_member_that_climbs_out_is_refused(sb3_zips, tmp_path):
+    path = _rewrite(sb3_zips["dqn_cartpole"], tmp_path / "climb.zip", lambda m: m | {"../x": b"x"})
+    with pytest.raises(CheckpointError, match=r"climb\.zip: member '\.\./x' refused: .*climbs out"):
+        read_policy_file(path)
+    path = _rewrite(sb3_zips["dqn_cartpole"], tmp_path / "absolute.zip", lambda m: m | {"/etc/x": b"x"})
+    with pytest.raises(CheckpointError, match=r"member '/etc/x' refused: its name is an absolute path"):
+        read_policy_file(path)
+
+
+def test_a_member_declaring_a_gigabyte_is_refused(sb3_zips, tmp_path):
+    path = _rewrite(sb3_zips["dqn_cartpole"], tmp_path / "big.zip", lambda m: m | {"big": b"x" * 10})
+    raw = bytearray(path.read_bytes())
+    central = raw.rindex(b"PK\x01\x02")  # the last member's central directory entry: 'big'
+    raw[central + 24 : central + 28] = (2**30).to_bytes(4, "little")  # its declared uncompressed size
+    path.write_bytes(bytes(raw))
+    assert 2**30 > MAX_MEMBER_BYTES
+    with pytest.raises(CheckpointError, match=r"big\.zip: member 'big' refused: it declares 1073741824 bytes"):
+        read_policy_file(path)
+
+
+def test_a_zip_without_policy_pth_is_refused(sb3_zips, tmp_path):
+    path = _rewrite(
+        sb3_zips["dqn_cartpole"], tmp_path / "nopolicy.zip", lambda m: {k: v for k, v in m.items() if k != "policy.pth"}
+    )
+    with pytest.raises(CheckpointError, match=r"nopolicy\.zip: member 'policy\.pth' is missing"):
+        read_policy_file(path)
+
+
+def test_an_unsupported_policy_class_is_refused(sb3_zips, tmp_path):
+    def recurrent(data):
+        data["policy_class"]["__module__"] = "sb3_contrib.common.recurrent.policies"
+
+    path = _rewrite(sb3_zips["ppo_cartpole"], tmp_path / "recurrent.zip", _edit_data(recurrent))
+    with pytest.raises(CheckpointError, match=r"'sb3_contrib\.common\.recurrent\.policies', which is not supported"):
+        read_policy_file(path)
+
+
+def test_a_cnn_policy_is_refused_by_name(sb3_zips, tmp_path):
+    def with_cnn(members):
+        state = torch.load(io.BytesIO(members["policy.pth"]), weights_only=True)
+        state["features_extractor.cnn.0.weight"] = torch.zeros(32, 4, 8, 8)
+        buffer = io.BytesIO()
+        torch.save(state, buffer)
+        return members | {"policy.pth": buffer.getvalue()}
+
+    path = _rewrite(sb3_zips["ppo_cartpole"], tmp_path / "cnn.zip", with_cnn)
+    with pytest.raises(CheckpointError, match=r"cnn\.zip: member 'policy\.pth': a learned features extractor"):
+        read_policy_file(path)
