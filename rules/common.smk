@@ -66,8 +66,16 @@ def pretrain_settings(wildcards):
 
 
 def checkpoint_of(agent):
-    """The shipped checkpoint, or the pretrain rule's output when the config sets none."""
+    """The shipped checkpoint; the import_policy rule's conversion of a file from elsewhere; or the pretrain
+    rule's output when the config sets none."""
+    if PLAN["agents"][agent]["import"]:
+        return f"results/{agent}/import/checkpoint.pt"
     return PLAN["agents"][agent]["checkpoint"] or f"results/{agent}/pretrain/checkpoint.pt"
+
+
+def import_sources(wildcards):
+    """The file from elsewhere and the files that go with it, by name (source, vecnormalize, zoo_config)."""
+    return PLAN["agents"][wildcards.agent]["import"]
 
 
 def agent_checkpoint(wildcards):

@@ -17,6 +17,26 @@ rule pretrain:
         "../scripts/pretrain.py"
 
 
+rule import_policy:
+    """A policy file from elsewhere (a Stable-Baselines3 zip, with the RL Zoo's files) as a tiny_rl checkpoint."""
+    input:
+        unpack(import_sources),
+    output:
+        checkpoint="results/{agent}/import/checkpoint.pt",
+    log:
+        "logs/{agent}/import_policy.log",
+    conda:
+        "../envs/tinyrl.yaml"
+    threads: CORE_SHARE
+    resources:
+        mem_mb=budget("import_policy", "mem_mb", 2000),
+        runtime=budget("import_policy", "runtime", 10),
+    params:
+        agent=agent_section("settings"),
+    script:
+        "../scripts/import_policy.py"
+
+
 rule observation_set:
     """The fixed observation set (the seed's data.npy), from the float32 policy's episodes."""
     input:

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from pathlib import Path
+from types import SimpleNamespace
 
 import gymnasium as gym
 import numpy as np
 import stable_baselines3
 import torch
+import yaml
+from stable_baselines3.common.env_util import make_vec_env
+from stable_baselines3.common.vec_env import VecNormalize
 
 # name -> (algorithm class name, env id, steps, constructor keywords). Small nets keep training quick;
 # DQN keeps SB3's default net_arch and activation, A2C names its activation, PPO-Pendulum is Box + clip.
@@ -56,3 +61,30 @@ def sb3_episodes(model, env_id: str, seeds: list[int]) -> tuple[list[float], np.
         env.close()
         returns.append(total)
     return returns, np.asarray(seen, dtype=np.float32)
+
+
+def train_zoo_run(folder: Path) -> Path:
+    """PPO on Pendulum in a VecNormalize, saved as the RL Baselines3 Zoo lays a run out:
+    `Pendulum-v1.zip` beside the stats folder `Pendulum-v1/` holding `vecnormalize.pkl` and `config.yml`
+    (the run's hyperparameters, an OrderedDict dumped by PyYAML, as the Zoo writes it)."""
+    env = VecNormalize(make_vec_env("Pendulum-v1", n_envs=1, seed=0), norm_obs=True, norm_reward=True)
+    hyperparameters = OrderedDict([("n_steps", 256), ("normalize", True), ("policy", "MlpPolicy")])
+    model = stable_baselines3.PPO("MlpPolicy", env, n_steps=256, seed=0, device="cpu", policy_kwargs={"net_arch": [32]})
+    model.learn(1024)
+    run = folder / "zoo_run"
+    (run / "Pendulum-v1").mkdir(parents=True)
+    model.save(run / "Pendulum-v1.zip")
+    env.save(str(run / "Pendulum-v1" / "vecnormalize.pkl"))
+    (run / "Pendulum-v1" / "config.yml").write_text(yaml.dump(OrderedDict(hyperparameters)))
+    return run / "Pendulum-v1.zip"
+
+
+def zoo_predictor(zip_path: Path):
+    """SB3's own deterministic actions for the Zoo run: the saved VecNormalize's normalisation, then predict."""
+    model = stable_baselines3.PPO.load(zip_path, device="cpu")
+    stats = VecNormalize.load(str(zip_path.parent / zip_path.stem / "vecnormalize.pkl"), make_vec_env("Pendulum-v1"))
+
+    def predict(obs, deterministic=True):
+        return model.predict(stats.normalize_obs(obs), deterministic=deterministic)
+
+    return SimpleNamespace(predict=predict)

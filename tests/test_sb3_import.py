@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from sb3_agents import AGENTS, load_sb3, sb3_episodes, train
+from sb3_agents import AGENTS, load_sb3, sb3_episodes, train, train_zoo_run, zoo_predictor
 
 from tinyrl.agents import resolve_agent
 from tinyrl.errors import CheckpointError, ConfigError
@@ -21,6 +21,7 @@ from tinyrl.importers import read_policy_file
 from tinyrl.importers.safe_zip import MAX_MEMBER_BYTES
 from tinyrl.loading import load_policy
 from tinyrl.policy import deterministic_mode, network_policy
+from tinyrl.stages.import_policy import import_policy
 
 EXPECTED = {  # what the file says of itself: (algorithm, network kind, hidden, activation)
     "dqn_cartpole": ("sb3_dqn", "mlp_q", [64, 64], "relu"),
@@ -212,3 +213,61 @@ def test_a_cnn_policy_is_refused_by_name(sb3_zips, tmp_path):
     path = _rewrite(sb3_zips["ppo_cartpole"], tmp_path / "cnn.zip", with_cnn)
     with pytest.raises(CheckpointError, match=r"cnn\.zip: member 'policy\.pth': a learned features extractor"):
         read_policy_file(path)
+
+
+# --- the RL Zoo's files beside the zip ---------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def zoo_zip(tmp_path_factory) -> Path:
+    return train_zoo_run(tmp_path_factory.mktemp("zoo"))
+
+
+def test_a_zoo_runs_vecnormalize_becomes_part_of_the_network(zoo_zip, tmp_path):
+    """The Zoo's layout is found; the normaliser's statistics move into the network, so its actions
+    equal SB3's predict on VecNormalize-normalised observations, and returns match on the same seeds."""
+    agent = resolve_agent("pendulum", {"env_id": "Pendulum-v1", "checkpoint": str(zoo_zip)})
+    stats_folder = zoo_zip.parent / "Pendulum-v1"
+    assert agent["import"] == {
+        "source": str(zoo_zip),
+        "vecnormalize": str(stats_folder / "vecnormalize.pkl"),
+        "zoo_config": str(stats_folder / "config.yml"),
+    }
+    assert agent["network"]["observation_normalizer"] == {"clip": 10.0, "epsilon": 1e-8}
+    import_policy(checkpoint=str(tmp_path / "imported.pt"), agent=agent, **agent["import"])
+    network, data = load_policy(tmp_path / "imported.pt", expected_arch=agent["network"])
+    assert data["meta"]["imported_files"] == agent["import"] and len(data["meta"]["sha256"]) == 3
+    reference = zoo_predictor(zoo_zip)
+    returns, observations = sb3_episodes(reference, "Pendulum-v1", list(range(6)))
+    ours = network_policy(network, "mean")(observations)
+    theirs, _ = reference.predict(observations)
+    np.testing.assert_allclose(ours, theirs, rtol=0, atol=1e-5)  # float32 statistics here, float64 in SB3
+    settings = {"seed": 0, "episodes": 6, "num_envs": 2, "bootstrap_samples": 10, "confidence": 0.95}
+    result = evaluate(network_policy(network, "mean"), "Pendulum-v1", settings)
+    np.testing.assert_allclose(result["returns"], returns, rtol=1e-5)
+
+
+def test_a_zoo_config_saying_normalize_needs_its_vecnormalize(zoo_zip, tmp_path):
+    agent = {"env_id": "Pendulum-v1", "checkpoint": str(zoo_zip), "rl_zoo": {"vecnormalize": None}}
+    with pytest.raises(ConfigError, match=r"config\.yml: the run normalised observations .* no vecnormalize\.pkl"):
+        resolve_agent("pendulum", agent)
+
+
+def test_a_vecnormalize_pickle_that_would_run_code_is_refused(zoo_zip, tmp_path):
+    marker = tmp_path / "ran"
+    hostile = tmp_path / "vecnormalize.pkl"
+    hostile.write_bytes(pickle.dumps({"obs_rms": _WouldRunCode(marker)}))
+    agent = {"env_id": "Pendulum-v1", "checkpoint": str(zoo_zip), "rl_zoo": {"vecnormalize": str(hostile)}}
+    with pytest.raises(ConfigError, match=r"vecnormalize\.pkl: refused: the pickle asks for global pathlib.*Path"):
+        resolve_agent("pendulum", agent)
+    assert not marker.exists()
+
+
+def test_a_zoo_config_that_would_run_code_is_refused(zoo_zip, tmp_path):
+    marker = tmp_path / "ran"
+    hostile = tmp_path / "config.yml"
+    hostile.write_text(f"normalize: !!python/object/apply:pathlib.Path.touch [{str(marker)!r}]\n")
+    agent = {"env_id": "Pendulum-v1", "checkpoint": str(zoo_zip), "rl_zoo": {"zoo_config": str(hostile)}}
+    with pytest.raises(ConfigError, match=r"config\.yml: refused: could not determine a constructor for the tag"):
+        resolve_agent("pendulum", agent)
+    assert not marker.exists()

@@ -14,6 +14,7 @@ import math
 from tinyrl.envs import space_record, spaces_of
 from tinyrl.errors import CheckpointError, ConfigError
 from tinyrl.importers import archive_format, read_policy_file
+from tinyrl.importers.rl_zoo import companion_files
 from tinyrl.networks import OUTPUT_KINDS
 from tinyrl.policy import deterministic_mode
 
@@ -58,6 +59,14 @@ def check_spaces(env_id: str, meta: dict, where: str) -> None:
             )
 
 
+def _companions(agent: dict, path: str) -> dict:
+    """The RL Zoo's files for the agent's zip: those its `rl_zoo` setting names (null: none), else those found."""
+    found = companion_files(path, agent["env_id"])
+    chosen = {"vecnormalize": found.get("vecnormalize"), "zoo_config": found.get("zoo_config")}
+    chosen |= {key: value for key, value in agent.get("rl_zoo", {}).items()}
+    return {key: value for key, value in chosen.items() if value}
+
+
 def resolve_agent(name: str, agent: dict) -> dict:
     """The agent's settings with `algorithm`, `network` and `actions` filled in from its checkpoint file."""
     where = f"agents.{name}"
@@ -75,8 +84,12 @@ def resolve_agent(name: str, agent: dict) -> dict:
         or "kind" not in agent["network"]
         or archive_format(path) is not None  # a file from elsewhere: its spaces are checked
     ):
+        companions = {}
+        if archive_format(path) is not None:  # converted by the import_policy rule, with its companions
+            companions = _companions(agent, path)
+            resolved["import"] = {"source": path, **companions}
         try:
-            data = read_policy_file(path, declared=agent.get("network"))
+            data = read_policy_file(path, declared=agent.get("network"), companions=companions)
         except CheckpointError as exc:
             raise ConfigError(f"config field {where}.checkpoint: {exc}") from None
         arch, meta = data["arch"], data["meta"]

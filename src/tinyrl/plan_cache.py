@@ -28,12 +28,19 @@ KEEP = 20  # plans kept in the cache; older ones are removed
 def _fingerprint(config: dict) -> str:
     # Key order kept: the order of agents and variants is the tables' order.
     digest = hashlib.sha256(json.dumps(config, default=str).encode())
-    # The plan holds what checkpoint files say of their agents (tinyrl.agents): a replaced file is a new plan.
+    # The plan holds what checkpoint files say of their agents, and which RL Zoo files go with them
+    # (tinyrl.agents): a replaced file, or a file added to or removed from the folders the Zoo's files
+    # are looked for in (which changes the folder's mtime), is a new plan.
     for agent in (config.get("agents") or {}).values():
         path = agent.get("checkpoint") if isinstance(agent, dict) else None
-        if isinstance(path, str) and os.path.isfile(path):
-            stat = os.stat(path)
-            digest.update(f"{path}:{stat.st_size}:{stat.st_mtime_ns}".encode())
+        if not isinstance(path, str):
+            continue
+        file = Path(path)
+        env_folder = str(agent.get("env_id", "")).split("/")[-1]
+        for candidate in (file, file.parent, file.parent / file.stem, file.parent / env_folder):
+            if candidate.exists():
+                stat = candidate.stat()
+                digest.update(f"{candidate}:{stat.st_size}:{stat.st_mtime_ns}".encode())
     for folder, pattern in ((LIBRARY, "**/*.py"), (SCHEMAS, "*.yaml")):
         for path in sorted(folder.glob(pattern)):
             digest.update(str(path.relative_to(folder)).encode())

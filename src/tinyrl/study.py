@@ -40,6 +40,8 @@ def plan_study(config: dict) -> dict:
                 "settings": {k: config["agents"][agent][k] for k in AGENT_SETTINGS},
                 "pretrain": config["agents"][agent].get("pretrain"),
                 "checkpoint": config["agents"][agent]["checkpoint"],
+                # A file from elsewhere, with the files that go with it: the import_policy rule converts it.
+                "import": config["agents"][agent].get("import"),
                 "evaluation": agent_evaluation(config, agent),
                 "observations": agent_observations(config, agent),
                 "timing": agent_timing(config, agent),

@@ -4,7 +4,8 @@ Two kinds of importer, both reading nothing beyond tensors, plain containers, nu
 - torch files (the reference PPO-RND `params.pth`): the module offers `recognises(data) -> bool` on
   the safely loaded object and `convert(data, source) -> checkpoint dict`;
 - archives (Stable-Baselines3 zips): the module offers `recognises_file(path) -> bool`, a cheap peek,
-  and `convert_file(path, declared) -> checkpoint dict`, given the config's network spec.
+  and `convert_file(path, declared, companions) -> checkpoint dict`, given the config's network spec
+  and the files that go with the archive.
 """
 
 from __future__ import annotations
@@ -24,15 +25,16 @@ def archive_format(path: str | os.PathLike) -> str | None:
     return next((importer.NAME for importer in ARCHIVE_IMPORTERS if importer.recognises_file(path)), None)
 
 
-def read_policy_file(path: str | os.PathLike, declared: dict | None = None) -> dict:
+def read_policy_file(path: str | os.PathLike, declared: dict | None = None, companions: dict | None = None) -> dict:
     """A policy file of any known format as a validated tiny_rl checkpoint dict. `declared` is the
-    config's network spec, for formats that leave a choice to it (an activation the file does not name).
+    config's network spec, for formats that leave a choice to it (an activation the file does not name);
+    `companions`, files that go with an archive (the RL Zoo's vecnormalize.pkl and config.yml).
 
     Raises VariantFailure for a failed variant's record, CheckpointError for anything unreadable.
     """
     for importer in ARCHIVE_IMPORTERS:
         if importer.recognises_file(path):
-            return importer.convert_file(path, declared)
+            return importer.convert_file(path, declared, companions)
     data = safe_torch_load(path)
     if is_checkpoint_record(data):
         return parse_checkpoint(data, path)

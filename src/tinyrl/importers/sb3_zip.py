@@ -28,6 +28,7 @@ import torch
 
 from tinyrl.checkpoint import checkpoint_dict, safe_torch_loads
 from tinyrl.errors import CheckpointError
+from tinyrl.importers.rl_zoo import normalizes_observations, read_vecnormalize, read_zoo_config, unsupported_settings
 from tinyrl.importers.safe_zip import SafeZip, has_top_level_member
 
 FORMAT = "Stable-Baselines3 zip"
@@ -205,10 +206,35 @@ def _convert_state(state: dict, layers: list[tuple[str, str]], where: str) -> tu
     return converted, widths[:-1]
 
 
-def convert_file(path: str | os.PathLike, declared: dict | None = None) -> dict:
+def _normalizer(companions: dict, observation_space: dict, path: str | os.PathLike) -> dict | None:
+    """The observation normaliser from the Zoo's vecnormalize.pkl, checked against config.yml where there is one."""
+    zoo_config = companions.get("zoo_config")
+    settings = read_zoo_config(zoo_config) if zoo_config else {}
+    unsupported = unsupported_settings(settings)
+    if unsupported:
+        raise CheckpointError(
+            f"{zoo_config}: the run used {'; '.join(unsupported)}, which an MLP import cannot reproduce"
+        )
+    vecnormalize = companions.get("vecnormalize")
+    if zoo_config and normalizes_observations(settings, zoo_config) and not vecnormalize:
+        raise CheckpointError(
+            f"{zoo_config}: the run normalised observations (normalize), but no vecnormalize.pkl goes with {path}"
+        )
+    normalizer = read_vecnormalize(vecnormalize) if vecnormalize else None
+    if normalizer and list(normalizer["mean"].shape) != observation_space["shape"]:
+        raise CheckpointError(
+            f"{vecnormalize}: field 'obs_rms.mean' has shape {list(normalizer['mean'].shape)}, the policy's "
+            f"observations {observation_space['shape']}"
+        )
+    return normalizer
+
+
+def convert_file(path: str | os.PathLike, declared: dict | None = None, companions: dict | None = None) -> dict:
     """The zip's actor as a tiny_rl checkpoint dict; `declared` is the config's network spec (its
-    `activation` is used where the file does not name one)."""
-    declared = declared or {}
+    `activation` is used where the file does not name one); `companions` the RL Zoo's files that go
+    with it ({"vecnormalize": path, "zoo_config": path}, see rl_zoo), whose observation normaliser
+    becomes part of the network."""
+    declared, companions = declared or {}, companions or {}
     with SafeZip(path) as archive:
         where_data = f"{path}: member 'data'"
         try:
@@ -262,8 +288,14 @@ def convert_file(path: str | os.PathLike, declared: dict | None = None) -> dict:
         arch |= {"kind": "mlp_bounded", "act_dim": n_out, "squash": "clip" if algorithm in ("ppo", "a2c") else "tanh"}
         weights["action_low"] = torch.tensor(action_space["low"], dtype=torch.float32)
         weights["action_high"] = torch.tensor(action_space["high"], dtype=torch.float32)
+    normalizer = _normalizer(companions, observation_space, path)
+    if normalizer:
+        arch["observation_normalizer"] = {"clip": normalizer["clip"], "epsilon": normalizer["epsilon"]}
+        weights["obs_mean"] = torch.as_tensor(normalizer["mean"], dtype=torch.float32)
+        weights["obs_var"] = torch.as_tensor(normalizer["var"], dtype=torch.float32)
     meta = {
         "produced_by": f"Stable-Baselines3 {version} (model.save), imported",
+        "rl_zoo_files": {key: str(value) for key, value in companions.items() if value},
         "source_format": NAME,
         "algorithm": f"sb3_{algorithm}",
         "observation_space": observation_space,
