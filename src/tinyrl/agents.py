@@ -12,13 +12,14 @@ from __future__ import annotations
 import math
 
 from tinyrl.envs import space_record, spaces_of
-from tinyrl.errors import CheckpointError, ConfigError
+from tinyrl.errors import ConfigError, TinyRLError
 from tinyrl.importers import archive_format, read_policy_file
 from tinyrl.importers.rl_zoo import companion_files
 from tinyrl.networks import OUTPUT_KINDS
 from tinyrl.policy import deterministic_mode
 
 READ_OFF_FILE = ("algorithm", "network", "actions")  # what a policy file may supply
+UNKNOWN_ALGORITHM = "unknown"  # a file that does not say what trained it (a plain state dict)
 
 
 def _same_space(recorded: dict, actual: dict) -> bool:
@@ -43,20 +44,41 @@ def _describe(space: dict) -> str:
     return space.get("type", "unknown")
 
 
-def check_spaces(env_id: str, meta: dict, where: str) -> None:
-    """The spaces the file records (if it records any) must be the environment's."""
-    if "observation_space" not in meta:
+def _network_spaces(arch: dict) -> tuple[int | None, dict | None]:
+    """(observation size, action space as far as the network fixes it) of an MLP architecture."""
+    if "obs_dim" not in arch:
+        return None, None
+    if "n_actions" in arch:
+        return int(arch["obs_dim"]), {"type": "discrete", "n": int(arch["n_actions"])}
+    return int(arch["obs_dim"]), {"type": "box", "shape": [int(arch["act_dim"])]}
+
+
+def check_spaces(env_id: str, meta: dict, arch: dict, where: str) -> None:
+    """The spaces the file records must be the environment's; a file that records none (CleanRL, a state
+    dict) must at least have a network whose input and output sizes fit the environment's spaces."""
+    observation_space, action_space = (space_record(space) for space in spaces_of(env_id))
+    if "observation_space" in meta:
+        pairs = [
+            ("observation", meta["observation_space"], observation_space),
+            ("action", meta["action_space"], action_space),
+        ]
+        for name, recorded, actual in pairs:
+            if not _same_space(recorded, actual):
+                raise ConfigError(
+                    f"config field {where}: the file's {name} space is {_describe(recorded)}, but {env_id}'s is "
+                    f"{_describe(actual)}: the policy was trained on another environment"
+                )
         return
-    observation_space, action_space = spaces_of(env_id)
-    for name, recorded, actual in (
-        ("observation", meta["observation_space"], space_record(observation_space)),
-        ("action", meta["action_space"], space_record(action_space)),
-    ):
-        if not _same_space(recorded, actual):
-            raise ConfigError(
-                f"config field {where}: the file's {name} space is {_describe(recorded)}, but {env_id}'s is "
-                f"{_describe(actual)}: the policy was trained on another environment"
-            )
+    obs_dim, actions = _network_spaces(arch)
+    if obs_dim is None:
+        return
+    env_obs_dim = math.prod(observation_space.get("shape", [0]))
+    env_actions = {key: action_space.get(key) for key in ("type", "n", "shape") if key in action_space}
+    if obs_dim != env_obs_dim or (actions is not None and actions != env_actions):
+        raise ConfigError(
+            f"config field {where}: the file's network takes {obs_dim} observations and acts in {actions}, but "
+            f"{env_id} gives {env_obs_dim} and acts in {env_actions}"
+        )
 
 
 def _companions(agent: dict, path: str) -> dict:
@@ -68,7 +90,10 @@ def _companions(agent: dict, path: str) -> dict:
 
 
 def resolve_agent(name: str, agent: dict) -> dict:
-    """The agent's settings with `algorithm`, `network` and `actions` filled in from its checkpoint file."""
+    """The agent's settings with `algorithm`, `network` and `actions` filled in from its checkpoint file.
+
+    A file from elsewhere (any format but ours) gets an `import` entry: the import_policy rule converts it,
+    with the files that go with it, and its network is the one read off it."""
     where = f"agents.{name}"
     path = agent.get("checkpoint")
     resolved = dict(agent)
@@ -81,36 +106,40 @@ def resolve_agent(name: str, agent: dict) -> dict:
             )
     elif (
         any(key not in agent for key in READ_OFF_FILE)
-        or "kind" not in agent["network"]
-        or archive_format(path) is not None  # a file from elsewhere: its spaces are checked
+        or agent["network"].get("kind") not in OUTPUT_KINDS
+        or (archive_format(path) is not None)
     ):
-        companions = {}
-        if archive_format(path) is not None:  # converted by the import_policy rule, with its companions
-            companions = _companions(agent, path)
-            resolved["import"] = {"source": path, **companions}
-        try:
-            data = read_policy_file(path, declared=agent.get("network"), companions=companions)
-        except CheckpointError as exc:
-            raise ConfigError(f"config field {where}.checkpoint: {exc}") from None
-        arch, meta = data["arch"], data["meta"]
-        declared = agent.get("network", {})
-        differs = {key: (value, arch.get(key)) for key, value in declared.items() if arch.get(key) != value}
-        if differs:
-            detail = ", ".join(f"{key}: config {a!r}, file {b!r}" for key, (a, b) in differs.items())
-            raise ConfigError(f"config field {where}.network: does not match the checkpoint {path} ({detail})")
-        resolved["network"] = arch
-        algorithm = meta.get("algorithm")
-        if "algorithm" in agent and algorithm and agent["algorithm"] != algorithm:
-            raise ConfigError(
-                f"config field {where}.algorithm: {agent['algorithm']!r}, but {path} was trained by {algorithm!r}"
-            )
-        if "algorithm" not in agent:
-            if not algorithm:
-                raise ConfigError(f"config field {where}.algorithm: required: {path} does not say what trained it")
-            resolved["algorithm"] = algorithm
-        check_spaces(agent["env_id"], meta, f"{where}.checkpoint")
+        _resolve_from_file(agent, resolved, path, where)
     resolved.setdefault("actions", deterministic_mode(OUTPUT_KINDS[resolved["network"]["kind"]]))
     return resolved
+
+
+def _resolve_from_file(agent: dict, resolved: dict, path: str, where: str) -> None:
+    declared = dict(agent.get("network", {}))
+    companions = _companions(agent, path) if archive_format(path) is not None else {}
+    try:
+        data = read_policy_file(path, declared=declared, companions=companions)
+    except TinyRLError as exc:
+        raise ConfigError(f"config field {where}.checkpoint: {exc}") from None
+    arch, meta = data["arch"], data["meta"]
+    foreign = meta.get("source_format") is not None
+    if str(declared.get("kind", "")).startswith("cleanrl_"):  # names the file's layout, not our network
+        declared.pop("kind")
+    differs = {key: (value, arch.get(key)) for key, value in declared.items() if arch.get(key) != value}
+    if differs:
+        detail = ", ".join(f"{key}: config {a!r}, file {b!r}" for key, (a, b) in differs.items())
+        raise ConfigError(f"config field {where}.network: does not match the checkpoint {path} ({detail})")
+    if foreign or "kind" not in declared:
+        resolved["network"] = arch
+    algorithm = meta.get("algorithm")
+    if "algorithm" in agent and algorithm and agent["algorithm"] != algorithm:
+        raise ConfigError(
+            f"config field {where}.algorithm: {agent['algorithm']!r}, but {path} was trained by {algorithm!r}"
+        )
+    resolved.setdefault("algorithm", algorithm or UNKNOWN_ALGORITHM)
+    if foreign:
+        resolved["import"] = {"source": path, **companions}
+        check_spaces(agent["env_id"], meta, arch, f"{where}.checkpoint")
 
 
 def resolve_agents(config: dict) -> None:

@@ -1,8 +1,9 @@
 """Policies saved by other code, read as tiny_rl checkpoint dicts (see tinyrl.checkpoint).
 
 Two kinds of importer, both reading nothing beyond tensors, plain containers, numpy arrays and JSON:
-- torch files (the reference PPO-RND `params.pth`): the module offers `recognises(data) -> bool` on
-  the safely loaded object and `convert(data, source) -> checkpoint dict`;
+- torch files (the reference PPO-RND `params.pth`, CleanRL's `.cleanrl_model`, plain state dicts): the
+  module offers `recognises(data) -> bool` on the safely loaded object and
+  `convert(data, source, declared) -> checkpoint dict`, tried in order (a plain state dict last);
 - archives (Stable-Baselines3 zips): the module offers `recognises_file(path) -> bool`, a cheap peek,
   and `convert_file(path, declared, companions) -> checkpoint dict`, given the config's network spec
   and the files that go with the archive.
@@ -14,9 +15,9 @@ import os
 
 from tinyrl.checkpoint import is_checkpoint_record, parse_checkpoint, safe_torch_load
 from tinyrl.errors import CheckpointError
-from tinyrl.importers import reference_ppo_rnd, sb3_zip
+from tinyrl.importers import cleanrl, reference_ppo_rnd, sb3_zip, state_dict
 
-TORCH_FILE_IMPORTERS = (reference_ppo_rnd,)
+TORCH_FILE_IMPORTERS = (reference_ppo_rnd, cleanrl, state_dict)
 ARCHIVE_IMPORTERS = (sb3_zip,)
 
 
@@ -40,6 +41,6 @@ def read_policy_file(path: str | os.PathLike, declared: dict | None = None, comp
         return parse_checkpoint(data, path)
     for importer in TORCH_FILE_IMPORTERS:
         if importer.recognises(data):
-            return importer.convert(data, path)
+            return importer.convert(data, path, declared)
     known = ", ".join(importer.FORMAT for importer in (*TORCH_FILE_IMPORTERS, *ARCHIVE_IMPORTERS))
     raise CheckpointError(f"{path}: not a tiny_rl checkpoint, nor a file of another known format ({known})")

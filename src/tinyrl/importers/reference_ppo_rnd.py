@@ -17,6 +17,7 @@ from tinyrl.checkpoint import checkpoint_dict
 from tinyrl.errors import CheckpointError
 
 FORMAT = "reference PPO-RND params.pth"
+NAME = "reference_ppo_rnd"
 POLICY_KEY = "current_policy_state_dict"
 FRAME_SIDE_BY_FC1_WIDTH = {3136: 84}
 
@@ -25,7 +26,7 @@ def recognises(data: Any) -> bool:
     return isinstance(data, dict) and POLICY_KEY in data
 
 
-def convert(data: dict, path: str | os.PathLike) -> dict:
+def convert(data: dict, path: str | os.PathLike, declared: dict | None = None) -> dict:
     state = data[POLICY_KEY]
     if not isinstance(state, dict):
         raise CheckpointError(f"{path}: field {POLICY_KEY!r} is not a state dict")
@@ -41,6 +42,11 @@ def convert(data: dict, path: str | os.PathLike) -> dict:
             f"{state['fc1.weight'].shape[1]}, expected 3136 (84x84 frames)"
         )
     counters = {key: int(data[key]) for key in ("iteration", "episode") if isinstance(data.get(key), (int, np.integer))}
-    meta = {"produced_by": "reference PPO-RND implementation (params.pth), imported", **counters}
+    meta = {
+        "produced_by": "reference PPO-RND implementation (params.pth), imported",
+        "source_format": NAME,
+        "algorithm": "ppo_rnd",
+        **counters,
+    }
     arch = {"kind": "ppo_rnd_cnn", "input_shape": [channels, side, side], "n_actions": n_actions}
     return checkpoint_dict(arch, state, meta)

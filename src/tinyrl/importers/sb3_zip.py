@@ -28,6 +28,7 @@ import torch
 
 from tinyrl.checkpoint import checkpoint_dict, safe_torch_loads
 from tinyrl.errors import CheckpointError
+from tinyrl.importers.linear_chain import chain_dims, linear_chain
 from tinyrl.importers.rl_zoo import normalizes_observations, read_vecnormalize, read_zoo_config, unsupported_settings
 from tinyrl.importers.safe_zip import SafeZip, has_top_level_member
 
@@ -174,8 +175,8 @@ def _activation(kwargs: dict, algorithm: str, declared: str | None, where: str) 
     return activation
 
 
-def _actor_layers(state: dict, algorithm: str, where: str) -> list[tuple[str, str]]:
-    """(SB3 module name, our module name) of the actor's Linear layers, input first."""
+def _actor_layers(state: dict, algorithm: str, where: str) -> list[str]:
+    """The SB3 module names of the actor's Linear layers, input first."""
     prefix, head = ACTOR_LAYERS[algorithm]
     indices = sorted(
         int(match.group(1)) for key in state if (match := re.fullmatch(re.escape(prefix) + r"(\d+)\.weight", key))
@@ -183,27 +184,7 @@ def _actor_layers(state: dict, algorithm: str, where: str) -> list[tuple[str, st
     sb3_names = [f"{prefix}{i}" for i in indices] + ([head] if head else [])
     if not sb3_names or f"{sb3_names[-1]}.weight" not in state:
         raise CheckpointError(f"{where}: no actor layers under {prefix!r} (is this an MlpPolicy?)")
-    ours = [f"fc{i}" for i in range(1, len(sb3_names))] + ["head"]
-    return list(zip(sb3_names, ours))
-
-
-def _convert_state(state: dict, layers: list[tuple[str, str]], where: str) -> tuple[dict, list[int]]:
-    """The actor's weights under our names, and the widths of its hidden layers; shapes must chain."""
-    converted, widths, width = {}, [], None
-    for sb3_name, name in layers:
-        for suffix in ("weight", "bias"):
-            tensor = state.get(f"{sb3_name}.{suffix}")
-            if tensor is None or tensor.dim() != (2 if suffix == "weight" else 1):
-                raise CheckpointError(f"{where}: tensor '{sb3_name}.{suffix}' is missing or not a Linear's")
-            converted[f"{name}.{suffix}"] = tensor.float()
-        out_features, in_features = converted[f"{name}.weight"].shape
-        if width is not None and in_features != width:
-            raise CheckpointError(
-                f"{where}: '{sb3_name}.weight' takes {in_features} inputs, the layer before gives {width}"
-            )
-        width = out_features
-        widths.append(int(out_features))
-    return converted, widths[:-1]
+    return sb3_names
 
 
 def _normalizer(companions: dict, observation_space: dict, path: str | os.PathLike) -> dict | None:
@@ -265,10 +246,9 @@ def convert_file(path: str | os.PathLike, declared: dict | None = None, companio
         raise CheckpointError(f"{where_data}: {algorithm} with a {action_space['type']} action space")
 
     layers = _actor_layers(state, algorithm, where_policy)
-    weights, hidden = _convert_state(state, layers, where_policy)
+    weights, hidden = linear_chain(state, layers, where_policy)
     obs_dim = int(observation_space["shape"][0])
-    n_in = int(weights[f"{layers[0][1]}.weight"].shape[1])
-    n_out = int(weights["head.weight"].shape[0])
+    n_in, n_out = chain_dims(weights)
     expected_out = action_space["n"] if discrete else math.prod(action_space["shape"])
     if n_in != obs_dim or n_out != expected_out:
         raise CheckpointError(

@@ -1,0 +1,116 @@
+"""CleanRL's saved models (`runs/<run>/<script>.cleanrl_model`): the state dicts its single-file scripts save.
+
+Each script's network has its own module names; the layout is recognised by them (or declared in
+the config as `network: {kind: cleanrl_<script>}`) and the actor becomes one of our networks:
+
+- dqn.py saves `q_network.state_dict()`: `network.{0,2,4}` -> `mlp_q` (ReLU);
+- ppo.py saves `agent.state_dict()`: `actor.{0,2,4}`, `critic.*` -> `mlp_logits` (tanh);
+- ppo_continuous_action.py: `actor_mean.{0,2,4}`, `actor_logstd`, `critic.*` -> `mlp_gaussian` (tanh,
+  no normaliser: the script's NormalizeObservation statistics live in its env, not in the file);
+- sac_continuous_action.py saves `(actor, qf1, qf2)` state dicts; the actor's `fc1`, `fc2`, `fc_mean`,
+  `fc_logstd`, `action_scale`, `action_bias` -> `mlp_bounded` (ReLU, tanh rescaled to the box);
+- td3_continuous_action.py: `(actor, qf1, qf2)`; the actor's `fc1`, `fc2`, `fc_mu`, `action_scale`,
+  `action_bias` -> `mlp_bounded` (ReLU, tanh rescaled).
+
+The box of SAC and TD3 is the scripts' `action_bias -+ action_scale`. Only tensors are read (the
+file is loaded weights-only before it gets here).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import Any
+
+from tinyrl.checkpoint import checkpoint_dict
+from tinyrl.errors import CheckpointError
+from tinyrl.importers.linear_chain import chain_dims, linear_chain
+
+FORMAT = "CleanRL .cleanrl_model"
+NAME = "cleanrl"
+
+
+def _sequential(state: dict, prefix: str) -> list[str]:
+    """The Linear layers of an nn.Sequential saved under `prefix`, in order (`prefix.0`, `prefix.2`, ...)."""
+    indices = sorted(
+        int(m.group(1)) for key in state if (m := re.fullmatch(re.escape(prefix) + r"\.(\d+)\.weight", key))
+    )
+    return [f"{prefix}.{i}" for i in indices]
+
+
+def _actor_state(data: Any) -> dict | None:
+    """The state dict holding the actor: the file itself, or the first of SAC/TD3's (actor, qf1, qf2)."""
+    if isinstance(data, tuple) and data and isinstance(data[0], dict):
+        return data[0]
+    return data if isinstance(data, dict) else None
+
+
+LAYOUTS = {
+    # script: (keys that identify it, how to find its Linear layers in order, network kind, activation)
+    "cleanrl_dqn": ({"network.0.weight"}, lambda s: _sequential(s, "network"), "mlp_q", "relu"),
+    "cleanrl_ppo": ({"actor.0.weight", "critic.0.weight"}, lambda s: _sequential(s, "actor"), "mlp_logits", "tanh"),
+    "cleanrl_ppo_continuous_action": (
+        {"actor_mean.0.weight", "actor_logstd"},
+        lambda s: _sequential(s, "actor_mean"),
+        "mlp_gaussian",
+        "tanh",
+    ),
+    "cleanrl_sac_continuous_action": (
+        {"fc1.weight", "fc_mean.weight", "fc_logstd.weight", "action_scale"},
+        lambda s: ["fc1", "fc2", "fc_mean"],
+        "mlp_bounded",
+        "relu",
+    ),
+    "cleanrl_td3_continuous_action": (
+        {"fc1.weight", "fc_mu.weight", "action_scale"},
+        lambda s: ["fc1", "fc2", "fc_mu"],
+        "mlp_bounded",
+        "relu",
+    ),
+}
+
+
+def layout_of(data: Any) -> str | None:
+    state = _actor_state(data)
+    if state is None:
+        return None
+    for name, (keys, _, _, _) in LAYOUTS.items():
+        if keys <= set(state):
+            return name
+    return None
+
+
+def recognises(data: Any) -> bool:
+    return layout_of(data) is not None
+
+
+def convert(data: Any, path: str | os.PathLike, declared: dict | None = None) -> dict:
+    declared = declared or {}
+    layout = declared.get("kind") if str(declared.get("kind", "")).startswith("cleanrl_") else layout_of(data)
+    if layout not in LAYOUTS:
+        raise CheckpointError(f"{path}: network kind {layout!r} is not a CleanRL layout (known: {', '.join(LAYOUTS)})")
+    state = _actor_state(data)
+    keys, layers, kind, activation = LAYOUTS[layout]
+    missing = sorted(keys - set(state or {}))
+    if missing:
+        raise CheckpointError(f"{path}: not a {layout} file: tensors {missing} are missing")
+    if declared.get("activation", activation) != activation:
+        raise CheckpointError(f"{path}: {layout} uses {activation}, the config declares {declared['activation']}")
+    weights, hidden = linear_chain(state, layers(state), str(path))
+    obs_dim, n_out = chain_dims(weights)
+    arch = {"kind": kind, "obs_dim": obs_dim, "hidden": hidden, "activation": activation}
+    if kind in ("mlp_q", "mlp_logits"):
+        arch["n_actions"] = n_out
+    elif kind == "mlp_gaussian":
+        arch |= {"act_dim": n_out, "observation_normalizer": None}
+        weights["log_std"] = state["actor_logstd"].float().reshape(-1)
+    else:
+        scale, bias = state["action_scale"].float().reshape(-1), state["action_bias"].float().reshape(-1)
+        arch |= {"act_dim": n_out, "squash": "tanh"}
+        weights["action_low"], weights["action_high"] = bias - scale, bias + scale
+    meta = {
+        "produced_by": f"CleanRL {layout.removeprefix('cleanrl_')}.py (.cleanrl_model), imported",
+        "source_format": NAME,
+        "algorithm": layout,
+    }
+    return checkpoint_dict(arch, weights, meta)

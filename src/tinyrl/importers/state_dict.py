@@ -1,0 +1,75 @@
+"""A plain state dict (a dict of tensors, as `torch.save(model.state_dict())` writes it) of an MLP whose
+network the config declares (`network: {kind: mlp_q, ...}`).
+
+Its Linear layers are its 2-D `<name>.weight` tensors with their `<name>.bias`, in the file's order
+(PyTorch saves modules in the order they were defined); they must chain, and become fc1, ..., head.
+Besides them the file may hold `log_std` (mlp_gaussian), `obs_mean` and `obs_var` (with
+`network.observation_normalizer` declared) and `action_low`, `action_high` (mlp_bounded); any other
+tensor is refused by name rather than silently ignored.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import torch
+
+from tinyrl.checkpoint import checkpoint_dict
+from tinyrl.errors import CheckpointError
+from tinyrl.importers.linear_chain import chain_dims, linear_chain
+
+FORMAT = "plain state dict (network declared in the config)"
+NAME = "state_dict"
+MLP_KINDS = ("mlp_q", "mlp_logits", "mlp_gaussian", "mlp_bounded")
+EXTRAS = {
+    "mlp_q": (),
+    "mlp_logits": (),
+    "mlp_gaussian": ("log_std",),
+    "mlp_bounded": ("action_low", "action_high"),
+}
+NORMALIZER = ("obs_mean", "obs_var")
+
+
+def recognises(data: Any) -> bool:
+    return (
+        isinstance(data, dict)
+        and bool(data)
+        and all(isinstance(key, str) and isinstance(value, torch.Tensor) for key, value in data.items())
+    )
+
+
+def convert(data: dict, path: str | os.PathLike, declared: dict | None = None) -> dict:
+    declared = dict(declared or {})
+    kind = declared.get("kind")
+    if kind not in MLP_KINDS:
+        raise CheckpointError(
+            f"{path}: a plain state dict says nothing of its network: declare it in the config "
+            f"(network.kind: one of {', '.join(MLP_KINDS)}, with its activation)"
+        )
+    layers = [
+        key.removesuffix(".weight") for key, value in data.items() if key.endswith(".weight") and value.dim() == 2
+    ]
+    weights, hidden = linear_chain(data, layers, str(path))
+    normalized = declared.get("observation_normalizer") is not None
+    extras = (*EXTRAS[kind], *(NORMALIZER if normalized else ()))
+    used = {f"{layer}.{suffix}" for layer in layers for suffix in ("weight", "bias")} | set(extras)
+    unknown = [key for key in data if key not in used]
+    if unknown:
+        raise CheckpointError(
+            f"{path}: tensors {unknown} are not part of a {kind} network's layers (refused, not ignored)"
+        )
+    for name in extras:
+        if name not in data and name != "log_std":  # a Gaussian policy's std may come from log_std_init
+            raise CheckpointError(f"{path}: a {kind} network needs the tensor {name!r}")
+        if name in data:
+            weights[name] = data[name].float().reshape(-1)
+    obs_dim, n_out = chain_dims(weights)
+    arch = {**declared, "obs_dim": obs_dim, "hidden": hidden}
+    arch["n_actions" if kind in ("mlp_q", "mlp_logits") else "act_dim"] = n_out
+    if kind in ("mlp_gaussian",) and not normalized:
+        arch["observation_normalizer"] = None  # the kind's default normaliser would clip raw observations
+    if kind == "mlp_gaussian" and "log_std" not in data:
+        weights["log_std"] = torch.full((n_out,), float(declared.get("log_std_init", -2.0)))
+    meta = {"produced_by": "a plain state dict, imported with the network the config declares", "source_format": NAME}
+    return checkpoint_dict(arch, weights, meta)
