@@ -79,3 +79,37 @@ class QNetwork(nn.Module):  # sac/td3's critic, saved beside the actor
         self.fc1 = nn.Linear(obs_dim + act_dim, 256)
         self.fc2 = nn.Linear(256, 256)
         self.fc3 = nn.Linear(256, 1)
+
+
+def _nature_body(channels: int = 4) -> list[nn.Module]:
+    return [
+        nn.Conv2d(channels, 32, 8, stride=4),
+        nn.ReLU(),
+        nn.Conv2d(32, 64, 4, stride=2),
+        nn.ReLU(),
+        nn.Conv2d(64, 64, 3, stride=1),
+        nn.ReLU(),
+        nn.Flatten(),
+        nn.Linear(3136, 512),
+        nn.ReLU(),
+    ]
+
+
+class DQNAtariQNetwork(nn.Module):  # dqn_atari.py
+    def __init__(self, n_actions: int):
+        super().__init__()
+        self.network = nn.Sequential(*_nature_body(), nn.Linear(512, n_actions))
+
+    def forward(self, x):
+        return self.network(x / 255.0)
+
+
+class PPOAtariAgent(nn.Module):  # ppo_atari.py
+    def __init__(self, n_actions: int):
+        super().__init__()
+        self.network = nn.Sequential(*_nature_body())
+        self.actor = nn.Linear(512, n_actions)
+        self.critic = nn.Linear(512, 1)
+
+    def logits(self, x):
+        return self.actor(self.network(x / 255.0))

@@ -11,8 +11,11 @@ import numpy as np
 import stable_baselines3
 import torch
 import yaml
-from stable_baselines3.common.env_util import make_vec_env
-from stable_baselines3.common.vec_env import VecNormalize
+from stable_baselines3.common.atari_wrappers import AtariWrapper
+from stable_baselines3.common.env_util import make_atari_env, make_vec_env
+from stable_baselines3.common.vec_env import VecFrameStack, VecNormalize
+
+from tinyrl import atari  # noqa: F401  (registers the ALE games, NoFrameskip-v4 ids included)
 
 # name -> (algorithm class name, env id, steps, constructor keywords). Small nets keep training quick;
 # DQN keeps SB3's default net_arch and activation, A2C names its activation, PPO-Pendulum is Box + clip.
@@ -88,3 +91,46 @@ def zoo_predictor(zip_path: Path):
         return model.predict(stats.normalize_obs(obs), deterministic=deterministic)
 
     return SimpleNamespace(predict=predict)
+
+
+def train_atari(algorithm: str, folder: Path) -> Path:
+    """A CnnPolicy (PPO or DQN) on Pong, as the RL Zoo trains Atari agents (SB3's make_atari_env on the
+    NoFrameskip-v4 game, a 4-frame VecFrameStack), for a few dozen steps: untrained weights suffice to
+    check that the import acts as SB3 does."""
+    env = VecFrameStack(make_atari_env("PongNoFrameskip-v4", n_envs=1, seed=0), 4)
+    if algorithm == "ppo":
+        model = stable_baselines3.PPO("CnnPolicy", env, n_steps=64, batch_size=32, n_epochs=1, seed=0, device="cpu")
+    else:
+        model = stable_baselines3.DQN("CnnPolicy", env, buffer_size=500, learning_starts=16, seed=0, device="cpu")
+    model.learn(64)
+    path = folder / f"{algorithm}_pong.zip"
+    model.save(path)
+    return path
+
+
+def load_atari(path: Path, algorithm: str):
+    return getattr(stable_baselines3, algorithm.upper()).load(path, device="cpu")
+
+
+def sb3_atari_episodes(model, game: str, seeds: list[int], max_steps: int) -> tuple[list[float], np.ndarray]:
+    """Episodes over SB3's own Atari wrappers (AtariWrapper without life-loss terminals or reward clipping,
+    frames stacked four deep from zeros, channels first, as VecFrameStack and VecTransposeImage give them),
+    driven by model.predict(deterministic=True); their returns and every stacked observation seen."""
+    returns, seen = [], []
+    for seed in seeds:
+        env = AtariWrapper(gym.make(f"{game}NoFrameskip-v4"), terminal_on_life_loss=False, clip_reward=False)
+        frame, _ = env.reset(seed=seed)
+        stack = np.zeros((4, 84, 84), dtype=np.uint8)
+        stack[-1] = frame[..., 0]
+        total = 0.0
+        for _ in range(max_steps):
+            seen.append(stack.copy())
+            action, _ = model.predict(stack, deterministic=True)
+            frame, reward, terminated, truncated, _ = env.step(action)
+            total += float(reward)
+            stack = np.concatenate([stack[1:], frame[None, ..., 0]])
+            if terminated or truncated:
+                break
+        env.close()
+        returns.append(total)
+    return returns, np.asarray(seen)

@@ -15,6 +15,7 @@ from tinyrl.algorithms import ALGORITHMS
 from tinyrl.compression.base import FEEDS, Table
 from tinyrl.config import load_schema
 from tinyrl.families import all_families, family_names
+from tinyrl.importers import cleanrl
 from tinyrl.networks import OUTPUT_KINDS
 
 LIBRARY = REPO / "src" / "tinyrl"
@@ -85,7 +86,8 @@ def test_the_schema_family_enum_is_the_registry():
 def test_the_schema_algorithm_enum_is_the_registry():
     agent = load_schema()["properties"]["agents"]["additionalProperties"]
     assert sorted(agent["properties"]["algorithm"]["enum"]) == sorted(ALGORITHMS)
-    assert sorted(agent["properties"]["network"]["properties"]["kind"]["enum"]) == sorted(OUTPUT_KINDS)
+    kinds = agent["properties"]["network"]["properties"]["kind"]["enum"]
+    assert sorted(kinds) == sorted([*OUTPUT_KINDS, *cleanrl.LAYOUTS])  # our networks, and CleanRL files' layouts
 
 
 def test_each_family_module_declares_itself_once():

@@ -7,7 +7,16 @@ import gymnasium as gym
 import numpy as np
 import pytest
 import torch
-from cleanrl_layouts import DQNQNetwork, PPOAgent, PPOContinuousAgent, QNetwork, SACActor, TD3Actor
+from cleanrl_layouts import (
+    DQNAtariQNetwork,
+    DQNQNetwork,
+    PPOAgent,
+    PPOAtariAgent,
+    PPOContinuousAgent,
+    QNetwork,
+    SACActor,
+    TD3Actor,
+)
 
 from tinyrl.agents import resolve_agent
 from tinyrl.errors import ConfigError
@@ -132,3 +141,27 @@ def test_a_state_dict_that_does_not_chain_is_refused(tmp_path):
     }
     with pytest.raises(ConfigError, match=r"'b.weight' takes 9 inputs, the layer before gives 8"):
         imported(tmp_path, "CartPole-v1", state, {"kind": "mlp_q"})
+
+
+@pytest.mark.parametrize("module_class", [DQNAtariQNetwork, PPOAtariAgent])
+def test_atari_scripts_become_the_nature_network(tmp_path, module_class):
+    torch.manual_seed(6)
+    module = module_class(6)
+    model, data, agent = imported(tmp_path, "cleanrl_atari/Pong-v5", module.state_dict())
+    kind = "nature_cnn_q" if module_class is DQNAtariQNetwork else "nature_cnn_logits"
+    assert data["arch"] == {"kind": kind, "input_shape": [4, 84, 84], "n_actions": 6, "hidden": [512]}
+    frames = torch.randint(0, 256, (64, 4, 84, 84), dtype=torch.uint8)
+    with torch.no_grad():
+        expected = module(frames.float()) if module_class is DQNAtariQNetwork else module.logits(frames.float())
+        torch.testing.assert_close(model(frames), expected)
+
+
+def test_a_plain_state_dict_of_a_nature_network(tmp_path):
+    torch.manual_seed(7)
+    sequential = DQNAtariQNetwork(6).network  # keys 0.weight, 2.weight, ...: no script's layout
+    model, data, agent = imported(tmp_path, "sb3_atari/Pong-v5", sequential.state_dict(), {"kind": "nature_cnn_q"})
+    assert data["arch"]["input_shape"] == [4, 84, 84] and data["arch"]["hidden"] == [512]
+    assert data["meta"]["source_format"] == "state_dict" and agent["algorithm"] == "unknown"
+    frames = torch.randint(0, 256, (16, 4, 84, 84), dtype=torch.uint8)
+    with torch.no_grad():
+        torch.testing.assert_close(model(frames), sequential(frames.float() / 255.0))

@@ -12,7 +12,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from sb3_agents import AGENTS, load_sb3, sb3_episodes, train, train_zoo_run, zoo_predictor
+from sb3_agents import (
+    AGENTS,
+    load_atari,
+    load_sb3,
+    sb3_atari_episodes,
+    sb3_episodes,
+    train,
+    train_atari,
+    train_zoo_run,
+    zoo_predictor,
+)
 
 from tinyrl.agents import resolve_agent
 from tinyrl.errors import CheckpointError, ConfigError
@@ -202,17 +212,49 @@ def test_an_unsupported_policy_class_is_refused(sb3_zips, tmp_path):
         read_policy_file(path)
 
 
-def test_a_cnn_policy_is_refused_by_name(sb3_zips, tmp_path):
-    def with_cnn(members):
+def test_a_cnn_whose_shapes_are_not_the_nature_networks_is_refused(sb3_cnn_zips, tmp_path):
+    def narrow_conv1(members):
         state = torch.load(io.BytesIO(members["policy.pth"]), weights_only=True)
-        state["features_extractor.cnn.0.weight"] = torch.zeros(32, 4, 8, 8)
+        state["pi_features_extractor.cnn.0.weight"] = torch.zeros(16, 4, 8, 8)
         buffer = io.BytesIO()
         torch.save(state, buffer)
         return members | {"policy.pth": buffer.getvalue()}
 
-    path = _rewrite(sb3_zips["ppo_cartpole"], tmp_path / "cnn.zip", with_cnn)
-    with pytest.raises(CheckpointError, match=r"cnn\.zip: member 'policy\.pth': a learned features extractor"):
+    path = _rewrite(sb3_cnn_zips["ppo"], tmp_path / "narrow.zip", narrow_conv1)
+    with pytest.raises(CheckpointError, match=r"'pi_features_extractor\.cnn\.0\.weight' has shape \[16, 4, 8, 8\]"):
         read_policy_file(path)
+
+
+# --- CnnPolicy on Atari, evaluated under the sb3_atari protocol -----------------------------------------
+
+
+@pytest.fixture(scope="session")
+def sb3_cnn_zips(tmp_path_factory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("sb3_cnn")
+    return {name: train_atari(name, folder) for name in ("ppo", "dqn")}
+
+
+@pytest.mark.parametrize("name", ["ppo", "dqn"])
+def test_a_cnn_policy_acts_as_sb3_predict_under_the_sb3_atari_protocol(sb3_cnn_zips, name):
+    """An (untrained) CnnPolicy: on 1,000+ frames of real episodes under `sb3_atari/Pong-v5` the imported
+    NatureCNN picks SB3's actions, and our evaluation's returns equal an episode loop over SB3's own
+    AtariWrapper and frame stack driven by model.predict, on the same seeds."""
+    model = load_atari(sb3_cnn_zips[name], name)
+    reference_returns, frames = sb3_atari_episodes(model, "Pong", list(range(4)), max_steps=300)
+    assert len(frames) >= 1000
+    network, data = load_policy(sb3_cnn_zips[name])
+    assert data["arch"] == {
+        "kind": "nature_cnn_q" if name == "dqn" else "nature_cnn_logits",
+        "input_shape": [4, 84, 84],
+        "n_actions": 6,
+        "hidden": [512],
+    }
+    act = network_policy(network, "greedy")
+    theirs, _ = model.predict(frames, deterministic=True)
+    np.testing.assert_array_equal(act(frames), theirs)
+    settings = {"seed": 0, "episodes": 4, "num_envs": 2, "max_episode_steps": 300}
+    result = evaluate(act, "sb3_atari/Pong-v5", settings | {"bootstrap_samples": 10, "confidence": 0.95})
+    assert result["returns"] == reference_returns and result["lengths"] == [300] * 4
 
 
 # --- the RL Zoo's files beside the zip ---------------------------------------------------------------

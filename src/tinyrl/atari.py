@@ -1,6 +1,10 @@
-"""Atari environments under the seed study's evaluation protocol (SPEC §3, Study A).
+"""Atari environments under a named evaluation protocol, chosen by the env id's namespace.
 
-NoFrameskip game with no sticky actions (`frameskip=1, repeat_action_probability=0`);
+`ALE/<Game>-v5`: the seed study's protocol (SPEC §3, Study A). `sb3_atari/<Game>-v5` and
+`cleanrl_atari/<Game>-v5`: the protocols a Stable-Baselines3 (RL Zoo) or CleanRL Atari policy was
+trained under, built from those libraries' own wrappers (`PROTOCOLS`).
+
+The seed's: NoFrameskip game with no sticky actions (`frameskip=1, repeat_action_probability=0`);
 each agent action is repeated for 4 frames and the last two are max-pooled,
 grayscale, 84x84 (INTER_AREA), no no-op starts, no terminal on life loss, a
 4-frame stack, rewards unclipped, at most 4500 agent steps per episode. The
@@ -22,14 +26,43 @@ MAX_EPISODE_STEPS = 4500  # agent steps, as the seed's evaluation
 MONTEZUMA_RAM = {"room": 3, "x": 42, "y": 43, "level": 57, "lives": 58, "inventory": 65}
 
 
+PROTOCOLS = {
+    "ALE": "ppo_rnd_seed: the seed study's protocol (below)",
+    "sb3_atari": (
+        "Stable-Baselines3's AtariWrapper as at evaluation: up to 30 no-op starts, each action held 4 frames "
+        "with a max-pool of the last two, FIRE on reset where the game has it, grayscale (OpenCV) 84x84 "
+        "INTER_AREA, no terminal on life loss, unclipped rewards; a 4-frame stack padded with zeros, channels "
+        "first (SB3's VecFrameStack and VecTransposeImage)"
+    ),
+    "cleanrl_atari": (
+        "CleanRL's dqn_atari.py / ppo_atari.py make_env without EpisodicLifeEnv and ClipRewardEnv (whole games, "
+        "unclipped rewards): up to 30 no-op starts, 4-frame max-and-skip, FIRE on reset, gymnasium's "
+        "ResizeObservation 84x84 then GrayscaleObservation, a 4-frame stack padded with the reset frame"
+    ),
+}
+
+
+def protocol_of(env_id: str) -> str:
+    """The namespace of an Atari env id names its evaluation protocol: ALE/ (the seed's), sb3_atari/, cleanrl_atari/."""
+    return env_id.split("/", 1)[0]
+
+
 def is_atari(env_id: str) -> bool:
-    return env_id.startswith("ALE/")
+    return "/" in env_id and protocol_of(env_id) in PROTOCOLS
 
 
 def make_atari_env(
     env_id: str, max_episode_steps: int | None = MAX_EPISODE_STEPS, repeat_action_probability: float = 0.0
 ) -> gym.Env:
-    """The protocol's env. Sticky actions (`repeat_action_probability=0.25`) only for training."""
+    """The env under the protocol its id's namespace names (`PROTOCOLS`). For ALE/ ids, the seed's;
+    sticky actions (`repeat_action_probability=0.25`) only for training."""
+    protocol = protocol_of(env_id)
+    if protocol != "ALE":
+        # Loaded here, not at the top: importing SB3's wrappers adds 0.2 s to every job's start-up.
+        from tinyrl import atari_protocols  # noqa: PLC0415
+
+        env = atari_protocols.make(env_id, protocol)
+        return gym.wrappers.TimeLimit(env, max_episode_steps) if max_episode_steps else env
     env = gym.make(
         env_id,
         frameskip=1,

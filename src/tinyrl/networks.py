@@ -259,6 +259,53 @@ class PPORNDPolicy(nn.Module):
         return self.heads(obs)[0]
 
 
+class NatureCNNPolicy(nn.Module):
+    """The Nature-DQN network (Mnih et al. 2015), as Stable-Baselines3's NatureCNN and CleanRL's
+    dqn_atari.py / ppo_atari.py build it: uint8 frame stack (C, 84, 84) / 255 -> conv1 C->32 k8 s4 ->
+    conv2 32->64 k4 s2 -> conv3 64->64 k3 s1 -> fc1 3136->512 [-> fc2 ...] -> head, all ReLU. The head
+    gives Q-values (`nature_cnn_q`) or an actor's logits (`nature_cnn_logits`). The body sits between
+    Quant/DeQuant stubs, so eager static quantization converts the whole network."""
+
+    def __init__(self, input_shape: list[int], n_actions: int, hidden: list[int], output_kind: str):
+        super().__init__()
+        channels, height, width = input_shape
+        self.input_shape = list(input_shape)
+        self.output_kind = output_kind
+        self.quant = torch.ao.quantization.QuantStub()
+        self.conv1 = nn.Conv2d(channels, 32, 8, 4)
+        self.conv2 = nn.Conv2d(32, 64, 4, 2)
+        self.conv3 = nn.Conv2d(64, 64, 3, 1)
+        self.hidden_names = [f"fc{i}" for i in range(1, len(hidden) + 1)]
+        size = nature_cnn_features(height, width)
+        for name, out in zip(self.hidden_names, hidden):
+            setattr(self, name, nn.Linear(size, out))
+            size = out
+        self.head = nn.Linear(size, n_actions)
+        self.dequant = torch.ao.quantization.DeQuantStub()
+
+    @property
+    def parts(self) -> dict[str, list[str]]:
+        cnn = ["conv1", "conv2", "conv3"]
+        return {
+            "cnn": cnn,
+            "hidden": [*cnn, *self.hidden_names],
+            "head": ["head"],
+            "all": [*cnn, *self.hidden_names, "head"],
+        }
+
+    @property
+    def roles(self) -> Roles:
+        return Roles(input="conv1", action_head="head")
+
+    def forward(self, obs: torch.Tensor) -> torch.Tensor:
+        x = self.quant((obs if obs.is_floating_point() else obs.float()) / 255.0)
+        x = torch.relu(self.conv3(torch.relu(self.conv2(torch.relu(self.conv1(x))))))
+        x = torch.flatten(x, 1)
+        for name in self.hidden_names:
+            x = torch.relu(getattr(self, name)(x))
+        return self.dequant(self.head(x))
+
+
 class RNDTarget(nn.Module):
     """Random Network Distillation's fixed random target (reference TargetModel): one normalised
     frame (1, 84, 84) -> the same three convolutions (leaky ReLU) -> 512 features."""
@@ -301,6 +348,8 @@ OUTPUT_KINDS = {
     "mlp_gaussian": GaussianMLPPolicy.output_kind,
     "mlp_bounded": BoundedMLPPolicy.output_kind,
     "ppo_rnd_cnn": PPORNDPolicy.output_kind,
+    "nature_cnn_q": "q_values",
+    "nature_cnn_logits": "logits",
 }
 
 
@@ -334,6 +383,9 @@ def build_network(arch: dict) -> nn.Module:
         model = BoundedMLPPolicy(int(arch["obs_dim"]), int(arch["act_dim"]), hidden, arch["squash"], **options)
     elif kind == "ppo_rnd_cnn":
         model = PPORNDPolicy([int(d) for d in arch["input_shape"]], int(arch["n_actions"]))
+    elif kind in ("nature_cnn_q", "nature_cnn_logits"):
+        shape = [int(d) for d in arch["input_shape"]]
+        model = NatureCNNPolicy(shape, int(arch["n_actions"]), hidden, OUTPUT_KINDS[kind])
     else:
         raise CheckpointError(f"unknown network kind {kind!r} in architecture spec {arch!r}")
     model.arch = dict(arch)  # families that change the architecture (students) start from it

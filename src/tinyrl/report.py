@@ -11,6 +11,7 @@ import jinja2
 import pandas as pd
 
 from tinyrl.aggregate import family_table, tables_of
+from tinyrl.atari import PROTOCOLS
 from tinyrl.atomic import write_text
 from tinyrl.compression.base import BASELINE
 from tinyrl.families import get_family
@@ -135,6 +136,11 @@ def protocol_items(settings: dict) -> list[tuple[str, str]]:
             ]
             if any(cfg["env_id"].startswith("ALE/") for cfg in settings["agents"].values())
             else []
+        ),
+        *(
+            (f"Atari protocol {protocol}/ (imported policies)", PROTOCOLS[protocol] + ".")
+            for protocol in sorted({cfg["env_id"].split("/")[0] for cfg in settings["agents"].values()})
+            if protocol in PROTOCOLS and protocol != "ALE"
         ),
         (
             "Size",

@@ -1,12 +1,14 @@
-"""RL trainers, one readable file per algorithm (CleanRL style), each declaring its `ALGORITHM` record."""
+"""RL trainers, one readable file per algorithm (CleanRL style), each declaring its `ALGORITHM` record
+(sb3.py declares one record per Stable-Baselines3 algorithm it trains with)."""
 
 from __future__ import annotations
 
-from tinyrl.algorithms import ddqn, demo_clone, ppo, ppo_rnd
+from tinyrl.algorithms import ddqn, demo_clone, ppo, ppo_rnd, sb3
 from tinyrl.algorithms.record import Algorithm
 
 ALGORITHMS: dict[str, Algorithm] = {
-    module.ALGORITHM.name: module.ALGORITHM for module in (ddqn, ppo, demo_clone, ppo_rnd)
+    record.name: record
+    for record in (*(module.ALGORITHM for module in (ddqn, ppo, demo_clone, ppo_rnd)), *sb3.ALGORITHMS)
 }
 
 

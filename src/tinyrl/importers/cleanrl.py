@@ -3,6 +3,8 @@
 Each script's network has its own module names; the layout is recognised by them (or declared in
 the config as `network: {kind: cleanrl_<script>}`) and the actor becomes one of our networks:
 
+- dqn_atari.py saves `q_network.state_dict()`: convolutions `network.{0,2,4}`, then `network.{7,9}`
+  -> `nature_cnn_q`; ppo_atari.py: `network.{0,2,4,7}`, `actor`, `critic` -> `nature_cnn_logits`;
 - dqn.py saves `q_network.state_dict()`: `network.{0,2,4}` -> `mlp_q` (ReLU);
 - ppo.py saves `agent.state_dict()`: `actor.{0,2,4}`, `critic.*` -> `mlp_logits` (tanh);
 - ppo_continuous_action.py: `actor_mean.{0,2,4}`, `actor_logstd`, `critic.*` -> `mlp_gaussian` (tanh,
@@ -20,11 +22,13 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from tinyrl.checkpoint import checkpoint_dict
 from tinyrl.errors import CheckpointError
-from tinyrl.importers.linear_chain import chain_dims, linear_chain
+from tinyrl.importers.layers import chain_dims, frame_side, linear_chain, nature_cnn_convs
 
 FORMAT = "CleanRL .cleanrl_model"
 NAME = "cleanrl"
@@ -45,27 +49,49 @@ def _actor_state(data: Any) -> dict | None:
     return data if isinstance(data, dict) else None
 
 
-LAYOUTS = {
-    # script: (keys that identify it, how to find its Linear layers in order, network kind, activation)
-    "cleanrl_dqn": ({"network.0.weight"}, lambda s: _sequential(s, "network"), "mlp_q", "relu"),
-    "cleanrl_ppo": ({"actor.0.weight", "critic.0.weight"}, lambda s: _sequential(s, "actor"), "mlp_logits", "tanh"),
-    "cleanrl_ppo_continuous_action": (
-        {"actor_mean.0.weight", "actor_logstd"},
+@dataclass(frozen=True)
+class Layout:
+    """How a script saves its network: the tensors that identify it, its convolutions (Atari scripts) and
+    its Linear layers in order (names in the file), the network it becomes and its activation."""
+
+    keys: frozenset[str]
+    linears: Callable[[dict], list[str]]
+    kind: str
+    activation: str = "relu"
+    convs: tuple[str, ...] = ()
+
+
+ATARI_CONVS = ("network.0", "network.2", "network.4")
+LAYOUTS = {  # the Atari scripts first: dqn.py's `network.0.weight` is dqn_atari.py's too
+    "cleanrl_dqn_atari": Layout(
+        frozenset({"network.0.weight", "network.7.weight", "network.9.weight"}),
+        lambda s: ["network.7", "network.9"],
+        "nature_cnn_q",
+        convs=ATARI_CONVS,
+    ),
+    "cleanrl_ppo_atari": Layout(
+        frozenset({"network.0.weight", "network.7.weight", "actor.weight", "critic.weight"}),
+        lambda s: ["network.7", "actor"],
+        "nature_cnn_logits",
+        convs=ATARI_CONVS,
+    ),
+    "cleanrl_dqn": Layout(frozenset({"network.0.weight"}), lambda s: _sequential(s, "network"), "mlp_q"),
+    "cleanrl_ppo": Layout(
+        frozenset({"actor.0.weight", "critic.0.weight"}), lambda s: _sequential(s, "actor"), "mlp_logits", "tanh"
+    ),
+    "cleanrl_ppo_continuous_action": Layout(
+        frozenset({"actor_mean.0.weight", "actor_logstd"}),
         lambda s: _sequential(s, "actor_mean"),
         "mlp_gaussian",
         "tanh",
     ),
-    "cleanrl_sac_continuous_action": (
-        {"fc1.weight", "fc_mean.weight", "fc_logstd.weight", "action_scale"},
+    "cleanrl_sac_continuous_action": Layout(
+        frozenset({"fc1.weight", "fc_mean.weight", "fc_logstd.weight", "action_scale"}),
         lambda s: ["fc1", "fc2", "fc_mean"],
         "mlp_bounded",
-        "relu",
     ),
-    "cleanrl_td3_continuous_action": (
-        {"fc1.weight", "fc_mu.weight", "action_scale"},
-        lambda s: ["fc1", "fc2", "fc_mu"],
-        "mlp_bounded",
-        "relu",
+    "cleanrl_td3_continuous_action": Layout(
+        frozenset({"fc1.weight", "fc_mu.weight", "action_scale"}), lambda s: ["fc1", "fc2", "fc_mu"], "mlp_bounded"
     ),
 }
 
@@ -74,8 +100,8 @@ def layout_of(data: Any) -> str | None:
     state = _actor_state(data)
     if state is None:
         return None
-    for name, (keys, _, _, _) in LAYOUTS.items():
-        if keys <= set(state):
+    for name, layout in LAYOUTS.items():
+        if layout.keys <= set(state):
             return name
     return None
 
@@ -90,23 +116,30 @@ def convert(data: Any, path: str | os.PathLike, declared: dict | None = None) ->
     if layout not in LAYOUTS:
         raise CheckpointError(f"{path}: network kind {layout!r} is not a CleanRL layout (known: {', '.join(LAYOUTS)})")
     state = _actor_state(data)
-    keys, layers, kind, activation = LAYOUTS[layout]
-    missing = sorted(keys - set(state or {}))
+    spec = LAYOUTS[layout]
+    missing = sorted(spec.keys - set(state or {}))
     if missing:
         raise CheckpointError(f"{path}: not a {layout} file: tensors {missing} are missing")
-    if declared.get("activation", activation) != activation:
-        raise CheckpointError(f"{path}: {layout} uses {activation}, the config declares {declared['activation']}")
-    weights, hidden = linear_chain(state, layers(state), str(path))
-    obs_dim, n_out = chain_dims(weights)
-    arch = {"kind": kind, "obs_dim": obs_dim, "hidden": hidden, "activation": activation}
-    if kind in ("mlp_q", "mlp_logits"):
-        arch["n_actions"] = n_out
+    if declared.get("activation", spec.activation) != spec.activation:
+        raise CheckpointError(f"{path}: {layout} uses {spec.activation}, the config declares {declared['activation']}")
+    weights, hidden = linear_chain(state, spec.linears(state), str(path))
+    n_in, n_out = chain_dims(weights)
+    kind = spec.kind
+    if spec.convs:  # the Nature network: its convolutions, then the chain
+        convs, channels = nature_cnn_convs(state, list(spec.convs), str(path))
+        side = frame_side(n_in, str(path))
+        arch = {"kind": kind, "input_shape": [channels, side, side], "n_actions": n_out, "hidden": hidden}
+        weights |= convs
+    elif kind in ("mlp_q", "mlp_logits"):
+        arch = {"kind": kind, "obs_dim": n_in, "hidden": hidden, "activation": spec.activation, "n_actions": n_out}
     elif kind == "mlp_gaussian":
-        arch |= {"act_dim": n_out, "observation_normalizer": None}
+        arch = {"kind": kind, "obs_dim": n_in, "hidden": hidden, "activation": spec.activation, "act_dim": n_out}
+        arch["observation_normalizer"] = None
         weights["log_std"] = state["actor_logstd"].float().reshape(-1)
     else:
+        arch = {"kind": kind, "obs_dim": n_in, "hidden": hidden, "activation": spec.activation, "act_dim": n_out}
+        arch["squash"] = "tanh"
         scale, bias = state["action_scale"].float().reshape(-1), state["action_bias"].float().reshape(-1)
-        arch |= {"act_dim": n_out, "squash": "tanh"}
         weights["action_low"], weights["action_high"] = bias - scale, bias + scale
     meta = {
         "produced_by": f"CleanRL {layout.removeprefix('cleanrl_')}.py (.cleanrl_model), imported",

@@ -24,8 +24,6 @@ import yaml
 from tinyrl.errors import CheckpointError
 from tinyrl.importers.restricted_pickle import Record, restricted_loads
 
-VECNORMALIZE_NAMES = ("vecnormalize.pkl", "vec_normalize.pkl")
-CONFIG_NAMES = ("config.yml",)
 RECORDED_CLASSES = frozenset(
     {
         ("stable_baselines3.common.vec_env.vec_normalize", "VecNormalize"),
@@ -42,15 +40,22 @@ ORDERED_DICT_TAG = "tag:yaml.org,2002:python/object/apply:collections.OrderedDic
 
 
 def companion_files(zip_path: str | os.PathLike, env_id: str) -> dict[str, str]:
-    """The Zoo's files found for this zip: {"vecnormalize": path, "zoo_config": path}, each if present."""
+    """The Zoo's files found for this zip: {"vecnormalize": path, "zoo_config": path}, each if present.
+
+    Looked for in the run's stats folder (named after the zip, or after the env) under the Zoo's names,
+    then beside the zip under the hub's (`vec_normalize.pkl`, `config.yml`)."""
     zip_path = Path(zip_path)
-    folders = [zip_path.parent / zip_path.stem, zip_path.parent / env_id.split("/")[-1], zip_path.parent]
+    stats_folders = [zip_path.parent / zip_path.stem, zip_path.parent / env_id.split("/")[-1]]
+    candidates = {
+        "vecnormalize": [folder / "vecnormalize.pkl" for folder in stats_folders]
+        + [zip_path.parent / "vec_normalize.pkl"],
+        "zoo_config": [folder / "config.yml" for folder in [*stats_folders, zip_path.parent]],
+    }
     found = {}
-    for key, names in (("vecnormalize", VECNORMALIZE_NAMES), ("zoo_config", CONFIG_NAMES)):
-        for candidate in (folder / name for folder in folders for name in names):
-            if candidate.is_file():
-                found[key] = str(candidate)
-                break
+    for key, paths in candidates.items():
+        existing = [path for path in paths if path.is_file()]
+        if existing:
+            found[key] = str(existing[0])
     return found
 
 
@@ -116,11 +121,25 @@ def read_vecnormalize(path: str | os.PathLike) -> dict | None:
     return {"mean": mean.astype(np.float64), "var": var.astype(np.float64), "clip": clip, "epsilon": epsilon}
 
 
-def unsupported_settings(zoo_config: dict) -> list[str]:
-    """Settings of the run that change what the policy sees, which an MLP import cannot reproduce."""
+ATARI_WRAPPER = "stable_baselines3.common.atari_wrappers.AtariWrapper"
+
+
+def _wrapper_names(setting) -> list[str]:
+    """The Zoo's env_wrapper: a name, a list of names, or names mapped to their keyword arguments."""
+    items = setting if isinstance(setting, list) else [setting]
+    return [name for item in items for name in (item if isinstance(item, dict) else {item: None})]
+
+
+def unsupported_settings(zoo_config: dict, image: bool) -> list[str]:
+    """Settings of the run that change what the policy sees and the import cannot reproduce. An image
+    policy's AtariWrapper and 4-frame stack are the sb3_atari protocol's (tinyrl.atari), so they pass."""
     problems = []
-    if zoo_config.get("frame_stack"):
-        problems.append(f"frame_stack: {zoo_config['frame_stack']}")
-    if zoo_config.get("env_wrapper"):
-        problems.append(f"env_wrapper: {zoo_config['env_wrapper']}")
+    frame_stack = zoo_config.get("frame_stack")
+    if frame_stack and not (image and frame_stack == 4):
+        problems.append(f"frame_stack: {frame_stack}")
+    wrappers = [
+        name for name in _wrapper_names(zoo_config.get("env_wrapper") or []) if not (image and name == ATARI_WRAPPER)
+    ]
+    if wrappers:
+        problems.append(f"env_wrapper: {wrappers}")
     return problems

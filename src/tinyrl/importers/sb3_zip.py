@@ -28,7 +28,7 @@ import torch
 
 from tinyrl.checkpoint import checkpoint_dict, safe_torch_loads
 from tinyrl.errors import CheckpointError
-from tinyrl.importers.linear_chain import chain_dims, linear_chain
+from tinyrl.importers.layers import chain_dims, frame_side, linear_chain, nature_cnn_convs
 from tinyrl.importers.rl_zoo import normalizes_observations, read_vecnormalize, read_zoo_config, unsupported_settings
 from tinyrl.importers.safe_zip import SafeZip, has_top_level_member
 
@@ -63,7 +63,9 @@ ACTING_NEUTRAL_KWARGS = {
     "features_extractor_class",
     "features_extractor_kwargs",
 }
-FLATTEN_EXTRACTOR = "stable_baselines3.common.torch_layers.FlattenExtractor"
+EXTRACTORS = {  # the features extractors we rebuild: MlpPolicy's and CnnPolicy's defaults
+    f"<class 'stable_baselines3.common.torch_layers.{name}'>" for name in ("FlattenExtractor", "NatureCNN")
+}
 # Where each algorithm keeps its actor's Linear layers, in order: (prefix of the hidden Sequential, head).
 ACTOR_LAYERS = {
     "dqn": ("q_net.q_net.", None),  # the last Linear of the Sequential is the head
@@ -86,14 +88,20 @@ def _class_type(entry: Any) -> str:
 
 
 def _numbers(text: Any, count: int, where: str) -> list[float]:
-    """A numpy array's printed text ('[-1. -1. -8.]') as `count` floats."""
-    if not isinstance(text, str) or "..." in text:
-        raise CheckpointError(f"{where}: not a complete printed array: {str(text)[:80]!r}")
-    tokens = text.replace("[", " ").replace("]", " ").split()
+    """A numpy array's printed text ('[-1. -1. -8.]') as `count` floats. numpy summarises arrays of more
+    than 1000 values ('[[0 0 0 ... 0 0 0] ...'); such a text is read only when every number it shows is
+    the same (an image space's 0 or 255), as a constant array."""
+    if not isinstance(text, str):
+        raise CheckpointError(f"{where}: not a printed array: {str(text)[:80]!r}")
+    tokens = [token for token in text.replace("[", " ").replace("]", " ").split() if token != "..."]
     try:
         values = [float(token) for token in tokens]
     except ValueError:
         raise CheckpointError(f"{where}: not a printed array of numbers: {text[:80]!r}") from None
+    if "..." in text:
+        if len(set(values)) != 1:
+            raise CheckpointError(f"{where}: a summarised array whose values differ cannot be read: {text[:80]!r}")
+        return values[:1] * count
     if len(values) != count:
         raise CheckpointError(f"{where}: {len(values)} numbers where the shape needs {count}")
     return values
@@ -150,10 +158,10 @@ def _policy_kwargs(data: dict, where: str) -> dict:
     if kwargs.get("use_sde") or kwargs.get("squash_output"):
         raise CheckpointError(f"{where}: field 'policy_kwargs': gSDE policies (use_sde) are not supported")
     extractor = kwargs.get("features_extractor_class")
-    if extractor is not None and f"<class '{FLATTEN_EXTRACTOR}'>" != extractor:
+    if extractor is not None and extractor not in EXTRACTORS:
         raise CheckpointError(
-            f"{where}: field 'policy_kwargs.features_extractor_class' is {extractor}; only MlpPolicy's "
-            f"FlattenExtractor is supported"
+            f"{where}: field 'policy_kwargs.features_extractor_class' is {extractor}; only FlattenExtractor "
+            f"(MlpPolicy) and NatureCNN (CnnPolicy) are supported"
         )
     return kwargs
 
@@ -187,15 +195,13 @@ def _actor_layers(state: dict, algorithm: str, where: str) -> list[str]:
     return sb3_names
 
 
-def _normalizer(companions: dict, observation_space: dict, path: str | os.PathLike) -> dict | None:
+def _normalizer(companions: dict, observation_space: dict, path: str | os.PathLike, image: bool) -> dict | None:
     """The observation normaliser from the Zoo's vecnormalize.pkl, checked against config.yml where there is one."""
     zoo_config = companions.get("zoo_config")
     settings = read_zoo_config(zoo_config) if zoo_config else {}
-    unsupported = unsupported_settings(settings)
+    unsupported = unsupported_settings(settings, image)
     if unsupported:
-        raise CheckpointError(
-            f"{zoo_config}: the run used {'; '.join(unsupported)}, which an MLP import cannot reproduce"
-        )
+        raise CheckpointError(f"{zoo_config}: the run used {'; '.join(unsupported)}, which the import cannot reproduce")
     vecnormalize = companions.get("vecnormalize")
     if zoo_config and normalizes_observations(settings, zoo_config) and not vecnormalize:
         raise CheckpointError(
@@ -208,6 +214,74 @@ def _normalizer(companions: dict, observation_space: dict, path: str | os.PathLi
             f"observations {observation_space['shape']}"
         )
     return normalizer
+
+
+def _features_extractor(state: dict, algorithm: str) -> str | None:
+    """The prefix of a CnnPolicy's features extractor in the state dict (the actor's, for actor-critics)."""
+    candidates = (
+        ["q_net.features_extractor."] if algorithm == "dqn" else ["pi_features_extractor.", "features_extractor."]
+    )
+    return next((prefix for prefix in candidates if f"{prefix}cnn.0.weight" in state), None)
+
+
+def _mlp_arch(
+    weights: dict,
+    hidden: list[int],
+    observation_space: dict,
+    action_space: dict,
+    algorithm: str,
+    activation: str,
+    where: str,
+) -> dict:
+    if observation_space["type"] != "box" or len(observation_space["shape"]) != 1:
+        raise CheckpointError(f"{where}: an MlpPolicy's observation space must be a flat Box, not {observation_space}")
+    obs_dim = int(observation_space["shape"][0])
+    n_in, n_out = chain_dims(weights)
+    discrete = action_space["type"] == "discrete"
+    expected_out = action_space["n"] if discrete else math.prod(action_space["shape"])
+    if n_in != obs_dim or n_out != expected_out:
+        raise CheckpointError(
+            f"{where}: the actor maps {n_in} inputs to {n_out} outputs; the file's spaces need "
+            f"{obs_dim} observations and {expected_out} action outputs"
+        )
+    arch = {"hidden": hidden, "obs_dim": obs_dim, "activation": activation}
+    if algorithm == "dqn":
+        return arch | {"kind": "mlp_q", "n_actions": n_out}
+    if discrete:
+        return arch | {"kind": "mlp_logits", "n_actions": n_out}
+    return arch | {"kind": "mlp_bounded", "act_dim": n_out, "squash": "clip" if algorithm in ("ppo", "a2c") else "tanh"}
+
+
+def _cnn_arch(
+    weights: dict,
+    hidden: list[int],
+    observation_space: dict,
+    action_space: dict,
+    algorithm: str,
+    activation: str,
+    kwargs: dict,
+    where: str,
+) -> dict:
+    shape = observation_space.get("shape", [])
+    if observation_space["type"] != "box" or len(shape) != 3 or shape[1] != shape[2]:
+        raise CheckpointError(f"{where}: a CnnPolicy's observations must be square frames, channels first: {shape}")
+    if kwargs.get("normalize_images") is False:
+        raise CheckpointError(
+            f"{where}: field 'policy_kwargs.normalize_images' is false; only /255 images are supported"
+        )
+    if action_space["type"] != "discrete":
+        raise CheckpointError(f"{where}: a CnnPolicy with a {action_space['type']} action space is not supported")
+    if len(hidden) > 1 and activation != "relu":  # NatureCNN is all ReLU; net_arch layers after it use activation_fn
+        raise CheckpointError(f"{where}: net_arch layers after the CNN use {activation}; only relu is supported there")
+    n_in, n_out = chain_dims(weights)
+    side = frame_side(n_in, where)
+    if shape[1] != side or n_out != action_space["n"]:
+        raise CheckpointError(
+            f"{where}: the network takes {side}x{side} frames and gives {n_out} actions; the spaces say "
+            f"{shape} and {action_space['n']}"
+        )
+    kind = "nature_cnn_q" if algorithm == "dqn" else "nature_cnn_logits"
+    return {"kind": kind, "input_shape": [int(d) for d in shape], "n_actions": n_out, "hidden": hidden}
 
 
 def convert_file(path: str | os.PathLike, declared: dict | None = None, companions: dict | None = None) -> dict:
@@ -237,38 +311,26 @@ def convert_file(path: str | os.PathLike, declared: dict | None = None, companio
         )
     if not isinstance(state, dict):
         raise CheckpointError(f"{where_policy} is not a state dict")
-    if any(key.startswith(("features_extractor.", "pi_features_extractor.")) for key in state):
-        raise CheckpointError(f"{where_policy}: a learned features extractor (CnnPolicy) is not supported yet")
-    if observation_space["type"] != "box" or len(observation_space["shape"]) != 1:
-        raise CheckpointError(f"{where_data}: the observation space must be a flat Box, not {observation_space}")
     discrete = action_space["type"] == "discrete"
     if algorithm in ("sac", "td3") and discrete or algorithm == "dqn" and not discrete:
         raise CheckpointError(f"{where_data}: {algorithm} with a {action_space['type']} action space")
-
+    activation = _activation(kwargs, algorithm, declared.get("activation"), where_data)
+    extractor = _features_extractor(state, algorithm)
     layers = _actor_layers(state, algorithm, where_policy)
-    weights, hidden = linear_chain(state, layers, where_policy)
-    obs_dim = int(observation_space["shape"][0])
-    n_in, n_out = chain_dims(weights)
-    expected_out = action_space["n"] if discrete else math.prod(action_space["shape"])
-    if n_in != obs_dim or n_out != expected_out:
-        raise CheckpointError(
-            f"{where_policy}: the actor maps {n_in} inputs to {n_out} outputs; the file's spaces need "
-            f"{obs_dim} observations and {expected_out} action outputs"
-        )
-    arch = {
-        "hidden": hidden,
-        "obs_dim": obs_dim,
-        "activation": _activation(kwargs, algorithm, declared.get("activation"), where_data),
-    }
-    if algorithm == "dqn":
-        arch |= {"kind": "mlp_q", "n_actions": n_out}
-    elif discrete:
-        arch |= {"kind": "mlp_logits", "n_actions": n_out}
+    if extractor:  # CnnPolicy: NatureCNN's convolutions and linear layer, then the actor's layers
+        weights, hidden = linear_chain(state, [f"{extractor}linear.0", *layers], where_policy)
+        arch = _cnn_arch(weights, hidden, observation_space, action_space, algorithm, activation, kwargs, where_data)
+        convs, _ = nature_cnn_convs(state, [f"{extractor}cnn.{i}" for i in (0, 2, 4)], where_policy)
+        weights |= convs
     else:
-        arch |= {"kind": "mlp_bounded", "act_dim": n_out, "squash": "clip" if algorithm in ("ppo", "a2c") else "tanh"}
-        weights["action_low"] = torch.tensor(action_space["low"], dtype=torch.float32)
-        weights["action_high"] = torch.tensor(action_space["high"], dtype=torch.float32)
-    normalizer = _normalizer(companions, observation_space, path)
+        weights, hidden = linear_chain(state, layers, where_policy)
+        arch = _mlp_arch(weights, hidden, observation_space, action_space, algorithm, activation, where_policy)
+        if arch["kind"] == "mlp_bounded":
+            weights["action_low"] = torch.tensor(action_space["low"], dtype=torch.float32)
+            weights["action_high"] = torch.tensor(action_space["high"], dtype=torch.float32)
+    normalizer = _normalizer(companions, observation_space, path, image=bool(extractor))
+    if normalizer and extractor:
+        raise CheckpointError(f"{companions['vecnormalize']}: a VecNormalize on image observations is not supported")
     if normalizer:
         arch["observation_normalizer"] = {"clip": normalizer["clip"], "epsilon": normalizer["epsilon"]}
         weights["obs_mean"] = torch.as_tensor(normalizer["mean"], dtype=torch.float32)
