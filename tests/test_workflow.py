@@ -13,7 +13,16 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from sb3_agents import AGENTS as AGENTS_SB3
-from sb3_agents import load_sb3, sb3_episodes, train, train_zoo_run, zoo_predictor
+from sb3_agents import (
+    load_atari,
+    load_sb3,
+    sb3_atari_episodes,
+    sb3_episodes,
+    train,
+    train_atari,
+    train_zoo_run,
+    zoo_predictor,
+)
 from workflow_helpers import DETERMINISTIC_COLUMNS, EXPECTED, edited_config, planned_jobs, snakemake, snakemake_command
 
 AGENTS = ["lunarlander", "halfcheetah", "montezuma"]
@@ -238,15 +247,28 @@ def test_the_study_runs_on_a_reference_ppo_rnd_params_pth(tmp_path):
     assert metadata["size"]["parameters"] == 1_407_476
 
 
-@pytest.mark.parametrize("name", ["dqn_cartpole", "sac_pendulum", "zoo_pendulum"])
+def _sb3_case(name: str, folder: Path):
+    """(zip, a predictor acting as SB3 does, env id, episodes driven by it) for one parametrised case."""
+    if name == "zoo_pendulum":
+        zip_path = train_zoo_run(folder)
+        model = zoo_predictor(zip_path)
+        return zip_path, "Pendulum-v1", lambda seeds: sb3_episodes(model, "Pendulum-v1", seeds)[0]
+    if name == "ppo_pong":
+        zip_path = train_atari("ppo", folder)
+        model = load_atari(zip_path, "ppo")
+        return zip_path, "sb3_atari/Pong-v5", lambda seeds: sb3_atari_episodes(model, "Pong", seeds, 200)[0]
+    zip_path, env_id = train(name, folder), AGENTS_SB3[name][1]
+    model = load_sb3(zip_path)
+    return zip_path, env_id, lambda seeds: sb3_episodes(model, env_id, seeds)[0]
+
+
+@pytest.mark.parametrize("name", ["dqn_cartpole", "sac_pendulum", "zoo_pendulum", "ppo_pong"])
 def test_the_study_runs_on_a_stable_baselines3_zip(tmp_path, name):
     """Your own policy: the config names the env and the zip, nothing else (an RL Zoo run's
     vecnormalize.pkl and config.yml are found beside it); the import_policy rule converts it, the fp32
-    variant's episodes are SB3's own (model.predict on the same seeds), and compressed variants run
-    through the real DAG."""
-    zip_path = train_zoo_run(tmp_path) if name == "zoo_pendulum" else train(name, tmp_path)
-    sb3_model = zoo_predictor(zip_path) if name == "zoo_pendulum" else load_sb3(zip_path)
-    env_id = "Pendulum-v1" if name == "zoo_pendulum" else AGENTS_SB3[name][1]
+    variant's episodes are SB3's own (model.predict on the same seeds; Atari: over SB3's own wrappers,
+    200 steps as the tiny config's limit), and compressed variants run through the real DAG."""
+    zip_path, env_id, sb3_returns = _sb3_case(name, tmp_path)
 
     def use_zip(config):
         config["agents"] = {"mine": {"env_id": env_id, "checkpoint": str(zip_path)}}
@@ -261,8 +283,7 @@ def test_the_study_runs_on_a_stable_baselines3_zip(tmp_path, name):
     out = snakemake(tmp_path, *targets, "results/mine/fp32/timing.json", config=config)
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
     evaluation = json.loads((tmp_path / "results" / "mine" / "fp32" / "evaluation.json").read_text())
-    reference, _ = sb3_episodes(sb3_model, env_id, evaluation["seeds"])
-    assert evaluation["returns"] == pytest.approx(reference, rel=1e-5)  # continuous: float32's last bits
+    assert evaluation["returns"] == pytest.approx(sb3_returns(evaluation["seeds"]), rel=1e-5)  # float32's last bits
     assert (tmp_path / "results" / "mine" / "import" / "checkpoint.pt").exists()
     for variant in ("dynamic_qint8", "l1_0.5"):
         assert json.loads((tmp_path / "results" / "mine" / variant / "evaluation.json").read_text())["status"] == "ok"
