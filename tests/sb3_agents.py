@@ -8,6 +8,7 @@ from types import SimpleNamespace
 
 import gymnasium as gym
 import numpy as np
+import sb3_contrib
 import stable_baselines3
 import torch
 import yaml
@@ -26,7 +27,18 @@ AGENTS = {
     "sac_pendulum": ("SAC", "Pendulum-v1", 1000, {"learning_starts": 200, "policy_kwargs": {"net_arch": [32, 32]}}),
     "td3_pendulum": ("TD3", "Pendulum-v1", 1000, {"learning_starts": 200, "policy_kwargs": {"net_arch": [32, 32]}}),
     "ppo_pendulum": ("PPO", "Pendulum-v1", 1024, {"n_steps": 256, "policy_kwargs": {"net_arch": [32, 32]}}),
+    "qrdqn_cartpole": (
+        "QRDQN",  # sb3-contrib
+        "CartPole-v1",
+        1000,
+        {"learning_starts": 200, "policy_kwargs": {"net_arch": [32, 32], "n_quantiles": 25}},
+    ),
 }
+
+
+def algorithm_class(name: str) -> type:
+    """The SB3 (or sb3-contrib) class of an algorithm name."""
+    return getattr(sb3_contrib if name == "QRDQN" else stable_baselines3, name)
 
 
 def train(name: str, folder: Path) -> Path:
@@ -35,7 +47,7 @@ def train(name: str, folder: Path) -> Path:
     kwargs = {**kwargs, "policy_kwargs": dict(kwargs["policy_kwargs"])}
     if "activation_fn" in kwargs["policy_kwargs"]:
         kwargs["policy_kwargs"]["activation_fn"] = getattr(torch.nn, kwargs["policy_kwargs"]["activation_fn"])
-    model = getattr(stable_baselines3, algorithm)("MlpPolicy", env_id, seed=0, device="cpu", **kwargs)
+    model = algorithm_class(algorithm)("MlpPolicy", env_id, seed=0, device="cpu", **kwargs)
     model.learn(steps)
     path = folder / f"{name}.zip"
     model.save(path)
@@ -44,15 +56,15 @@ def train(name: str, folder: Path) -> Path:
 
 def load_sb3(path: Path):
     name = path.stem
-    return getattr(stable_baselines3, AGENTS[name][0]).load(path, device="cpu")
+    return algorithm_class(AGENTS[name][0]).load(path, device="cpu")
 
 
-def sb3_episodes(model, env_id: str, seeds: list[int]) -> tuple[list[float], np.ndarray]:
-    """Returns of episodes driven by `model.predict(obs, deterministic=True)`, each from reset(seed), and
-    every observation seen."""
+def sb3_episodes(model, env_id: str, seeds: list[int], max_steps: int | None = None) -> tuple[list[float], np.ndarray]:
+    """Returns of episodes driven by `model.predict(obs, deterministic=True)`, each from reset(seed) and at
+    most `max_steps` long (else the env's own limit), and every observation seen."""
     returns, seen = [], []
     for seed in seeds:
-        env = gym.make(env_id)
+        env = gym.make(env_id, **({"max_episode_steps": max_steps} if max_steps else {}))
         obs, _ = env.reset(seed=seed)
         total, done = 0.0, False
         while not done:

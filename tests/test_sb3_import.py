@@ -40,6 +40,7 @@ EXPECTED = {  # what the file says of itself: (algorithm, network kind, hidden, 
     "sac_pendulum": ("sb3_sac", "mlp_bounded", [32, 32], "relu"),
     "td3_pendulum": ("sb3_td3", "mlp_bounded", [32, 32], "relu"),
     "ppo_pendulum": ("sb3_ppo", "mlp_bounded", [32, 32], "tanh"),
+    "qrdqn_cartpole": ("sb3_qrdqn", "mlp_q", [32, 32], "relu"),  # 25 quantiles per action, acting on their mean
 }
 
 

@@ -248,21 +248,22 @@ def test_the_study_runs_on_a_reference_ppo_rnd_params_pth(tmp_path):
 
 
 def _sb3_case(name: str, folder: Path):
-    """(zip, a predictor acting as SB3 does, env id, episodes driven by it) for one parametrised case."""
+    """(zip, env id, returns of episodes driven by SB3's predict) for one parametrised case, episodes at most
+    200 steps long as in the tiny config."""
     if name == "zoo_pendulum":
         zip_path = train_zoo_run(folder)
         model = zoo_predictor(zip_path)
-        return zip_path, "Pendulum-v1", lambda seeds: sb3_episodes(model, "Pendulum-v1", seeds)[0]
+        return zip_path, "Pendulum-v1", lambda seeds: sb3_episodes(model, "Pendulum-v1", seeds, 200)[0]
     if name == "ppo_pong":
         zip_path = train_atari("ppo", folder)
         model = load_atari(zip_path, "ppo")
         return zip_path, "sb3_atari/Pong-v5", lambda seeds: sb3_atari_episodes(model, "Pong", seeds, 200)[0]
     zip_path, env_id = train(name, folder), AGENTS_SB3[name][1]
     model = load_sb3(zip_path)
-    return zip_path, env_id, lambda seeds: sb3_episodes(model, env_id, seeds)[0]
+    return zip_path, env_id, lambda seeds: sb3_episodes(model, env_id, seeds, 200)[0]
 
 
-@pytest.mark.parametrize("name", ["dqn_cartpole", "sac_pendulum", "zoo_pendulum", "ppo_pong"])
+@pytest.mark.parametrize("name", [*AGENTS_SB3, "zoo_pendulum", "ppo_pong"])
 def test_the_study_runs_on_a_stable_baselines3_zip(tmp_path, name):
     """Your own policy: the config names the env and the zip, nothing else (an RL Zoo run's
     vecnormalize.pkl and config.yml are found beside it); the import_policy rule converts it, the fp32

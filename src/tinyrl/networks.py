@@ -91,16 +91,33 @@ class _MLP(nn.Module):
         return self.dequant(self.head(x))
 
 
+def quantile_mean(out: torch.Tensor, quantiles: int | None) -> torch.Tensor:
+    """A quantile network's Q-values: the mean over its `quantiles` outputs per action (QR-DQN's
+    (batch, quantiles, actions) view, as sb3-contrib's QuantileNetwork); other outputs unchanged."""
+    return out.view(out.shape[0], quantiles, -1).mean(dim=1) if quantiles else out
+
+
 class MLPQNetwork(_MLP):
-    """Q-network: obs -> MLP -> one Q-value per action."""
+    """Q-network: obs -> MLP -> one Q-value per action (with `quantiles`, QR-DQN's: the head gives that
+    many quantiles per action, and the Q-value is their mean)."""
 
     output_kind = "q_values"
 
     def __init__(
-        self, obs_dim: int, n_actions: int, hidden: list[int], activation: str = "relu", normalizer: dict | None = None
+        self,
+        obs_dim: int,
+        n_actions: int,
+        hidden: list[int],
+        activation: str = "relu",
+        normalizer: dict | None = None,
+        quantiles: int | None = None,
     ):
         super().__init__()
-        self._build_layers(obs_dim, hidden, n_actions, activation, normalizer)
+        self.quantiles = quantiles
+        self._build_layers(obs_dim, hidden, n_actions * (quantiles or 1), activation, normalizer)
+
+    def forward(self, obs: torch.Tensor) -> torch.Tensor:
+        return quantile_mean(super().forward(obs), self.quantiles)
 
 
 class MLPCategoricalPolicy(_MLP):
@@ -266,11 +283,14 @@ class NatureCNNPolicy(nn.Module):
     gives Q-values (`nature_cnn_q`) or an actor's logits (`nature_cnn_logits`). The body sits between
     Quant/DeQuant stubs, so eager static quantization converts the whole network."""
 
-    def __init__(self, input_shape: list[int], n_actions: int, hidden: list[int], output_kind: str):
+    def __init__(
+        self, input_shape: list[int], n_actions: int, hidden: list[int], output_kind: str, quantiles: int | None = None
+    ):
         super().__init__()
         channels, height, width = input_shape
         self.input_shape = list(input_shape)
         self.output_kind = output_kind
+        self.quantiles = quantiles  # QR-DQN (see quantile_mean)
         self.quant = torch.ao.quantization.QuantStub()
         self.conv1 = nn.Conv2d(channels, 32, 8, 4)
         self.conv2 = nn.Conv2d(32, 64, 4, 2)
@@ -280,7 +300,7 @@ class NatureCNNPolicy(nn.Module):
         for name, out in zip(self.hidden_names, hidden):
             setattr(self, name, nn.Linear(size, out))
             size = out
-        self.head = nn.Linear(size, n_actions)
+        self.head = nn.Linear(size, n_actions * (quantiles or 1))
         self.dequant = torch.ao.quantization.DeQuantStub()
 
     @property
@@ -303,7 +323,7 @@ class NatureCNNPolicy(nn.Module):
         x = torch.flatten(x, 1)
         for name in self.hidden_names:
             x = torch.relu(getattr(self, name)(x))
-        return self.dequant(self.head(x))
+        return quantile_mean(self.dequant(self.head(x)), self.quantiles)
 
 
 class RNDTarget(nn.Module):
@@ -365,8 +385,10 @@ def build_network(arch: dict) -> nn.Module:
     """Instantiate the network an architecture spec describes."""
     kind = arch.get("kind")
     hidden = [int(h) for h in arch.get("hidden", [])]
+    quantiles = int(arch["quantiles"]) if arch.get("quantiles") else None
     if kind == "mlp_q":
-        model = MLPQNetwork(int(arch["obs_dim"]), int(arch["n_actions"]), hidden, **_mlp_options(arch, "relu", None))
+        options = _mlp_options(arch, "relu", None)
+        model = MLPQNetwork(int(arch["obs_dim"]), int(arch["n_actions"]), hidden, **options, quantiles=quantiles)
     elif kind == "mlp_logits":
         options = _mlp_options(arch, "tanh", None)
         model = MLPCategoricalPolicy(int(arch["obs_dim"]), int(arch["n_actions"]), hidden, **options)
@@ -385,7 +407,7 @@ def build_network(arch: dict) -> nn.Module:
         model = PPORNDPolicy([int(d) for d in arch["input_shape"]], int(arch["n_actions"]))
     elif kind in ("nature_cnn_q", "nature_cnn_logits"):
         shape = [int(d) for d in arch["input_shape"]]
-        model = NatureCNNPolicy(shape, int(arch["n_actions"]), hidden, OUTPUT_KINDS[kind])
+        model = NatureCNNPolicy(shape, int(arch["n_actions"]), hidden, OUTPUT_KINDS[kind], quantiles)
     else:
         raise CheckpointError(f"unknown network kind {kind!r} in architecture spec {arch!r}")
     model.arch = dict(arch)  # families that change the architecture (students) start from it

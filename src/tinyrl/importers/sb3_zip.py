@@ -41,8 +41,10 @@ ALGORITHM_BY_POLICY_MODULE = {
     "stable_baselines3.sac.policies": "sac",
     "stable_baselines3.td3.policies": "td3",  # DDPG saves TD3's policy too: it acts the same way
     "stable_baselines3.common.policies": "actor_critic",
+    "sb3_contrib.qrdqn.policies": "qrdqn",  # sb3-contrib's QR-DQN: a quantile head, acting on their mean
 }
-DEFAULT_ACTIVATION = {"dqn": "relu", "sac": "relu", "td3": "relu", "ppo": "tanh", "a2c": "tanh"}
+DEFAULT_ACTIVATION = {"dqn": "relu", "qrdqn": "relu", "sac": "relu", "td3": "relu", "ppo": "tanh", "a2c": "tanh"}
+Q_LEARNERS = ("dqn", "qrdqn")
 ACTIVATION_BY_CLASS = {"ReLU": "relu", "Tanh": "tanh"}
 # policy_kwargs that do not change how the actor acts (or that we check separately).
 ACTING_NEUTRAL_KWARGS = {
@@ -53,6 +55,7 @@ ACTING_NEUTRAL_KWARGS = {
     "optimizer_class",
     "optimizer_kwargs",
     "n_critics",
+    "n_quantiles",
     "share_features_extractor",
     "normalize_images",
     "use_sde",
@@ -69,6 +72,7 @@ EXTRACTORS = {  # the features extractors we rebuild: MlpPolicy's and CnnPolicy'
 # Where each algorithm keeps its actor's Linear layers, in order: (prefix of the hidden Sequential, head).
 ACTOR_LAYERS = {
     "dqn": ("q_net.q_net.", None),  # the last Linear of the Sequential is the head
+    "qrdqn": ("quantile_net.quantile_net.", None),
     "ppo": ("mlp_extractor.policy_net.", "action_net"),
     "a2c": ("mlp_extractor.policy_net.", "action_net"),
     "sac": ("actor.latent_pi.", "actor.mu"),
@@ -239,14 +243,15 @@ def _mlp_arch(
     n_in, n_out = chain_dims(weights)
     discrete = action_space["type"] == "discrete"
     expected_out = action_space["n"] if discrete else math.prod(action_space["shape"])
-    if n_in != obs_dim or n_out != expected_out:
+    quantiles = _quantiles(n_out, expected_out, algorithm, where)
+    if n_in != obs_dim or n_out != expected_out * (quantiles or 1):
         raise CheckpointError(
             f"{where}: the actor maps {n_in} inputs to {n_out} outputs; the file's spaces need "
             f"{obs_dim} observations and {expected_out} action outputs"
         )
     arch = {"hidden": hidden, "obs_dim": obs_dim, "activation": activation}
-    if algorithm == "dqn":
-        return arch | {"kind": "mlp_q", "n_actions": n_out}
+    if algorithm in Q_LEARNERS:
+        return arch | {"kind": "mlp_q", "n_actions": expected_out} | ({"quantiles": quantiles} if quantiles else {})
     if discrete:
         return arch | {"kind": "mlp_logits", "n_actions": n_out}
     return arch | {"kind": "mlp_bounded", "act_dim": n_out, "squash": "clip" if algorithm in ("ppo", "a2c") else "tanh"}
@@ -275,13 +280,26 @@ def _cnn_arch(
         raise CheckpointError(f"{where}: net_arch layers after the CNN use {activation}; only relu is supported there")
     n_in, n_out = chain_dims(weights)
     side = frame_side(n_in, where)
-    if shape[1] != side or n_out != action_space["n"]:
+    quantiles = _quantiles(n_out, action_space["n"], algorithm, where)
+    if shape[1] != side or n_out != action_space["n"] * (quantiles or 1):
         raise CheckpointError(
-            f"{where}: the network takes {side}x{side} frames and gives {n_out} actions; the spaces say "
-            f"{shape} and {action_space['n']}"
+            f"{where}: the network takes {side}x{side} frames and gives {n_out} outputs; the spaces say "
+            f"{shape} and {action_space['n']} actions"
         )
-    kind = "nature_cnn_q" if algorithm == "dqn" else "nature_cnn_logits"
-    return {"kind": kind, "input_shape": [int(d) for d in shape], "n_actions": n_out, "hidden": hidden}
+    kind = "nature_cnn_q" if algorithm in Q_LEARNERS else "nature_cnn_logits"
+    arch = {"kind": kind, "input_shape": [int(d) for d in shape], "n_actions": action_space["n"], "hidden": hidden}
+    return arch | ({"quantiles": quantiles} if quantiles else {})
+
+
+def _quantiles(n_out: int, n_actions: int, algorithm: str, where: str) -> int | None:
+    """QR-DQN's quantiles per action, read off its head's width (n_actions x n_quantiles); None otherwise."""
+    if algorithm != "qrdqn":
+        return None
+    if n_out % n_actions:
+        raise CheckpointError(
+            f"{where}: a QR-DQN head of {n_out} outputs is not a whole number of quantiles per action"
+        )
+    return n_out // n_actions
 
 
 def convert_file(path: str | os.PathLike, declared: dict | None = None, companions: dict | None = None) -> dict:
@@ -312,7 +330,7 @@ def convert_file(path: str | os.PathLike, declared: dict | None = None, companio
     if not isinstance(state, dict):
         raise CheckpointError(f"{where_policy} is not a state dict")
     discrete = action_space["type"] == "discrete"
-    if algorithm in ("sac", "td3") and discrete or algorithm == "dqn" and not discrete:
+    if algorithm in ("sac", "td3") and discrete or algorithm in Q_LEARNERS and not discrete:
         raise CheckpointError(f"{where_data}: {algorithm} with a {action_space['type']} action space")
     activation = _activation(kwargs, algorithm, declared.get("activation"), where_data)
     extractor = _features_extractor(state, algorithm)
