@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 import torch
 import yaml
+from sb3_agents import AGENTS, train, train_atari, train_zoo_run
 
 from tinyrl.checkpoint import save_checkpoint
 from tinyrl.networks import build_network
@@ -47,3 +48,24 @@ def loud_checkpoint(path: Path) -> Path:
             parameter.mul_(3000)
     save_checkpoint(path, SMALL_ARCH, model.state_dict(), meta={})
     return path
+
+
+# Real Stable-Baselines3 zips (tests/sb3_agents.py), trained once per test session and shared by the
+# importer's tests and the workflow's.
+
+
+@pytest.fixture(scope="session")
+def sb3_zips(tmp_path_factory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("sb3")
+    return {name: train(name, folder) for name in AGENTS}
+
+
+@pytest.fixture(scope="session")
+def sb3_cnn_zips(tmp_path_factory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("sb3_cnn")
+    return {name: train_atari(name, folder) for name in ("ppo", "dqn")}
+
+
+@pytest.fixture(scope="session")
+def zoo_zip(tmp_path_factory) -> Path:
+    return train_zoo_run(tmp_path_factory.mktemp("zoo"))

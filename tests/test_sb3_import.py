@@ -18,9 +18,6 @@ from sb3_agents import (
     load_sb3,
     sb3_atari_episodes,
     sb3_episodes,
-    train,
-    train_atari,
-    train_zoo_run,
     zoo_predictor,
 )
 
@@ -42,12 +39,6 @@ EXPECTED = {  # what the file says of itself: (algorithm, network kind, hidden, 
     "ppo_pendulum": ("sb3_ppo", "mlp_bounded", [32, 32], "tanh"),
     "qrdqn_cartpole": ("sb3_qrdqn", "mlp_q", [32, 32], "relu"),  # 25 quantiles per action, acting on their mean
 }
-
-
-@pytest.fixture(scope="session")
-def sb3_zips(tmp_path_factory) -> dict[str, Path]:
-    folder = tmp_path_factory.mktemp("sb3")
-    return {name: train(name, folder) for name in AGENTS}
 
 
 @pytest.mark.parametrize("name", list(AGENTS))
@@ -229,12 +220,6 @@ def test_a_cnn_whose_shapes_are_not_the_nature_networks_is_refused(sb3_cnn_zips,
 # --- CnnPolicy on Atari, evaluated under the sb3_atari protocol -----------------------------------------
 
 
-@pytest.fixture(scope="session")
-def sb3_cnn_zips(tmp_path_factory) -> dict[str, Path]:
-    folder = tmp_path_factory.mktemp("sb3_cnn")
-    return {name: train_atari(name, folder) for name in ("ppo", "dqn")}
-
-
 @pytest.mark.parametrize("name", ["ppo", "dqn"])
 def test_a_cnn_policy_acts_as_sb3_predict_under_the_sb3_atari_protocol(sb3_cnn_zips, name):
     """An (untrained) CnnPolicy: on 1,000+ frames of real episodes under `sb3_atari/Pong-v5` the imported
@@ -259,11 +244,6 @@ def test_a_cnn_policy_acts_as_sb3_predict_under_the_sb3_atari_protocol(sb3_cnn_z
 
 
 # --- the RL Zoo's files beside the zip ---------------------------------------------------------------
-
-
-@pytest.fixture(scope="session")
-def zoo_zip(tmp_path_factory) -> Path:
-    return train_zoo_run(tmp_path_factory.mktemp("zoo"))
 
 
 def test_a_zoo_runs_vecnormalize_becomes_part_of_the_network(zoo_zip, tmp_path):

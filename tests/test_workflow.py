@@ -18,9 +18,6 @@ from sb3_agents import (
     load_sb3,
     sb3_atari_episodes,
     sb3_episodes,
-    train,
-    train_atari,
-    train_zoo_run,
     zoo_predictor,
 )
 from workflow_helpers import DETERMINISTIC_COLUMNS, EXPECTED, edited_config, planned_jobs, snakemake, snakemake_command
@@ -247,44 +244,60 @@ def test_the_study_runs_on_a_reference_ppo_rnd_params_pth(tmp_path):
     assert metadata["size"]["parameters"] == 1_407_476
 
 
-def _sb3_case(name: str, folder: Path):
-    """(zip, env id, returns of episodes driven by SB3's predict) for one parametrised case, episodes at most
-    200 steps long as in the tiny config."""
-    if name == "zoo_pendulum":
-        zip_path = train_zoo_run(folder)
-        model = zoo_predictor(zip_path)
-        return zip_path, "Pendulum-v1", lambda seeds: sb3_episodes(model, "Pendulum-v1", seeds, 200)[0]
-    if name == "ppo_pong":
-        zip_path = train_atari("ppo", folder)
-        model = load_atari(zip_path, "ppo")
-        return zip_path, "sb3_atari/Pong-v5", lambda seeds: sb3_atari_episodes(model, "Pong", seeds, 200)[0]
-    zip_path, env_id = train(name, folder), AGENTS_SB3[name][1]
-    model = load_sb3(zip_path)
-    return zip_path, env_id, lambda seeds: sb3_episodes(model, env_id, seeds, 200)[0]
+SB3_CASES = [*AGENTS_SB3, "zoo_pendulum", "ppo_pong"]
 
 
-@pytest.mark.parametrize("name", [*AGENTS_SB3, "zoo_pendulum", "ppo_pong"])
-def test_the_study_runs_on_a_stable_baselines3_zip(tmp_path, name):
-    """Your own policy: the config names the env and the zip, nothing else (an RL Zoo run's
-    vecnormalize.pkl and config.yml are found beside it); the import_policy rule converts it, the fp32
-    variant's episodes are SB3's own (model.predict on the same seeds; Atari: over SB3's own wrappers,
-    200 steps as the tiny config's limit), and compressed variants run through the real DAG."""
-    zip_path, env_id, sb3_returns = _sb3_case(name, tmp_path)
+def _sb3_cases(sb3_zips, zoo_zip, sb3_cnn_zips) -> dict:
+    """{case: (zip, env id, returns of episodes driven by SB3's predict)}, episodes at most 200 steps long as
+    in the tiny config."""
+    zoo_model, pong_model = zoo_predictor(zoo_zip), load_atari(sb3_cnn_zips["ppo"], "ppo")
+    cases = {
+        "zoo_pendulum": (zoo_zip, "Pendulum-v1", lambda seeds: sb3_episodes(zoo_model, "Pendulum-v1", seeds, 200)[0]),
+        "ppo_pong": (
+            sb3_cnn_zips["ppo"],
+            "sb3_atari/Pong-v5",
+            lambda seeds: sb3_atari_episodes(pong_model, "Pong", seeds, 200)[0],
+        ),
+    }
+    for name, path in sb3_zips.items():
+        env_id, model = AGENTS_SB3[name][1], load_sb3(path)
+        cases[name] = (path, env_id, lambda seeds, m=model, e=env_id: sb3_episodes(m, e, seeds, 200)[0])
+    return cases
 
-    def use_zip(config):
-        config["agents"] = {"mine": {"env_id": env_id, "checkpoint": str(zip_path)}}
+
+@pytest.fixture(scope="module")
+def sb3_study(tmp_path_factory, sb3_zips, zoo_zip, sb3_cnn_zips):
+    """One workflow run over every SB3 test zip at once, each an agent that names only its env and zip (an RL
+    Zoo run's vecnormalize.pkl and config.yml are found beside it)."""
+    workdir = tmp_path_factory.mktemp("sb3_study")
+    cases = _sb3_cases(sb3_zips, zoo_zip, sb3_cnn_zips)
+
+    def use_zips(config):
+        config["agents"] = {
+            name: {"env_id": env_id, "checkpoint": str(path)} for name, (path, env_id, _) in cases.items()
+        }
         config["variants"] = [
             {"name": "fp32", "family": "baseline"},
             {"name": "dynamic_qint8", "family": "ptq_dynamic", "params": {"dtype": "qint8"}},
             {"name": "l1_0.5", "family": "prune_l1", "params": {"amount": 0.5}},
         ]
 
-    config = edited_config(tmp_path, use_zip)
-    targets = [f"results/mine/{v}/{f}.json" for v in ("fp32", "dynamic_qint8", "l1_0.5") for f in ("evaluation",)]
-    out = snakemake(tmp_path, *targets, "results/mine/fp32/timing.json", config=config)
+    config = edited_config(workdir, use_zips)
+    targets = [f"results/{name}/{v}/evaluation.json" for name in cases for v in ("fp32", "dynamic_qint8", "l1_0.5")]
+    out = snakemake(workdir, *targets, "results/ppo_pong/fp32/timing.json", config=config)
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
-    evaluation = json.loads((tmp_path / "results" / "mine" / "fp32" / "evaluation.json").read_text())
-    assert evaluation["returns"] == pytest.approx(sb3_returns(evaluation["seeds"]), rel=1e-5)  # float32's last bits
-    assert (tmp_path / "results" / "mine" / "import" / "checkpoint.pt").exists()
+    return workdir, cases
+
+
+@pytest.mark.parametrize("name", SB3_CASES)
+def test_the_study_runs_on_a_stable_baselines3_zip(sb3_study, name):
+    """Your own policy: the import_policy rule converts each zip, the fp32 variant's episodes are SB3's own
+    (model.predict on the same seeds; Atari: over SB3's own wrappers), and compressed variants run through the
+    real DAG."""
+    workdir, cases = sb3_study
+    results = workdir / "results" / name
+    evaluation = json.loads((results / "fp32" / "evaluation.json").read_text())
+    assert evaluation["returns"] == pytest.approx(cases[name][2](evaluation["seeds"]), rel=1e-5)  # float32's last bits
+    assert (results / "import" / "checkpoint.pt").exists()
     for variant in ("dynamic_qint8", "l1_0.5"):
-        assert json.loads((tmp_path / "results" / "mine" / variant / "evaluation.json").read_text())["status"] == "ok"
+        assert json.loads((results / variant / "evaluation.json").read_text())["status"] == "ok"
