@@ -258,11 +258,19 @@ def family_table(df: pd.DataFrame, agent: str, table: str) -> pd.DataFrame:
     )
 
 
+MISSING = "–"  # how a table shows a value that does not apply or was not measured (never "nan")
+
+
+def markdown_table(df: pd.DataFrame, **kwargs) -> str:
+    """The table as Markdown, with missing values shown as MISSING."""
+    return df.astype(object).where(df.notna(), None).to_markdown(index=False, missingval=MISSING, **kwargs)
+
+
 def write_tables(df: pd.DataFrame, summary_csv: str, summary_md: str, table_paths: list[str]) -> None:
     """Write the summary and the family tables to the paths given (`<table>.csv` / `<table>.md` each);
     every table the summary's variants fall in must have its paths, and every path its table."""
     write_text(summary_csv, df.to_csv(index=False))
-    write_text(summary_md, df.drop(columns=["params"]).to_markdown(index=False, floatfmt=".6g") + "\n")
+    write_text(summary_md, markdown_table(df.drop(columns=["params"]), floatfmt=".6g") + "\n")
     present = set(tables_of(list(df["family"].unique())))
     declared = {Path(path).stem for path in table_paths}
     if present != declared:
@@ -275,5 +283,5 @@ def write_tables(df: pd.DataFrame, summary_csv: str, summary_md: str, table_path
             combined = pd.concat([part.assign(agent=agent) for part, agent in zip(table_parts, agents)])
             write_text(path, combined.to_csv(index=False))
         else:
-            sections = [f"### {agent}\n\n" + part.to_markdown(index=False) for agent, part in zip(agents, table_parts)]
+            sections = [f"### {agent}\n\n" + markdown_table(part) for agent, part in zip(agents, table_parts)]
             write_text(path, "\n\n".join(sections) + "\n")

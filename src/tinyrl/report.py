@@ -10,10 +10,11 @@ from pathlib import Path
 import jinja2
 import pandas as pd
 
-from tinyrl.aggregate import family_table, tables_of
-from tinyrl.atari import PROTOCOLS
+from tinyrl.aggregate import MISSING, family_table, markdown_table, tables_of
+from tinyrl.atari import MAX_EPISODE_STEPS, PROTOCOLS
 from tinyrl.atomic import write_text
 from tinyrl.compression.base import BASELINE
+from tinyrl.evaluation import REPLAY_MAX_SECONDS
 from tinyrl.families import get_family
 from tinyrl.figures import FIGURES
 from tinyrl.findings import study_b_findings
@@ -86,6 +87,18 @@ def _checkpoint_story(meta: dict) -> str:
     )
 
 
+def _atari_step_limit(settings: dict) -> str:
+    """The agent-step limit of the ALE/ agents' episodes, as their evaluation settings set it."""
+    limits = sorted(
+        {
+            str((cfg.get("evaluation") or {}).get("max_episode_steps") or MAX_EPISODE_STEPS)
+            for cfg in settings["agents"].values()
+            if cfg["env_id"].startswith("ALE/")
+        }
+    )
+    return " or ".join(limits)
+
+
 def protocol_items(settings: dict) -> list[tuple[str, str]]:
     """The exact protocol, as (label, sentence) pairs shared by the Markdown and HTML reports."""
     ev, tm, obs = settings["evaluation"], settings["timing"], settings["observations"]  # tm: the top-level timing
@@ -115,7 +128,9 @@ def protocol_items(settings: dict) -> list[tuple[str, str]]:
         (
             "Evaluation throughput",
             "environment steps per second while playing the evaluation episodes (policy included), and the same "
-            "vector env stepped with pre-drawn random actions and no policy, in the same job, right after.",
+            "episodes replayed with no policy right after, in the same job (same seeds, the actions the policy "
+            f"took, the same schedule over the environments), for at most {REPLAY_MAX_SECONDS:g} s: the replay's "
+            "rate covers its first steps only, the policy's rate the whole run, tail included.",
         ),
         (
             "Observation set",
@@ -130,7 +145,8 @@ def protocol_items(settings: dict) -> list[tuple[str, str]]:
                     "NoFrameskip game without sticky actions (frameskip=1, repeat_action_probability=0), each "
                     "action repeated 4 frames with the last two max-pooled, grayscale, 84x84 (INTER_AREA), no no-op "
                     "starts, no terminal on life loss, 4-frame stack (uint8, divided by 255 inside the network), "
-                    "rewards unclipped, at most 4500 agent steps per episode; Montezuma's Revenge records the rooms "
+                    f"rewards unclipped, at most {_atari_step_limit(settings)} agent steps per episode; "
+                    "Montezuma's Revenge records the rooms "
                     "each episode visits.",
                 )
             ]
@@ -268,24 +284,31 @@ def quantization_findings(summary: pd.DataFrame) -> list[str]:
 def render_report(context: dict, md_path: str | Path, html_path: str | Path) -> None:
     md_env, html_env = _environment(autoescape=False), _environment(autoescape=True)
     md_context = context | {
-        "summary_md": context["summary"].to_markdown(index=False, floatfmt=".4g"),
+        "summary_md": markdown_table(context["summary"], floatfmt=".4g"),
         "tables_md": [
-            {"title": t["title"], "parts": [(a, p.to_markdown(index=False)) for a, p in t["parts"]]}
-            for t in context["tables"]
+            {"title": t["title"], "parts": [(a, markdown_table(p)) for a, p in t["parts"]]} for t in context["tables"]
         ],
     }
     md_context["speed_md"] = [
-        (agent, table.to_markdown(index=False), backends.to_markdown(index=False))
-        for agent, table, backends in context["speed"]
+        (agent, markdown_table(table), markdown_table(backends)) for agent, table, backends in context["speed"]
     ]
     html_context = context | {
         "speed_html": [
-            (agent, table.to_html(index=False, escape=True, na_rep=""), backends.to_html(index=False, escape=True))
+            (
+                agent,
+                table.to_html(index=False, escape=True, na_rep=MISSING),
+                backends.to_html(index=False, escape=True, na_rep=MISSING),
+            )
             for agent, table, backends in context["speed"]
         ],
-        "summary_html": context["summary"].to_html(index=False, escape=True, float_format=lambda v: f"{v:.4g}"),
+        "summary_html": context["summary"].to_html(
+            index=False, escape=True, float_format=lambda v: f"{v:.4g}", na_rep=MISSING
+        ),
         "tables_html": [
-            {"title": t["title"], "parts": [(a, p.to_html(index=False, escape=True)) for a, p in t["parts"]]}
+            {
+                "title": t["title"],
+                "parts": [(a, p.to_html(index=False, escape=True, na_rep=MISSING)) for a, p in t["parts"]],
+            }
             for t in context["tables"]
         ],
     }
