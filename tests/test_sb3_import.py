@@ -25,6 +25,7 @@ from tinyrl.agents import resolve_agent
 from tinyrl.errors import CheckpointError, ConfigError
 from tinyrl.evaluation import evaluate
 from tinyrl.importers import read_policy_file
+from tinyrl.importers.rl_zoo import companion_files, unsupported_settings
 from tinyrl.importers.safe_zip import MAX_MEMBER_BYTES
 from tinyrl.loading import load_policy
 from tinyrl.policy import deterministic_mode, network_policy
@@ -294,3 +295,29 @@ def test_a_zoo_config_that_would_run_code_is_refused(zoo_zip, tmp_path):
     with pytest.raises(ConfigError, match=r"config\.yml: refused: could not determine a constructor for the tag"):
         resolve_agent("pendulum", agent)
     assert not marker.exists()
+
+
+def test_the_zoos_atari_wrapper_and_frame_stack_pass_only_for_image_policies():
+    atari_run = {"env_wrapper": ["stable_baselines3.common.atari_wrappers.AtariWrapper"], "frame_stack": 4}
+    assert unsupported_settings(atari_run, image=True) == []
+    assert unsupported_settings(atari_run, image=False) == [
+        "frame_stack: 4",
+        "env_wrapper: ['stable_baselines3.common.atari_wrappers.AtariWrapper']",
+    ]
+    time_feature = {"env_wrapper": [{"sb3_contrib.common.wrappers.TimeFeatureWrapper": {"max_steps": 1000}}]}
+    assert unsupported_settings(time_feature, image=False) == [
+        "env_wrapper: ['sb3_contrib.common.wrappers.TimeFeatureWrapper']"
+    ]
+
+
+def test_the_hubs_files_beside_a_zip_are_found_and_nothing_else_is(tmp_path):
+    zip_path = tmp_path / "ppo-Pendulum-v1.zip"
+    zip_path.write_bytes(b"")
+    (tmp_path / "vecnormalize.pkl").write_bytes(b"")  # not the hub's name beside a zip: ignored
+    assert companion_files(zip_path, "Pendulum-v1") == {}
+    (tmp_path / "vec_normalize.pkl").write_bytes(b"")
+    (tmp_path / "config.yml").write_text("{}")
+    assert companion_files(zip_path, "Pendulum-v1") == {
+        "vecnormalize": str(tmp_path / "vec_normalize.pkl"),
+        "zoo_config": str(tmp_path / "config.yml"),
+    }
