@@ -21,6 +21,7 @@ import torch
 from torch import nn
 
 from tinyrl.compression.eager_quant import available_engines, quiet
+from tinyrl.errors import is_our_bug
 from tinyrl.onnx_runtime import OnnxRuntimePolicy, export_onnx, session, session_runner
 
 BACKEND_GROUPS = ("torch-eager", "torch-engines", "onnxruntime", "torch-compile")  # what a config may select
@@ -82,6 +83,8 @@ def _engines(model: nn.Module, state_dict: dict) -> Iterator[Runner | Unavailabl
             runner.name, runner.setup_s = name, time.perf_counter() - start
             yield runner
         except Exception as exc:  # an engine that cannot pack these weights (fp16 on onednn, ...)
+            if is_our_bug(exc):
+                raise
             yield Unavailable(name, describe(exc))
         finally:
             torch.backends.quantized.engine = own
@@ -97,10 +100,14 @@ def _onnxruntime(model: nn.Module, example: torch.Tensor) -> Runner | Unavailabl
         try:
             model_bytes = export_onnx(model, example)
         except Exception as exc:
+            if is_our_bug(exc):
+                raise
             return Unavailable("onnxruntime", f"ONNX export failed: {describe(exc)}")
     try:
         run = session_runner(session(model_bytes))
     except Exception as exc:
+        if is_our_bug(exc):
+            raise
         return Unavailable("onnxruntime", f"ONNX Runtime refused the model: {describe(exc)}")
     return Runner("onnxruntime", run, time.perf_counter() - start, artifact=model_bytes)
 

@@ -18,6 +18,7 @@ import torch
 from torch import nn
 
 from tinyrl.backends import Runner, Unavailable, describe, native_backend, runners
+from tinyrl.errors import is_our_bug
 from tinyrl.model_stats import flops_per_observation
 from tinyrl.stats import summarize_times
 
@@ -102,6 +103,8 @@ def time_backends(
         try:
             backends[runner.name] = _time_one(runner, batches, plan, reference)
         except Exception as exc:  # a backend failing on this variant is a result, not a job failure
+            if is_our_bug(exc):
+                raise
             backends[runner.name] = {"status": "failed", "reason": describe(exc)}
             continue
         onnx_bytes = onnx_bytes or runner.artifact
