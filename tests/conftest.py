@@ -63,7 +63,7 @@ def sb3_zips(tmp_path_factory) -> dict[str, Path]:
 @pytest.fixture(scope="session")
 def sb3_cnn_zips(tmp_path_factory) -> dict[str, Path]:
     folder = tmp_path_factory.mktemp("sb3_cnn")
-    return {name: train_atari(name, folder) for name in ("ppo", "dqn")}
+    return {name: train_atari(name, folder) for name in ("ppo", "dqn", "qrdqn")}
 
 
 @pytest.fixture(scope="session")

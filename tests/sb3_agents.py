@@ -106,14 +106,16 @@ def zoo_predictor(zip_path: Path):
 
 
 def train_atari(algorithm: str, folder: Path) -> Path:
-    """A CnnPolicy (PPO or DQN) on Pong, as the RL Zoo trains Atari agents (SB3's make_atari_env on the
-    NoFrameskip-v4 game, a 4-frame VecFrameStack), for a few dozen steps: untrained weights suffice to
-    check that the import acts as SB3 does."""
+    """A CnnPolicy (PPO, DQN or sb3-contrib's QR-DQN) on Pong, as the RL Zoo trains Atari agents (SB3's
+    make_atari_env on the NoFrameskip-v4 game, a 4-frame VecFrameStack), for a few dozen steps: untrained
+    weights suffice to check that the import acts as SB3 does."""
     env = VecFrameStack(make_atari_env("PongNoFrameskip-v4", n_envs=1, seed=0), 4)
     if algorithm == "ppo":
         model = stable_baselines3.PPO("CnnPolicy", env, n_steps=64, batch_size=32, n_epochs=1, seed=0, device="cpu")
     else:
-        model = stable_baselines3.DQN("CnnPolicy", env, buffer_size=500, learning_starts=16, seed=0, device="cpu")
+        model = algorithm_class(algorithm.upper())(
+            "CnnPolicy", env, buffer_size=500, learning_starts=16, seed=0, device="cpu"
+        )
     model.learn(64)
     path = folder / f"{algorithm}_pong.zip"
     model.save(path)
@@ -121,7 +123,7 @@ def train_atari(algorithm: str, folder: Path) -> Path:
 
 
 def load_atari(path: Path, algorithm: str):
-    return getattr(stable_baselines3, algorithm.upper()).load(path, device="cpu")
+    return algorithm_class(algorithm.upper()).load(path, device="cpu")
 
 
 def sb3_atari_episodes(model, game: str, seeds: list[int], max_steps: int) -> tuple[list[float], np.ndarray]:

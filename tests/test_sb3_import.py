@@ -221,7 +221,14 @@ def test_a_cnn_whose_shapes_are_not_the_nature_networks_is_refused(sb3_cnn_zips,
 # --- CnnPolicy on Atari, evaluated under the sb3_atari protocol -----------------------------------------
 
 
-@pytest.mark.parametrize("name", ["ppo", "dqn"])
+CNN_ARCH = {  # what each CnnPolicy's file says of its network (QR-DQN: SB3-contrib's default 200 quantiles)
+    "ppo": {"kind": "nature_cnn_logits"},
+    "dqn": {"kind": "nature_cnn_q"},
+    "qrdqn": {"kind": "nature_cnn_q", "quantiles": 200},
+}
+
+
+@pytest.mark.parametrize("name", list(CNN_ARCH))
 def test_a_cnn_policy_acts_as_sb3_predict_under_the_sb3_atari_protocol(sb3_cnn_zips, name):
     """An (untrained) CnnPolicy: on 1,000+ frames of real episodes under `sb3_atari/Pong-v5` the imported
     NatureCNN picks SB3's actions, and our evaluation's returns equal an episode loop over SB3's own
@@ -230,12 +237,7 @@ def test_a_cnn_policy_acts_as_sb3_predict_under_the_sb3_atari_protocol(sb3_cnn_z
     reference_returns, frames = sb3_atari_episodes(model, "Pong", list(range(4)), max_steps=300)
     assert len(frames) >= 1000
     network, data = load_policy(sb3_cnn_zips[name])
-    assert data["arch"] == {
-        "kind": "nature_cnn_q" if name == "dqn" else "nature_cnn_logits",
-        "input_shape": [4, 84, 84],
-        "n_actions": 6,
-        "hidden": [512],
-    }
+    assert data["arch"] == {"input_shape": [4, 84, 84], "n_actions": 6, "hidden": [512], **CNN_ARCH[name]}
     act = network_policy(network, "greedy")
     theirs, _ = model.predict(frames, deterministic=True)
     np.testing.assert_array_equal(act(frames), theirs)

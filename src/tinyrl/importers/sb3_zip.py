@@ -69,6 +69,8 @@ ACTING_NEUTRAL_KWARGS = {
 EXTRACTORS = {  # the features extractors we rebuild: MlpPolicy's and CnnPolicy's defaults
     f"<class 'stable_baselines3.common.torch_layers.{name}'>" for name in ("FlattenExtractor", "NatureCNN")
 }
+# Where a CnnPolicy keeps its features extractor, for the Q-learners (actor-critics: the actor's, or the shared one).
+FEATURES_EXTRACTORS = {"dqn": ["q_net.features_extractor."], "qrdqn": ["quantile_net.features_extractor."]}
 # Where each algorithm keeps its actor's Linear layers, in order: (prefix of the hidden Sequential, head).
 ACTOR_LAYERS = {
     "dqn": ("q_net.q_net.", None),  # the last Linear of the Sequential is the head
@@ -222,9 +224,7 @@ def _normalizer(companions: dict, observation_space: dict, path: str | os.PathLi
 
 def _features_extractor(state: dict, algorithm: str) -> str | None:
     """The prefix of a CnnPolicy's features extractor in the state dict (the actor's, for actor-critics)."""
-    candidates = (
-        ["q_net.features_extractor."] if algorithm == "dqn" else ["pi_features_extractor.", "features_extractor."]
-    )
+    candidates = FEATURES_EXTRACTORS.get(algorithm, ["pi_features_extractor.", "features_extractor."])
     return next((prefix for prefix in candidates if f"{prefix}cnn.0.weight" in state), None)
 
 
