@@ -85,7 +85,7 @@ def _companions(agent: dict, path: str) -> dict:
     """The RL Zoo's files for the agent's zip: those its `rl_zoo` setting names (null: none), else those found."""
     found = companion_files(path, agent["env_id"])
     chosen = {"vecnormalize": found.get("vecnormalize"), "zoo_config": found.get("zoo_config")}
-    chosen |= {key: value for key, value in agent.get("rl_zoo", {}).items()}
+    chosen |= agent.get("rl_zoo", {})
     return {key: value for key, value in chosen.items() if value}
 
 
@@ -104,19 +104,21 @@ def resolve_agent(name: str, agent: dict) -> dict:
                 f"config field {where}: {', '.join(missing)} must be set when checkpoint is null "
                 f"(the pretrain rule trains the agent from them)"
             )
-    elif (
-        any(key not in agent for key in READ_OFF_FILE)
-        or agent["network"].get("kind") not in OUTPUT_KINDS
-        or (archive_format(path) is not None)
-    ):
-        _resolve_from_file(agent, resolved, path, where)
+    else:
+        archive = archive_format(path) is not None  # a file from elsewhere: always read, its spaces checked
+        if (
+            archive
+            or any(key not in agent for key in READ_OFF_FILE)
+            or agent["network"].get("kind") not in OUTPUT_KINDS
+        ):
+            _resolve_from_file(agent, resolved, path, where, archive)
     resolved.setdefault("actions", deterministic_mode(OUTPUT_KINDS[resolved["network"]["kind"]]))
     return resolved
 
 
-def _resolve_from_file(agent: dict, resolved: dict, path: str, where: str) -> None:
+def _resolve_from_file(agent: dict, resolved: dict, path: str, where: str, archive: bool) -> None:
     declared = dict(agent.get("network", {}))
-    companions = _companions(agent, path) if archive_format(path) is not None else {}
+    companions = _companions(agent, path) if archive else {}
     try:
         data = read_policy_file(path, declared=declared, companions=companions)
     except TinyRLError as exc:

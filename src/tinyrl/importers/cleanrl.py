@@ -21,25 +21,16 @@ file is loaded weights-only before it gets here).
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from tinyrl.checkpoint import checkpoint_dict
 from tinyrl.errors import CheckpointError
-from tinyrl.importers.layers import chain_dims, frame_side, linear_chain, nature_cnn_convs
+from tinyrl.importers.layers import chain_dims, frame_side, linear_chain, nature_cnn_convs, sequential_layers
 
 FORMAT = "CleanRL .cleanrl_model"
 NAME = "cleanrl"
-
-
-def _sequential(state: dict, prefix: str) -> list[str]:
-    """The Linear layers of an nn.Sequential saved under `prefix`, in order (`prefix.0`, `prefix.2`, ...)."""
-    indices = sorted(
-        int(m.group(1)) for key in state if (m := re.fullmatch(re.escape(prefix) + r"\.(\d+)\.weight", key))
-    )
-    return [f"{prefix}.{i}" for i in indices]
 
 
 def _actor_state(data: Any) -> dict | None:
@@ -75,13 +66,13 @@ LAYOUTS = {  # the Atari scripts first: dqn.py's `network.0.weight` is dqn_atari
         "nature_cnn_logits",
         convs=ATARI_CONVS,
     ),
-    "cleanrl_dqn": Layout(frozenset({"network.0.weight"}), lambda s: _sequential(s, "network"), "mlp_q"),
+    "cleanrl_dqn": Layout(frozenset({"network.0.weight"}), lambda s: sequential_layers(s, "network"), "mlp_q"),
     "cleanrl_ppo": Layout(
-        frozenset({"actor.0.weight", "critic.0.weight"}), lambda s: _sequential(s, "actor"), "mlp_logits", "tanh"
+        frozenset({"actor.0.weight", "critic.0.weight"}), lambda s: sequential_layers(s, "actor"), "mlp_logits", "tanh"
     ),
     "cleanrl_ppo_continuous_action": Layout(
         frozenset({"actor_mean.0.weight", "actor_logstd"}),
-        lambda s: _sequential(s, "actor_mean"),
+        lambda s: sequential_layers(s, "actor_mean"),
         "mlp_gaussian",
         "tanh",
     ),

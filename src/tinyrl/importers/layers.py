@@ -3,9 +3,19 @@ the Nature-DQN convolutions (conv1..conv3)."""
 
 from __future__ import annotations
 
+import re
+
 import torch
 
 from tinyrl.errors import CheckpointError
+
+
+def sequential_layers(state: dict, prefix: str) -> list[str]:
+    """The names of the weighted layers of an nn.Sequential saved under `prefix` (`prefix.0`, `prefix.2`, ...),
+    in order; activations hold no weights, so their indices are skipped."""
+    pattern = re.compile(re.escape(prefix) + r"\.(\d+)\.weight")
+    indices = sorted(int(match.group(1)) for key in state if (match := pattern.fullmatch(key)))
+    return [f"{prefix}.{i}" for i in indices]
 
 
 def linear_chain(state: dict, layers: list[str], where: str) -> tuple[dict[str, torch.Tensor], list[int]]:

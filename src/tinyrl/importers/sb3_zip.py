@@ -28,7 +28,7 @@ import torch
 
 from tinyrl.checkpoint import checkpoint_dict, safe_torch_loads
 from tinyrl.errors import CheckpointError
-from tinyrl.importers.layers import chain_dims, frame_side, linear_chain, nature_cnn_convs
+from tinyrl.importers.layers import chain_dims, frame_side, linear_chain, nature_cnn_convs, sequential_layers
 from tinyrl.importers.rl_zoo import normalizes_observations, read_vecnormalize, read_zoo_config, unsupported_settings
 from tinyrl.importers.safe_zip import SafeZip, has_top_level_member
 
@@ -73,12 +73,12 @@ EXTRACTORS = {  # the features extractors we rebuild: MlpPolicy's and CnnPolicy'
 FEATURES_EXTRACTORS = {"dqn": ["q_net.features_extractor."], "qrdqn": ["quantile_net.features_extractor."]}
 # Where each algorithm keeps its actor's Linear layers, in order: (prefix of the hidden Sequential, head).
 ACTOR_LAYERS = {
-    "dqn": ("q_net.q_net.", None),  # the last Linear of the Sequential is the head
-    "qrdqn": ("quantile_net.quantile_net.", None),
-    "ppo": ("mlp_extractor.policy_net.", "action_net"),
-    "a2c": ("mlp_extractor.policy_net.", "action_net"),
-    "sac": ("actor.latent_pi.", "actor.mu"),
-    "td3": ("actor.mu.", None),
+    "dqn": ("q_net.q_net", None),  # the last Linear of the Sequential is the head
+    "qrdqn": ("quantile_net.quantile_net", None),
+    "ppo": ("mlp_extractor.policy_net", "action_net"),
+    "a2c": ("mlp_extractor.policy_net", "action_net"),
+    "sac": ("actor.latent_pi", "actor.mu"),
+    "td3": ("actor.mu", None),
 }
 
 
@@ -192,10 +192,7 @@ def _activation(kwargs: dict, algorithm: str, declared: str | None, where: str) 
 def _actor_layers(state: dict, algorithm: str, where: str) -> list[str]:
     """The SB3 module names of the actor's Linear layers, input first."""
     prefix, head = ACTOR_LAYERS[algorithm]
-    indices = sorted(
-        int(match.group(1)) for key in state if (match := re.fullmatch(re.escape(prefix) + r"(\d+)\.weight", key))
-    )
-    sb3_names = [f"{prefix}{i}" for i in indices] + ([head] if head else [])
+    sb3_names = sequential_layers(state, prefix) + ([head] if head else [])
     if not sb3_names or f"{sb3_names[-1]}.weight" not in state:
         raise CheckpointError(f"{where}: no actor layers under {prefix!r} (is this an MlpPolicy?)")
     return sb3_names
