@@ -205,6 +205,21 @@ class ValueMLP(nn.Module):
         return self.body(normalize_observations(obs, self.obs_mean, self.obs_var)).squeeze(-1)
 
 
+NATURE_CONVOLUTIONS = ((32, 8, 4), (64, 4, 2), (64, 3, 1))  # (out channels, kernel, stride) of conv1..conv3
+
+
+def add_nature_convolutions(module: nn.Module, channels: int) -> None:
+    """The Nature-DQN convolutions as the module's conv1, conv2, conv3 (every CNN here shares them)."""
+    for i, (out_channels, kernel, stride) in enumerate(NATURE_CONVOLUTIONS, start=1):
+        setattr(module, f"conv{i}", nn.Conv2d(channels, out_channels, kernel, stride))
+        channels = out_channels
+
+
+def frames_to_unit(obs: torch.Tensor) -> torch.Tensor:
+    """uint8 frames as floats in [0, 1]; float frames are divided as they are (half stays half: static fp16)."""
+    return (obs if obs.is_floating_point() else obs.float()) / 255.0
+
+
 def nature_cnn_features(height: int, width: int) -> int:
     """Flattened size after the Nature-DQN convolutions (k8 s4, k4 s2, k3 s1, 64 channels): 3136 at 84x84."""
 
@@ -234,9 +249,7 @@ class PPORNDPolicy(nn.Module):
         channels, height, width = input_shape
         self.input_shape = list(input_shape)
         self.quant = torch.ao.quantization.QuantStub()
-        self.conv1 = nn.Conv2d(channels, 32, 8, 4)
-        self.conv2 = nn.Conv2d(32, 64, 4, 2)
-        self.conv3 = nn.Conv2d(64, 64, 3, 1)
+        add_nature_convolutions(self, channels)
         self.fc1 = nn.Linear(nature_cnn_features(height, width), 256)
         self.fc2 = nn.Linear(256, 448)
         self.extra_value_fc = nn.Linear(448, 448)
@@ -260,7 +273,7 @@ class PPORNDPolicy(nn.Module):
         return Roles(input="conv1", action_head="policy", value_heads=("int_value", "ext_value"))
 
     def heads(self, obs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        x = self.quant((obs if obs.is_floating_point() else obs.float()) / 255.0)  # half stays half (static fp16)
+        x = self.quant(frames_to_unit(obs))
         x = torch.relu(self.conv3(torch.relu(self.conv2(torch.relu(self.conv1(x))))))
         x = torch.relu(self.fc2(torch.relu(self.fc1(torch.flatten(x, 1)))))
         x_value = self.value_residual.add(x, torch.relu(self.extra_value_fc(x)))
@@ -292,9 +305,7 @@ class NatureCNNPolicy(nn.Module):
         self.output_kind = output_kind
         self.quantiles = quantiles  # QR-DQN (see quantile_mean)
         self.quant = torch.ao.quantization.QuantStub()
-        self.conv1 = nn.Conv2d(channels, 32, 8, 4)
-        self.conv2 = nn.Conv2d(32, 64, 4, 2)
-        self.conv3 = nn.Conv2d(64, 64, 3, 1)
+        add_nature_convolutions(self, channels)
         self.hidden_names = [f"fc{i}" for i in range(1, len(hidden) + 1)]
         size = nature_cnn_features(height, width)
         for name, out in zip(self.hidden_names, hidden):
@@ -318,7 +329,7 @@ class NatureCNNPolicy(nn.Module):
         return Roles(input="conv1", action_head="head")
 
     def forward(self, obs: torch.Tensor) -> torch.Tensor:
-        x = self.quant((obs if obs.is_floating_point() else obs.float()) / 255.0)
+        x = self.quant(frames_to_unit(obs))
         x = torch.relu(self.conv3(torch.relu(self.conv2(torch.relu(self.conv1(x))))))
         x = torch.flatten(x, 1)
         for name in self.hidden_names:
@@ -333,9 +344,7 @@ class RNDTarget(nn.Module):
     def __init__(self, frame_shape: list[int]):
         super().__init__()
         channels, height, width = frame_shape
-        self.conv1 = nn.Conv2d(channels, 32, 8, 4)
-        self.conv2 = nn.Conv2d(32, 64, 4, 2)
-        self.conv3 = nn.Conv2d(64, 64, 3, 1)
+        add_nature_convolutions(self, channels)
         self.encoded_features = nn.Linear(nature_cnn_features(height, width), 512)
 
     def convolutions(self, x: torch.Tensor) -> torch.Tensor:

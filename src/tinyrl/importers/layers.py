@@ -8,6 +8,7 @@ import re
 import torch
 
 from tinyrl.errors import CheckpointError
+from tinyrl.networks import NATURE_CONVOLUTIONS
 
 
 def sequential_layers(state: dict, prefix: str) -> list[str]:
@@ -47,7 +48,6 @@ def chain_dims(weights: dict[str, torch.Tensor]) -> tuple[int, int]:
     return int(weights[first].shape[1]), int(weights["head.weight"].shape[0])
 
 
-NATURE_CNN_CONVS = ((32, 8), (64, 4), (64, 3))  # (out channels, kernel) of conv1..conv3 (strides 4, 2, 1)
 FRAME_SIDE_BY_FEATURES = {3136: 84}  # the flattened conv output of square frames, by side
 
 
@@ -56,7 +56,7 @@ def nature_cnn_convs(state: dict, convs: list[str], where: str) -> tuple[dict[st
     and the number of input channels. Shapes must be the Nature network's."""
     converted: dict[str, torch.Tensor] = {}
     channels = None
-    for i, (source, (out_channels, kernel)) in enumerate(zip(convs, NATURE_CNN_CONVS), start=1):
+    for i, (source, (out_channels, kernel, _)) in enumerate(zip(convs, NATURE_CONVOLUTIONS), start=1):
         weight, bias = state.get(f"{source}.weight"), state.get(f"{source}.bias")
         if not isinstance(weight, torch.Tensor) or weight.dim() != 4 or not isinstance(bias, torch.Tensor):
             raise CheckpointError(f"{where}: tensor '{source}.weight' is missing or not a convolution's")

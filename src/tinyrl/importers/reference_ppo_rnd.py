@@ -15,11 +15,11 @@ import numpy as np
 
 from tinyrl.checkpoint import checkpoint_dict
 from tinyrl.errors import CheckpointError
+from tinyrl.importers.layers import FRAME_SIDE_BY_FEATURES
 
 FORMAT = "reference PPO-RND params.pth"
 NAME = "reference_ppo_rnd"
 POLICY_KEY = "current_policy_state_dict"
-FRAME_SIDE_BY_FC1_WIDTH = {3136: 84}
 
 
 def recognises(data: Any) -> bool:
@@ -33,7 +33,7 @@ def convert(data: dict, path: str | os.PathLike, declared: dict | None = None) -
     try:
         channels = int(state["conv1.weight"].shape[1])
         n_actions = int(state["policy.weight"].shape[0])
-        side = FRAME_SIDE_BY_FC1_WIDTH.get(int(state["fc1.weight"].shape[1]))
+        side = FRAME_SIDE_BY_FEATURES.get(int(state["fc1.weight"].shape[1]))
     except (KeyError, AttributeError, IndexError) as exc:
         raise CheckpointError(f"{path}: field {POLICY_KEY!r} lacks tensor {exc} of the PPO-RND policy") from None
     if side is None:
