@@ -22,3 +22,9 @@ rule all:
     default_target: True
     input:
         rules.report.output,
+
+
+rule tables:
+    """The tables alone (results/tables), without figures or report: tools/check_tables.py."""
+    input:
+        rules.aggregate.output,

@@ -1,5 +1,6 @@
-"""Print, per agent, the smallest and fastest variants within 5% of baseline reward, the highest
-sparsity within 5% after fine-tuning, and whether the compression targets are met.
+"""Print, per agent, the smallest and fastest variants non-inferior to float32 (paired on the same
+episode seeds, at the config's margin), the highest sparsity non-inferior after fine-tuning, and
+whether the compression targets are met.
 
 Usage: python benchmarks/compression_targets.py [results/tables/summary.csv]
 Run the study first (snakemake --cores 8 report); numbers are read from its summary table.

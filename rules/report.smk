@@ -22,6 +22,7 @@ rule aggregate:
     params:
         pairs=PAIRS,
         agents=AGENTS,
+        comparison=canonical({agent: PLAN["agents"][agent]["evaluation"] for agent in AGENTS}),
     script:
         "../scripts/aggregate.py"
 

@@ -1,11 +1,25 @@
 """Study B's claims are judged from the summary rows, never typed in."""
 
 import json
+import zlib
 
+import numpy as np
 import pandas as pd
 
+from tinyrl.aggregate import finetune_gain_columns, paired_columns
 from tinyrl.figures import with_reduction_columns
 from tinyrl.findings import study_b_findings
+
+SEEDS = list(range(20))
+COMPARISON = {"cheetah": {"noninferiority_margin": 0.05, "bootstrap_samples": 1000, "confidence": 0.95}}
+
+
+def episode_returns(mean, spread, own_noise, variant):
+    """Returns around `mean`: an episode-to-episode pattern every variant shares (paired episodes: the
+    same seeds), plus the variant's own noise."""
+    shared = spread * np.random.default_rng(7).standard_normal(len(SEEDS))
+    own = own_noise * np.random.default_rng(zlib.crc32(variant.encode())).standard_normal(len(SEEDS))
+    return list(mean + shared + own)
 
 
 def row(variant, family, reward, ci=5.0, eval_s=10.0, ram=20.0, cpu=1.0, size=300_000, **params):
@@ -16,6 +30,7 @@ def row(variant, family, reward, ci=5.0, eval_s=10.0, ram=20.0, cpu=1.0, size=30
         "status": "ok",
         "params": json.dumps(params),
         "reward_mean": reward,
+        "random_reward_mean": 0.0,
         "reward_ci_low": reward - ci,
         "reward_ci_high": reward + ci,
         "eval_wall_time_s": eval_s,
@@ -32,8 +47,17 @@ def row(variant, family, reward, ci=5.0, eval_s=10.0, ram=20.0, cpu=1.0, size=30
     }
 
 
-def findings(rows):
-    return {f["claim"].split()[0]: f for f in study_b_findings(pd.DataFrame(rows))}
+def findings(rows, spread=50.0, own_noise=0.0):
+    """Study B's findings on rows whose episodes are played as aggregate would pair them."""
+    episodes = {
+        (r["agent"], r["variant"]): {
+            "seeds": SEEDS,
+            "returns": episode_returns(r["reward_mean"], spread, own_noise, r["variant"]),
+        }
+        for r in rows
+    }
+    summary = finetune_gain_columns(paired_columns(pd.DataFrame(rows), episodes, COMPARISON), episodes, COMPARISON)
+    return {f["claim"].split()[0]: f for f in study_b_findings(summary)}
 
 
 def test_claims_that_hold_in_the_data_are_said_to_agree():
@@ -47,8 +71,8 @@ def test_claims_that_hold_in_the_data_are_said_to_agree():
     out = findings(rows)
     assert out["rank"]["verdict"] == "agrees"
     assert "low-rank x0.50, pruning x1.00" in out["rank"]["our_data"]
-    assert out["fine-tuning"]["verdict"] == "agrees"  # 4510 +- 5 overlaps 4500 +- 5
-    assert "0 of 1" in out["fine-tuning"]["our_data"]
+    assert out["fine-tuning"]["verdict"] == "agrees"  # a paired gain of 10, under the margin of 250
+    assert "0 of 1 gain more, 1 gain less" in out["fine-tuning"]["our_data"]
     assert out["8-bit"]["verdict"] == "agrees" and "x0.30" in out["8-bit"]["our_data"]
 
 
@@ -62,8 +86,19 @@ def test_claims_the_data_contradict_are_said_to_disagree():
     ]
     out = findings(rows)
     assert out["rank"]["verdict"] == "disagrees"
-    assert out["fine-tuning"]["verdict"] == "disagrees"
+    assert out["fine-tuning"]["verdict"] == "disagrees"  # a gain of 3000 over the margin of 250
     assert out["8-bit"]["verdict"] == "disagrees"
+
+
+def test_a_gain_near_the_margin_with_noisy_episodes_is_inconclusive():
+    rows = [
+        row("fp32", "baseline", 5000),
+        row("l1_0.5", "prune_l1", 4500, amount=0.5),
+        row("l1_0.5_ft", "prune_l1", 4750, amount=0.5, finetune_steps=100, finetune_with="distillation"),
+    ]
+    # A gain of 250 on the margin of 250, with each variant's own episode noise: the CI straddles the margin.
+    out = findings(rows, own_noise=400.0)["fine-tuning"]
+    assert out["verdict"] == "inconclusive", out
 
 
 def test_missing_rows_are_reported_as_not_tested():
@@ -71,18 +106,21 @@ def test_missing_rows_are_reported_as_not_tested():
     assert {f["verdict"] for f in out.values()} == {"not tested"}
 
 
-def test_reduction_columns_put_pruning_and_rank_reduction_on_one_axis():
+def test_reduction_columns_put_pruning_and_low_rank_parameter_savings_on_one_axis():
     df = with_reduction_columns(
         pd.DataFrame(
             [
                 row("fp32", "baseline", 1),
                 row("l1", "prune_l1", 1, sparsity=0.42),
                 row("lr", "low_rank", 1, rank_reduction=0.7),
+                row("lr_half", "low_rank", 1, rank_reduction=0.5),
             ]
-        ).assign(sparsity=[0.0, 0.42, 0.0])
+        ).assign(sparsity=[0.0, 0.42, 0.0, 0.0], parameter_reduction=[0.0, 0.0, 0.4, -0.02])
     )
-    assert list(df["reduction_pct"]) == [0.0, 42.0, 70.0]
-    assert df["pruned_pct"].isna().tolist() == [False, False, True]
+    # Low rank's shared-axis value is the parameters it saves, not its rank share (which keeps its own axis).
+    assert df["reduction_pct"].round(6).tolist() == [0.0, 42.0, 40.0, -2.0]
+    assert df["rank_reduced_pct"].tolist()[2:] == [70.0, 50.0]
+    assert df["pruned_pct"].isna().tolist() == [False, False, True, True]
 
 
 def test_a_resource_without_a_ratio_is_not_tested_and_does_not_decide_the_verdict():

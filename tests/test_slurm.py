@@ -11,7 +11,9 @@ import pandas as pd
 import pytest
 import yaml
 from conftest import REPO, TINY_CONFIG
-from workflow_helpers import DETERMINISTIC_COLUMNS, EXPECTED, snakemake_command
+from workflow_helpers import EXPECTED, snakemake_command
+
+from tinyrl.reproducible import DETERMINISTIC_COLUMNS
 
 SLURM_CONF = os.environ.get("TINYRL_SLURM_CONF")
 VARIANTS = ["fp32", "dynamic_qint8", "l1_0.9_sparse_ft"]

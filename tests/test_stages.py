@@ -15,7 +15,10 @@ from tinyrl.stages.figures import figures
 from tinyrl.stages.observation_set import observation_set
 from tinyrl.stages.report import report
 from tinyrl.stages.time_forward import machine_ceiling, time_forward
+from tinyrl.stats import BETTER, INCONCLUSIVE, INFERIOR, NON_INFERIOR
 from tinyrl.study import plan_study
+
+VERDICTS = {BETTER, NON_INFERIOR, INCONCLUSIVE, INFERIOR}
 
 
 def run_study(config: dict, root, checkpoint) -> dict:
@@ -70,6 +73,7 @@ def run_study(config: dict, root, checkpoint) -> dict:
         backends=tables / "backends.csv",
         tables=table_paths,
         agents=list(plan["agents"]),
+        comparison={name: agent["evaluation"] for name, agent in plan["agents"].items()},
     )
     figure_paths = [root / "figures" / f"{name}.png" for name in plan["figures"]]
     figures(summary=tables / "summary.csv", figures=figure_paths)
@@ -150,6 +154,8 @@ def test_seed_shaped_family_table(study):
     study = study["root"]
     table = pd.read_csv(study / "tables" / "quantization.csv")
     assert list(table.columns[:5]) == ["variant", "reward", "reward 95% CI", "time (s)", "size (MB)"]
+    assert list(table.columns[5:8]) == ["verdict", "vs float32, paired [95% CI]", "reward IQM"]
+    assert table["verdict"].iloc[0] == "baseline" and table["verdict"].iloc[1] in VERDICTS
     assert (study / "tables" / "quantization.md").read_text().startswith("### lander")
 
 
@@ -170,6 +176,11 @@ def test_html_report_is_self_contained(study):
     md = (study / "report" / "report.md").read_text()
     assert "../figures/reward_vs_size.png" in md
     assert "5 forward passes of batch 4" in md and "GFLOP/s" in md
+    # The answer comes first: the smallest and fastest non-inferior variants, then the frontiers.
+    answers = md[md.index("## Answers") : md.index("## Agents")]
+    assert "smallest non-inferior" in answers and "fastest non-inferior at batch 1" in answers
+    assert "reward_vs_size.png" in answers and "reward_vs_latency.png" in answers
+    assert "## Study A: the seed" not in md  # no Montezuma PPO-RND agent here: no seed rows
 
 
 def test_report_escapes_names_from_the_config(study, tmp_path):

@@ -11,22 +11,6 @@ import yaml
 from conftest import REPO, TINY_CONFIG
 
 # The columns that must be equal, bit for bit, between runs of the tiny study (timings excluded).
-DETERMINISTIC_COLUMNS = [
-    "agent",
-    "variant",
-    "family",
-    "status",
-    "reward_mean",
-    "reward_std",
-    "reward_ci_low",
-    "reward_ci_high",
-    "episodes",
-    "size_bytes",
-    "parameters",
-    "nonzeros",
-    "sparsity",
-    "random_reward_mean",
-]
 EXPECTED = REPO / "tests" / "expected" / "tiny_summary.csv"
 
 

@@ -5,13 +5,16 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from tinyrl.atomic import write_text
 from tinyrl.compression.base import BASELINE, Table
 from tinyrl.families import all_families, family_column_names, get_family
+from tinyrl.stats import BETTER, NON_INFERIOR, interquartile_mean, noninferiority_verdict, paired_difference
 
 MB = 1e6
+nan = float("nan")
 
 
 def _read(path: str | Path) -> dict:
@@ -25,7 +28,6 @@ def variant_row(agent: str, metadata_path, evaluation_path, timing_path) -> dict
     reward, system = ev.get("reward", {}), ev.get("system", {})
     size, info = meta.get("size") or {}, meta.get("info", {})
     params = meta["recipe"]["params"]
-    nan = float("nan")
     return {
         "agent": agent,
         "env_id": meta.get("agent_env", ""),
@@ -79,7 +81,6 @@ def family_columns(family: str, params: dict, info: dict) -> dict:
 
 def _backend_columns(tm: dict) -> dict:
     """The native backend's batch-1 latency, the fastest agreeing backend in each regime, FLOPs."""
-    nan = float("nan")
     backends, fastest = tm.get("backends", {}), tm.get("fastest", {})
     native = backends.get(tm.get("native_backend"), {})
     return {
@@ -159,6 +160,111 @@ def add_ceiling_fractions(df: pd.DataFrame, ceiling_flops_per_s: float, prefix_p
     return df
 
 
+def episode_returns(evaluation_path) -> dict:
+    """The evaluation's episode seeds and returns, in order (empty if the variant failed before playing)."""
+    ev = _read(evaluation_path)
+    return {"seeds": ev.get("seeds", []), "returns": ev.get("returns", [])}
+
+
+def paired_columns(
+    df: pd.DataFrame, episodes: dict[tuple[str, str], dict], comparison: dict[str, dict]
+) -> pd.DataFrame:
+    """Each variant against its agent's float32 baseline on the same episode seeds: the interquartile mean,
+    the mean per-episode difference with its bootstrap CI, the margin and the non-inferiority verdict.
+
+    `episodes[(agent, variant)]`: episode_returns; `comparison[agent]`: the agent's evaluation settings
+    (noninferiority_margin, bootstrap_samples, confidence)."""
+    columns = {name: [] for name in PAIRED_COLUMNS}
+    for agent, variant, family, status, random_mean in zip(
+        df["agent"], df["variant"], df["family"], df["status"], df["random_reward_mean"]
+    ):
+        settings, played = comparison[agent], episodes[(agent, variant)]
+        base_variant = df.loc[(df["agent"] == agent) & (df["family"] == BASELINE), "variant"]
+        base = episodes[(agent, base_variant.iloc[0])] if len(base_variant) else {"seeds": [], "returns": []}
+        margin = (
+            settings["noninferiority_margin"] * abs(np.mean(base["returns"]) - random_mean) if base["returns"] else nan
+        )
+        if status != "ok" or not base["returns"]:
+            diff, verdict = {"mean": nan, "ci_low": nan, "ci_high": nan}, None
+        elif played["seeds"] != base["seeds"]:
+            raise ValueError(
+                f"agent {agent!r}: variant {variant!r} was played on other episode seeds than {base_variant.iloc[0]!r}"
+                f" (stale evaluation results?); a paired comparison needs the same seeds"
+            )
+        else:
+            diff = paired_difference(
+                played["returns"], base["returns"], settings["bootstrap_samples"], settings["confidence"]
+            )
+            verdict = (
+                BASELINE if family == BASELINE else noninferiority_verdict(diff["ci_low"], diff["ci_high"], margin)
+            )
+        columns["reward_iqm"].append(interquartile_mean(played["returns"]) if played["returns"] else nan)
+        columns["reward_diff_mean"].append(diff["mean"])
+        columns["reward_diff_ci_low"].append(diff["ci_low"])
+        columns["reward_diff_ci_high"].append(diff["ci_high"])
+        columns["noninferiority_margin"].append(margin)
+        columns["verdict"].append(verdict)
+    return df.assign(**columns)
+
+
+FINETUNE_PARAMS = ("finetune_steps", "finetune_with")
+
+
+def naive_key(family: str, params_json: str) -> str:
+    """What a fine-tuned variant shares with its naive twin: the family and the parameters but fine-tuning's."""
+    params = {k: v for k, v in json.loads(params_json).items() if k not in FINETUNE_PARAMS}
+    return f"{family}|{json.dumps(params, sort_keys=True)}"
+
+
+def finetune_gain_columns(
+    df: pd.DataFrame, episodes: dict[tuple[str, str], dict], comparison: dict[str, dict]
+) -> pd.DataFrame:
+    """Each fine-tuned variant against its naive twin (same family and parameters, no fine-tuning), paired
+    on the same episode seeds: the twin's name and the mean per-episode gain with its bootstrap CI."""
+    keys = [naive_key(family, params) for family, params in zip(df["family"], df["params"])]
+    naive = {
+        (agent, key): variant
+        for agent, variant, key, steps, status in zip(
+            df["agent"], df["variant"], keys, df["finetune_steps"], df["status"]
+        )
+        if steps == 0 and status == "ok"
+    }
+    columns = {
+        name: [] for name in ("naive_twin", "finetune_gain_mean", "finetune_gain_ci_low", "finetune_gain_ci_high")
+    }
+    for agent, variant, key, steps, status in zip(df["agent"], df["variant"], keys, df["finetune_steps"], df["status"]):
+        twin = naive.get((agent, key)) if steps > 0 and status == "ok" else None
+        gain = {"mean": nan, "ci_low": nan, "ci_high": nan}
+        if twin:
+            settings = comparison[agent]
+            gain = paired_difference(
+                episodes[(agent, variant)]["returns"],
+                episodes[(agent, twin)]["returns"],
+                settings["bootstrap_samples"],
+                settings["confidence"],
+            )
+        columns["naive_twin"].append(twin)
+        columns["finetune_gain_mean"].append(gain["mean"])
+        columns["finetune_gain_ci_low"].append(gain["ci_low"])
+        columns["finetune_gain_ci_high"].append(gain["ci_high"])
+    return df.assign(**columns)
+
+
+def noninferior(rows: pd.DataFrame) -> pd.DataFrame:
+    """The variants (float32 itself included) whose paired comparison with float32 is non-inferior or better."""
+    return rows[(rows["status"] == "ok") & rows["verdict"].isin([BASELINE, BETTER, NON_INFERIOR])]
+
+
+PAIRED_COLUMNS = (
+    "reward_iqm",
+    "reward_diff_mean",
+    "reward_diff_ci_low",
+    "reward_diff_ci_high",
+    "noninferiority_margin",
+    "verdict",
+)
+
+
 def random_row(agent: str, evaluation_path) -> dict:
     reward = _read(evaluation_path)["reward"]
     return {
@@ -170,14 +276,24 @@ def random_row(agent: str, evaluation_path) -> dict:
     }
 
 
-def build_summary(rows: list[dict], random_rows: list[dict], ceiling_flops_per_s: float | None = None) -> pd.DataFrame:
-    """One row per (agent, variant), with ratios against the agent's baseline measured in the same run.
+def build_summary(
+    rows: list[dict],
+    random_rows: list[dict],
+    episodes: dict[tuple[str, str], dict],
+    comparison: dict[str, dict],
+    ceiling_flops_per_s: float | None = None,
+) -> pd.DataFrame:
+    """One row per (agent, variant), with ratios against the agent's baseline measured in the same run,
+    and the paired reward comparison with it (paired_columns).
 
     Speed-ups: the seed's (baseline mean / variant mean, batch regime, each on its own backend), and
     the fastest agreeing backend's median against the baseline's torch-eager median, per regime."""
     df = pd.DataFrame(rows).merge(pd.DataFrame(random_rows), on="agent", how="left")
     base = df[df["family"] == BASELINE].groupby("agent").first()
     df["size_ratio"] = df["size_bytes"] / df["agent"].map(base["size_bytes"])
+    # The share of float32's parameters a variant no longer has (negative: it has more, e.g. a low-rank
+    # factorisation of a square layer at half its rank).
+    df["parameter_reduction"] = 1 - df["parameters"] / df["agent"].map(base["parameters"])
     df["speedup"] = df["agent"].map(base["time_mean_s"]) / df["time_mean_s"]
     df["speedup_fastest_batch"] = df["agent"].map(base["time_median_s"]) / df["fastest_batch_median_s"]
     df["speedup_fastest_latency"] = df["agent"].map(base["latency_median_s"]) / df["fastest_latency_median_s"]
@@ -194,16 +310,18 @@ def build_summary(rows: list[dict], random_rows: list[dict], ceiling_flops_per_s
             },
         )
     df = df.drop(columns=["latency_batch_size"])
-    df["reward_delta"] = df["reward_mean"] - df["agent"].map(base["reward_mean"])
-    return df
+    return finetune_gain_columns(paired_columns(df, episodes, comparison), episodes, comparison)
 
 
-SEED_TABLE_COLUMNS = {  # the seed's tables: variant | reward | time (s) | size (MB), with our CI beside
+SEED_TABLE_COLUMNS = {  # the seed's tables: variant | reward | time (s) | size (MB), with our statistics beside
     "variant": "variant",
     "reward_mean": "reward",
     "reward_ci": "reward 95% CI",
     "time_mean_s": "time (s)",
     "size_mb": "size (MB)",
+    "verdict": "verdict",
+    "reward_diff": "vs float32, paired [95% CI]",
+    "reward_iqm": "reward IQM",
 }
 RATIO_COLUMNS = {
     "speedup": "speed-up",
@@ -238,7 +356,13 @@ def family_table(df: pd.DataFrame, agent: str, table: str) -> pd.DataFrame:
     """The seed-shaped table of one method family for one agent (baseline row first)."""
     sub = df[(df["agent"] == agent) & ((df["table"] == table) | (df["family"] == BASELINE))].copy()
     sub = pd.concat([sub[sub["family"] == BASELINE], sub[sub["family"] != BASELINE]])
-    sub["reward_ci"] = [f"[{lo:.1f}, {hi:.1f}]" for lo, hi in zip(sub["reward_ci_low"], sub["reward_ci_high"])]
+    sub["reward_ci"] = [interval(lo, hi) for lo, hi in zip(sub["reward_ci_low"], sub["reward_ci_high"])]
+    sub["reward_diff"] = [
+        None if pd.isna(mean) or family == BASELINE else f"{mean:+.1f} {interval(lo, hi)}"
+        for mean, lo, hi, family in zip(
+            sub["reward_diff_mean"], sub["reward_diff_ci_low"], sub["reward_diff_ci_high"], sub["family"]
+        )
+    ]
     columns = {**SEED_TABLE_COLUMNS, **table_columns(table), **RATIO_COLUMNS}
     out = sub[list(columns)].rename(columns=columns)
     if sub["rooms_mean"].notna().any():
@@ -246,6 +370,7 @@ def family_table(df: pd.DataFrame, agent: str, table: str) -> pd.DataFrame:
     return out.round(
         {
             "reward": 1,
+            "reward IQM": 1,
             "time (s)": 6,
             "size (MB)": 4,
             "speed-up": 2,
@@ -256,6 +381,11 @@ def family_table(df: pd.DataFrame, agent: str, table: str) -> pd.DataFrame:
             "fine-tune time (s)": 1,
         }
     )
+
+
+def interval(low: float, high: float) -> str | None:
+    """A CI as text, or None (shown as MISSING) when it was not measured."""
+    return None if pd.isna(low) or pd.isna(high) else f"[{low:.1f}, {high:.1f}]"
 
 
 MISSING = "–"  # how a table shows a value that does not apply or was not measured (never "nan")

@@ -231,12 +231,13 @@ def _check_finetune_seeds(config: dict, variants: dict[str, list[dict]]) -> None
 
 def validate_config(config: dict) -> dict[str, list[dict]]:
     """Validate against the JSON schema and the families' parameter schemas; return the expanded variants.
-    Fills in place the schema's defaults into the config's `finetune` section, and the agents' settings
-    their checkpoint files supply (tinyrl.agents)."""
+    Fills in place the schema's defaults into the config's `finetune` and `evaluation` sections, and the
+    agents' settings their checkpoint files supply (tinyrl.agents)."""
     schema = load_schema()
     _check_schema(config, schema, "")
     resolve_agents(config)  # algorithm, network and actions read off files that say them
     config["finetune"] = with_schema_defaults(config.get("finetune"), schema["properties"]["finetune"])
+    config["evaluation"] = with_schema_defaults(config["evaluation"], schema["properties"]["evaluation"])
     _check_pretrain(config)
     _check_action_modes(config)
     variants = expand_variants(config)

@@ -27,7 +27,7 @@ REWARD = ("reward_mean", "mean episode return (95% CI)")
 EVAL_TIME = ("eval_wall_time_s", "evaluation wall time (s, fixed episodes)")
 RAM = ("rss_increase_mb", "RAM: peak RSS increase over process baseline (MB)")
 CPU = ("cpu_percent", "CPU% (process CPU time / wall time / cores given)")
-REDUCTION_LABEL = "% pruned (global sparsity) or % rank reduced"
+REDUCTION_LABEL = "% of weights removed: pruned (sparsity) or, low rank, parameters saved"
 
 
 @dataclass(frozen=True)
@@ -39,10 +39,19 @@ class Figure:
     logx: bool = False
     feeds: tuple[str, ...] | None = None  # the variants of families feeding one of these, and the baseline; None: all
     study_b: bool = False
+    frontier: bool = False  # draw the Pareto frontier: no other variant is both smaller on x and better rewarded
+    answer: bool = False  # one of the report's answer-first figures
 
 
 FIGURES = {
-    "reward_vs_size": Figure("size_mb", "model file size (MB)", logx=True),
+    "reward_vs_size": Figure("size_mb", "model file size (MB)", logx=True, frontier=True, answer=True),
+    "reward_vs_latency": Figure(
+        "fastest_latency_median_s",
+        "batch-1 latency on the variant's fastest agreeing backend (s, median)",
+        logx=True,
+        frontier=True,
+        answer=True,
+    ),
     "reward_vs_time": Figure("time_mean_s", "forward-pass time per batch (s, mean)", logx=True),
     "reward_vs_sparsity": Figure("sparsity", "global sparsity (share of zero weights)", feeds=(PRUNED,)),
     "reward_vs_rank_reduction": Figure("rank_reduction", "rank reduction", feeds=(RANK,)),
@@ -58,7 +67,9 @@ FIGURES = {
 
 
 def with_reduction_columns(df: pd.DataFrame) -> pd.DataFrame:
-    """% pruned for pruning variants, % rank reduced for low-rank ones, 0 for the baseline."""
+    """% pruned for pruning variants and % rank reduced for low-rank ones (each axis of its own), and one
+    shared axis of weights removed: % pruned, or for low rank the % of float32's parameters saved (a rank
+    share is not a share of weights: half the rank of a square layer saves none). 0 for the baseline."""
     df = df.copy()
     baseline = df["family"] == BASELINE
     pruned = df["family"].isin(families_feeding(PRUNED))
@@ -66,7 +77,8 @@ def with_reduction_columns(df: pd.DataFrame) -> pd.DataFrame:
     df["pruned_pct"] = (100 * df["sparsity"]).where(pruned | baseline)
     df["rank_reduced_pct"] = (100 * pd.to_numeric(df["rank_reduction"], errors="coerce")).where(low_rank)
     df.loc[baseline, ["pruned_pct", "rank_reduced_pct"]] = 0.0
-    df["reduction_pct"] = df["pruned_pct"].where(pruned | baseline, df["rank_reduced_pct"])
+    parameters_saved = 100 * pd.to_numeric(df["parameter_reduction"], errors="coerce")
+    df["reduction_pct"] = df["pruned_pct"].where(pruned | baseline, parameters_saved.where(low_rank))
     return df
 
 
@@ -79,19 +91,41 @@ MARKERS = {"naive": "o", "distillation": "o", "rl": "s"}
 TUNING_LABEL = {"naive": "naive", "distillation": "fine-tuned: distillation", "rl": "fine-tuned: RL"}
 
 
+def pareto_front(rows: pd.DataFrame, x: str, y: str = "reward_mean") -> pd.DataFrame:
+    """The rows no other row beats on both counts (smaller x, higher y), in increasing x."""
+    ordered = rows.dropna(subset=[x, y]).sort_values([x, y], ascending=[True, False])
+    best, keep = float("-inf"), []
+    for index, value in ordered[y].items():
+        if value > best:
+            best = value
+            keep.append(index)
+    return ordered.loc[keep]
+
+
+def _drawn_rows(df: pd.DataFrame, figure: Figure) -> pd.DataFrame:
+    """The rows the figure draws: measured on both axes, of the families it is about."""
+    ok = df[(df["status"] == "ok") & df[figure.x].notna() & df[figure.y].notna()]
+    if figure.feeds:
+        families = {BASELINE}.union(*(families_feeding(feed) for feed in figure.feeds))
+        ok = ok[ok["family"].isin(families)]
+    return ok
+
+
 def scatter(df: pd.DataFrame, figure: Figure, path: str | Path) -> None:
+    """One panel per agent with something to show (one panel saying so if none has); legends outside."""
     df = with_reduction_columns(df)
     if figure.x == "rank_reduction":
         df.loc[df["family"] == BASELINE, "rank_reduction"] = 0.0
-    agents = list(df["agent"].unique())
+    drawn = _drawn_rows(df, figure)
+    agents = [agent for agent in df["agent"].unique() if agent in set(drawn["agent"])] or list(df["agent"].unique())[:1]
     colours = {family: f"C{i % 10}" for i, family in enumerate(sorted(df["family"].unique()))}  # same in every panel
-    fig, axes = plt.subplots(1, len(agents), figsize=(6.5 * len(agents), 4.5), squeeze=False)
-    for ax, agent in zip(axes[0], agents):
+    fig, axes = plt.subplots(len(agents), 1, figsize=(9, 4 * len(agents)), squeeze=False)
+    for ax, agent in zip(axes[:, 0], agents):
         rows = df[df["agent"] == agent]
-        ok = rows[(rows["status"] == "ok") & rows[figure.x].notna() & rows[figure.y].notna()]
-        if figure.feeds:
-            families = {BASELINE}.union(*(families_feeding(feed) for feed in figure.feeds))
-            ok = ok[ok["family"].isin(families)]
+        ok = drawn[drawn["agent"] == agent]
+        if figure.frontier and len(ok):
+            front = pareto_front(ok, figure.x, figure.y)
+            ax.step(front[figure.x], front[figure.y], where="post", color="black", linewidth=1, label="Pareto frontier")
         for (family, tuning), group in ok.groupby(["family", _tuning(ok)], sort=True):
             colour = colours[family]
             yerr = None
@@ -117,10 +151,11 @@ def scatter(df: pd.DataFrame, figure: Figure, path: str | Path) -> None:
         ax.set_xlabel(figure.xlabel)
         ax.set_ylabel(figure.ylabel)
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=7)
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1), borderaxespad=0)
     fig.tight_layout()
     with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=110)
+        fig.savefig(tmp, format="png", dpi=110, bbox_inches="tight")
     plt.close(fig)
 
 

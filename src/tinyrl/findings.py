@@ -1,8 +1,9 @@
 """Study B's claims (SPEC §3) re-tested on this run's summary table.
 
 Each finding states the claim, what our rows show (every number read off the
-table), and a verdict: "agrees", "disagrees", "mixed" or "not tested" (the rows
-it needs are not in this study). Resource measurements (evaluation wall time,
+table), and a verdict: "agrees", "disagrees", "mixed", "inconclusive" or "not
+tested" (the rows it needs are not in this study). Reward claims are read from
+paired differences on the same episode seeds, never from overlapping CIs. Resource measurements (evaluation wall time,
 memory, CPU utilisation) are single measurements per variant; differences under
 NOISE (10%) are treated as no difference. Evaluation time is compared per
 environment step, since a policy that fails early plays shorter episodes.
@@ -10,15 +11,12 @@ environment step, since a policy that fails early plays shorter episodes.
 
 from __future__ import annotations
 
-import json
-
 import pandas as pd
 
 from tinyrl.compression.base import BASELINE
 from tinyrl.families import families_feeding
 
 NOISE = 0.10
-FINETUNE_KEYS = ("finetune_steps", "finetune_with")
 # Evaluation time per environment step: a crashing policy plays shorter episodes, which would
 # otherwise pass for a faster one.
 RESOURCES = {
@@ -31,11 +29,6 @@ SEED_QAT = "0.3 MB -> 0.1 MB (0.075 MB theoretical), no RAM/CPU gain"
 
 def _finding(agent: str, claim: str, our_data: str, verdict: str) -> dict:
     return {"agent": agent, "claim": claim, "our_data": our_data, "verdict": verdict}
-
-
-def _naive_key(row: pd.Series) -> str:
-    params = {k: v for k, v in json.loads(row["params"]).items() if k not in FINETUNE_KEYS}
-    return f"{row['family']}|{json.dumps(params, sort_keys=True)}"
 
 
 def _ratios(rows: pd.DataFrame, base: pd.Series, column: str) -> pd.Series:
@@ -69,21 +62,34 @@ def rank_vs_pruning(agent: str, rows: pd.DataFrame, base: pd.Series) -> dict:
 
 
 def finetuned_vs_naive(agent: str, rows: pd.DataFrame) -> dict:
+    """Each fine-tuned variant's paired gain over its naive twin (same episode seeds) against the agent's
+    non-inferiority margin: a gain whose CI lies below the margin is "little", above it a real gain."""
     claim = "fine-tuning gives little over naive compression"
-    naive = {_naive_key(r): r for _, r in rows[rows["finetune_steps"] == 0].iterrows()}
-    pairs = [
-        (naive[_naive_key(r)], r) for _, r in rows[rows["finetune_steps"] > 0].iterrows() if _naive_key(r) in naive
-    ]
-    if not pairs:
+    pairs = rows[rows["naive_twin"].notna()]
+    if pairs.empty:
         return _finding(agent, claim, "needs a fine-tuned variant and its naive twin", "not tested")
-    better = [(n, t) for n, t in pairs if t["reward_ci_low"] > n["reward_ci_high"]]
+    kinds = []
+    for _, t in pairs.iterrows():
+        margin, low, high = t["noninferiority_margin"], t["finetune_gain_ci_low"], t["finetune_gain_ci_high"]
+        kinds.append("gain" if low > margin else "little" if high < margin else "inconclusive")
     parts = [
-        f"{t['variant']} ({t['finetune_with']}, {t['finetune_time_s']:.0f} s): {t['reward_mean']:.1f} vs naive "
-        f"{n['variant']} {n['reward_mean']:.1f}"
-        for n, t in pairs
+        f"{t['variant']} ({t['finetune_with']}, {t['finetune_time_s']:.0f} s) vs {t['naive_twin']}: "
+        f"{t['finetune_gain_mean']:+.1f} [{t['finetune_gain_ci_low']:.1f}, {t['finetune_gain_ci_high']:.1f}] ({kind})"
+        for (_, t), kind in zip(pairs.iterrows(), kinds)
     ]
-    summary = f"{len(better)} of {len(pairs)} fine-tuned variants beat their naive twin beyond both CIs"
-    verdict = "agrees" if not better else "disagrees" if len(better) > len(pairs) / 2 else "mixed"
+    margin = pairs["noninferiority_margin"].iloc[0]
+    summary = (
+        f"paired gain over the naive twin with its 95% CI, against a margin of {margin:.1f}: "
+        f"{kinds.count('gain')} of {len(kinds)} gain more, {kinds.count('little')} gain less"
+    )
+    if all(kind == "little" for kind in kinds):
+        verdict = "agrees"
+    elif all(kind == "gain" for kind in kinds):
+        verdict = "disagrees"
+    elif "inconclusive" in kinds:
+        verdict = "inconclusive"
+    else:
+        verdict = "mixed"
     return _finding(agent, claim, f"{summary}: " + "; ".join(parts), verdict)
 
 

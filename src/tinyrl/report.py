@@ -11,6 +11,7 @@ import jinja2
 import pandas as pd
 
 from tinyrl.aggregate import MISSING, family_table, markdown_table, tables_of
+from tinyrl.answers import agent_answers
 from tinyrl.atari import MAX_EPISODE_STEPS, PROTOCOLS
 from tinyrl.atomic import write_text
 from tinyrl.compression.base import BASELINE
@@ -19,6 +20,7 @@ from tinyrl.families import get_family
 from tinyrl.figures import FIGURES
 from tinyrl.findings import study_b_findings
 from tinyrl.provenance import provenance
+from tinyrl.seed_rows import SEED_ENV, SEED_NETWORK, seed_comparison
 from tinyrl.speed import backend_matrix, format_speed_targets, speed_table, speed_targets
 from tinyrl.targets import agent_targets, format_targets
 
@@ -30,6 +32,8 @@ SUMMARY_COLUMNS = {
     "reward_mean": "reward",
     "reward_ci_low": "CI low",
     "reward_ci_high": "CI high",
+    "verdict": "verdict",
+    "reward_iqm": "reward IQM",
     "size_mb": "size (MB)",
     "sparsity": "sparsity",
     "time_mean_s": "time mean (s)",
@@ -117,6 +121,7 @@ def protocol_items(settings: dict) -> list[tuple[str, str]]:
                 if cfg.get("evaluation")
             ),
         ),
+        ("Statistics", _statistics_protocol(settings)),
         ("Timing", _timing_protocol(settings)),
         (
             "Speed ceiling",
@@ -164,6 +169,28 @@ def protocol_items(settings: dict) -> list[tuple[str, str]]:
             "counted on the model reloaded from that file (quantized weights dequantized).",
         ),
     ]
+
+
+def _statistics_protocol(settings: dict) -> str:
+    ev = settings["evaluation"]
+    margins = {
+        agent: (cfg.get("evaluation") or {}).get("noninferiority_margin", ev["noninferiority_margin"])
+        for agent, cfg in settings["agents"].items()
+    }
+    overrides = "".join(
+        f" Agent {agent}: margin {margin:g}."
+        for agent, margin in margins.items()
+        if margin != ev["noninferiority_margin"]
+    )
+    return (
+        "every variant is played on float32's episode seeds, so each is compared with float32 episode by episode: "
+        f"the mean per-episode reward difference with a {round(ev['confidence'] * 100)}% percentile-bootstrap CI "
+        f"(scipy.stats.bootstrap, {ev['bootstrap_samples']} resamples, fixed seed). The margin is "
+        f"{ev['noninferiority_margin']:g} x (float32's mean - the random policy's mean). Verdict: better if the "
+        "CI lies above 0; non-inferior if it lies above -margin; inferior if it lies below -margin; "
+        "inconclusive if it straddles -margin. A fine-tuned variant's gain over its naive twin is paired the "
+        "same way. IQM: the mean of the middle 50% of episode returns (rliable's interquartile mean)." + overrides
+    )
 
 
 def _timing_protocol(settings: dict) -> str:
@@ -229,6 +256,7 @@ def build_context(
             {
                 "name": path.stem,
                 "study_b": FIGURES[path.stem].study_b,
+                "answer": FIGURES[path.stem].answer,
                 "relpath": os.path.relpath(path, report_dir),
                 "data_uri": "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode("ascii"),
             }
@@ -242,6 +270,12 @@ def build_context(
         "protocol": protocol_items(settings),
         "method_notes": [family.note for family in present if family.note],
         "agents": agents,
+        "answers": [(agent["name"], agent_answers(summary, agent["name"])) for agent in agents],
+        "seed_rows": [
+            (agent["name"], seed_comparison(summary, agent["name"]))
+            for agent in agents
+            if agent["env_id"] == SEED_ENV and settings["agents"][agent["name"]]["network"]["kind"] == SEED_NETWORK
+        ],
         "families": [{"name": family.name, "description": family.description} for family in present],
         "variants": summary[["agent", "variant", "family", "params", "status"]].to_dict("records"),
         "failed": failed.to_dict("records"),
@@ -289,6 +323,9 @@ def render_report(context: dict, md_path: str | Path, html_path: str | Path) -> 
             {"title": t["title"], "parts": [(a, markdown_table(p)) for a, p in t["parts"]]} for t in context["tables"]
         ],
     }
+    md_context["seed_rows_md"] = [
+        (agent, markdown_table(table, floatfmt=".6g")) for agent, table in context["seed_rows"]
+    ]
     md_context["speed_md"] = [
         (agent, markdown_table(table), markdown_table(backends)) for agent, table, backends in context["speed"]
     ]
@@ -300,6 +337,9 @@ def render_report(context: dict, md_path: str | Path, html_path: str | Path) -> 
                 backends.to_html(index=False, escape=True, na_rep=MISSING),
             )
             for agent, table, backends in context["speed"]
+        ],
+        "seed_rows_html": [
+            (agent, table.to_html(index=False, escape=True, na_rep=MISSING)) for agent, table in context["seed_rows"]
         ],
         "summary_html": context["summary"].to_html(
             index=False, escape=True, float_format=lambda v: f"{v:.4g}", na_rep=MISSING

@@ -1,30 +1,25 @@
 """Speed read off a study's tables: per-agent backend tables for the report, and the speed targets
 (benchmark script and report). Every ratio compares times measured in the same run.
 
-"Within the baseline's CI" means a mean reward inside the float32 policy's 95% bootstrap CI.
+"Non-inferior" is the paired verdict against float32 on the same episode seeds (tinyrl.stats).
 """
 
 from __future__ import annotations
 
 import pandas as pd
 
+from tinyrl.aggregate import noninferior
 from tinyrl.compression.base import BASELINE
 from tinyrl.families import families_feeding
 
-SPEEDUP_TARGETS = {"batch": 2.0, "latency": 1.5}  # fastest in-CI variant vs float32 torch eager (issue 7)
+SPEEDUP_TARGETS = {"batch": 2.0, "latency": 1.5}  # fastest non-inferior variant vs float32 torch eager (issue 7)
 STATIC_INT8_MAX_MB = 1.45
 REGIME_LABELS = {"batch": "batch", "latency": "batch 1"}
 
 
-def within_baseline_ci(rows: pd.DataFrame) -> pd.DataFrame:
-    base = rows[rows["family"] == BASELINE].iloc[0]
-    ok = rows[rows["status"] == "ok"]
-    return ok[(ok["reward_mean"] >= base["reward_ci_low"]) & (ok["reward_mean"] <= base["reward_ci_high"])]
-
-
-def fastest_in_ci(rows: pd.DataFrame, regime: str) -> dict | None:
+def fastest_noninferior(rows: pd.DataFrame, regime: str) -> dict | None:
     """The variant (on its fastest agreeing backend) with the lowest median in `regime`."""
-    good = within_baseline_ci(rows).dropna(subset=[f"fastest_{regime}_median_s"])
+    good = noninferior(rows).dropna(subset=[f"fastest_{regime}_median_s"])
     if good.empty:
         return None
     row = good.loc[good[f"fastest_{regime}_median_s"].idxmin()]
@@ -72,13 +67,13 @@ def speed_targets(summary: pd.DataFrame, backends: pd.DataFrame, agent: str) -> 
         return {"agent": agent, "error": "no baseline variant"}
     result = {
         "agent": agent,
-        "fastest": {regime: fastest_in_ci(rows, regime) for regime in SPEEDUP_TARGETS},
+        "fastest": {regime: fastest_noninferior(rows, regime) for regime in SPEEDUP_TARGETS},
         "static_int8": static_int8_check(rows, backends, agent),
     }
     checks = {}
     for regime, target in SPEEDUP_TARGETS.items():
         pick = result["fastest"][regime]
-        checks[f"fastest in-CI variant ≥ {target:g}× fp32 torch eager, {REGIME_LABELS[regime]}"] = bool(
+        checks[f"fastest non-inferior variant ≥ {target:g}× fp32 torch eager, {REGIME_LABELS[regime]}"] = bool(
             pick and pick["speedup"] >= target
         )
     # The size and speed targets are the PPO-RND network's (Study A); other agents' rows are shown only.
@@ -101,7 +96,7 @@ def format_speed_targets(results: list[dict]) -> str:
             continue
         for regime, pick in r["fastest"].items():
             lines.append(
-                f"  fastest in-CI variant, {REGIME_LABELS[regime]}: "
+                f"  fastest non-inferior variant, {REGIME_LABELS[regime]}: "
                 + (
                     "none"
                     if not pick

@@ -133,7 +133,7 @@ FAMILY = Family(
     table=Table(
         "low_rank",
         "Low-rank approximation (truncated SVD)",
-        {"rank_reduction": "rank reduction", "parameters": "parameters"},
+        {"rank_reduction": "rank reduction", "parameters": "parameters", "parameter_reduction": "parameter reduction"},
     ),
     columns={"rank_reduction": param("rank_reduction")},
     feeds=frozenset({"rank_share"}),

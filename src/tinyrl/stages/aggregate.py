@@ -5,7 +5,15 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tinyrl.aggregate import backend_rows, backend_table, build_summary, random_row, variant_row, write_tables
+from tinyrl.aggregate import (
+    backend_rows,
+    backend_table,
+    build_summary,
+    episode_returns,
+    random_row,
+    variant_row,
+    write_tables,
+)
 from tinyrl.atomic import write_text
 
 
@@ -22,11 +30,15 @@ def aggregate(
     tables: list[str],
     pairs: list[list[str]],
     agents: list[str],
+    comparison: dict[str, dict],
 ) -> None:
-    """`pairs` names the (agent, variant) of each metadata/evaluation/timing file; `agents` those of `random`."""
+    """`pairs` names the (agent, variant) of each metadata/evaluation/timing file; `agents` those of `random`;
+    `comparison` holds each agent's evaluation settings (the paired comparison's margin, resamples, confidence)."""
     flops_per_s = json.loads(Path(ceiling).read_text())["flops_per_s"]
     rows = [variant_row(agent, m, e, t) for (agent, _), m, e, t in zip(pairs, metadata, evaluations, timings)]
     random_rows = [random_row(agent, path) for agent, path in zip(agents, random)]
-    write_tables(build_summary(rows, random_rows, flops_per_s), summary, summary_md, tables)
+    episodes = {tuple(pair): episode_returns(path) for pair, path in zip(pairs, evaluations)}
+    summary_table = build_summary(rows, random_rows, episodes, comparison, flops_per_s)
+    write_tables(summary_table, summary, summary_md, tables)
     per_backend = [row for (agent, variant), path in zip(pairs, timings) for row in backend_rows(agent, variant, path)]
     write_text(backends, backend_table(per_backend, flops_per_s).to_csv(index=False))
