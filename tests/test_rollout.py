@@ -3,8 +3,9 @@ import numpy as np
 import torch
 
 from tinyrl.evaluation import evaluate
+from tinyrl.networks import build_network
 from tinyrl.policy import network_policy, random_policy
-from tinyrl.rollout import collect_observations, play_episodes, replay_episodes
+from tinyrl.rollout import Rollouts, collect_observations, play_episodes, replay_episodes, step_rate_over_first
 from tinyrl.timing import time_backends
 
 EVAL = {"episodes": 4, "num_envs": 2, "seed": 7, "max_episode_steps": 60, "bootstrap_samples": 200, "confidence": 0.95}
@@ -18,6 +19,28 @@ def test_episode_results_depend_on_seed_not_on_batching(small_policy):
     assert one.returns == three.returns
     assert one.lengths == three.lengths
     assert all(length <= 80 for length in one.lengths)
+
+
+def test_sampled_episodes_depend_on_their_seed_not_on_batching(small_policy):
+    """Each episode draws from its own generator: the same sampled episodes whatever num_envs is."""
+    seeds, env = [11, 12, 13, 14], "LunarLander-v3"
+    for make in (
+        lambda: network_policy(small_policy, "sampled", seed=3),
+        lambda: random_policy(gym.spaces.Discrete(4), seed=3),
+    ):
+        one = play_episodes(make(), env, seeds, num_envs=1, max_episode_steps=60)
+        four = play_episodes(make(), env, seeds, num_envs=4, max_episode_steps=60)
+        assert one.returns == four.returns and one.actions == four.actions
+        assert len({tuple(actions[:20]) for actions in one.actions}) == len(seeds)  # episodes draw apart
+
+
+def test_gaussian_draws_are_per_episode_too():
+    model = build_network({"kind": "mlp_gaussian", "obs_dim": 3, "act_dim": 2, "hidden": [8]}).eval()
+    act = network_policy(model, "sampled", seed=1)
+    obs = np.zeros((2, 3), dtype=np.float32)
+    first, second = act(obs, [5, 6]), network_policy(model, "sampled", seed=1)(obs[:1], [6])
+    np.testing.assert_array_equal(first[1], second[0])  # episode 6's first draw, whatever shares its batch
+    assert not np.array_equal(first[0], first[1])
 
 
 def test_observations_are_only_from_running_episodes(small_policy):
@@ -64,7 +87,17 @@ def test_evaluation_reads_its_step_rate_against_the_raw_environment(small_policy
     result = evaluate(network_policy(small_policy, "greedy"), "LunarLander-v3", EVAL)
     system, raw = result["system"], result["system"]["raw_env"]
     assert raw["num_envs"] == EVAL["num_envs"] and 0 < raw["env_steps"] <= sum(result["lengths"])
-    assert system["policy_to_raw_step_rate"] == system["steps_per_s"] / raw["steps_per_s"]
+    # Like with like: the policy's rate over the same first steps the replay covered
+    assert system["policy_to_raw_step_rate"] == system["steps_per_s_over_replayed_steps"] / raw["steps_per_s"]
+
+
+def test_the_policy_rate_is_read_over_the_steps_the_replay_covered():
+    """A run whose tail is slow (fewer busy environments): its first 30 steps ran at 10 steps/s."""
+    rollouts = Rollouts(
+        seeds=[0], returns=[0.0], lengths=[0], progress_steps=[10, 20, 30, 31, 32], progress_s=[1, 2, 3, 5, 7]
+    )
+    assert step_rate_over_first(rollouts, 30) == 10.0
+    assert step_rate_over_first(rollouts, 1000) == 32 / 7  # a replay longer than the run: the whole run
 
 
 def test_replaying_recorded_actions_reproduces_the_episodes(small_policy):

@@ -60,7 +60,7 @@ def test_imported_policy_acts_as_sb3_predict(sb3_zips, name):
     assert (data["meta"]["algorithm"], data["arch"]["kind"], data["arch"]["hidden"]) == (algorithm, kind, hidden)
     assert data["arch"]["activation"] == activation
     act = network_policy(network, deterministic_mode(network.output_kind))
-    ours = act(observations)
+    ours = act(observations, [0] * len(observations))
     theirs, _ = model.predict(observations, deterministic=True)
     if kind == "mlp_bounded":
         np.testing.assert_allclose(ours, theirs.reshape(ours.shape), rtol=0, atol=1e-6)
@@ -240,7 +240,7 @@ def test_a_cnn_policy_acts_as_sb3_predict_under_the_sb3_atari_protocol(sb3_cnn_z
     assert data["arch"] == {"input_shape": [4, 84, 84], "n_actions": 6, "hidden": [512], **CNN_ARCH[name]}
     act = network_policy(network, "greedy")
     theirs, _ = model.predict(frames, deterministic=True)
-    np.testing.assert_array_equal(act(frames), theirs)
+    np.testing.assert_array_equal(act(frames, [0] * len(frames)), theirs)
     settings = {"seed": 0, "episodes": 4, "num_envs": 2, "max_episode_steps": 300}
     result = evaluate(act, "sb3_atari/Pong-v5", settings | {"bootstrap_samples": 10, "confidence": 0.95})
     assert result["returns"] == reference_returns and result["lengths"] == [300] * 4
@@ -265,7 +265,7 @@ def test_a_zoo_runs_vecnormalize_becomes_part_of_the_network(zoo_zip, tmp_path):
     assert data["meta"]["imported_files"] == agent["import"] and len(data["meta"]["sha256"]) == 3
     reference = zoo_predictor(zoo_zip)
     returns, observations = sb3_episodes(reference, "Pendulum-v1", list(range(6)))
-    ours = network_policy(network, "mean")(observations)
+    ours = network_policy(network, "mean")(observations, [0] * len(observations))
     theirs, _ = reference.predict(observations)
     np.testing.assert_allclose(ours, theirs, rtol=0, atol=1e-5)  # float32 statistics here, float64 in SB3
     settings = {"seed": 0, "episodes": 6, "num_envs": 2, "bootstrap_samples": 10, "confidence": 0.95}

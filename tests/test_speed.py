@@ -10,6 +10,7 @@ import pytest
 import torch
 from conftest import SMALL_ARCH
 
+from tinyrl.agreement import agreement
 from tinyrl.checkpoint import QUANTIZED_MARK, safe_torch_load, save_checkpoint
 from tinyrl.compression.base import CompressContext
 from tinyrl.config import finetune_settings
@@ -18,8 +19,8 @@ from tinyrl.families import get_family
 from tinyrl.loading import load_policy
 from tinyrl.model_stats import flops_per_observation, size_stats
 from tinyrl.networks import build_network
-from tinyrl.onnx_runtime import OnnxRuntimePolicy
-from tinyrl.timing import agreement, time_backends
+from tinyrl.onnx_runtime import OUTPUT_NAME, OnnxRuntimePolicy, export_onnx, session, session_runner, weight_arrays
+from tinyrl.timing import time_backends
 
 TIMING = {"passes": 5, "batch_size": 8, "warmup": 1, "threads": 1, "latency": {"passes": 5, "warmup": 1}}
 FINETUNE = finetune_settings(
@@ -148,9 +149,18 @@ def test_quantized_variants_run_on_each_engine_and_say_why_not_elsewhere(small_p
 
 def test_agreement_allows_float_rounding_only():
     reference = np.array([[10.0, -3.0]], dtype=np.float32)
-    assert agreement(reference, reference + 1e-4)["agrees"]
-    assert not agreement(reference, reference + 0.5)["agrees"]
-    assert not agreement(reference, reference[:, :1])["agrees"]
+    assert agreement(reference, reference + 1e-4, discrete=False)["agrees"]
+    assert not agreement(reference, reference + 0.5, discrete=False)["agrees"]
+    assert not agreement(reference, reference[:, :1], discrete=False)["agrees"]
+
+
+def test_a_backend_that_flips_a_greedy_action_does_not_agree():
+    """Q-values in the hundreds: a 0.1 move is float rounding by the relative tolerance, yet flips an action."""
+    reference = np.array([[300.0, 300.05, 10.0], [120.0, 80.0, 100.0]], dtype=np.float32)
+    moved = reference + np.array([[0.1, 0.0, 0.0], [0.1, 0.0, 0.0]], dtype=np.float32)
+    assert agreement(reference, moved, discrete=False)["agrees"]
+    check = agreement(reference, moved, discrete=True)
+    assert not check["agrees"] and check["same_actions"] == 1 and check["observations"] == 2
 
 
 def test_gemm_ceiling_is_measured():
@@ -279,3 +289,17 @@ def test_speed_targets_read_the_fastest_non_inferior_variant():
     summary, backends = _summary(1.46, {"batch": 20.0, "latency": 0.9})
     mlp = speed_targets(summary.assign(env_id="LunarLander-v3"), backends, "a")
     assert not any("MB" in name for name in mlp["checks"]) and mlp["static_int8"]  # shown, not a target
+
+
+def test_onnx_files_hold_every_head_the_checkpoint_holds():
+    """A PPO-RND policy's value heads go into its ONNX file as further outputs (they used to be left out,
+    so an ONNX row's size and parameters did not compare with the others'); runners ask for the actions."""
+    model = build_network({"kind": "ppo_rnd_cnn", "input_shape": [4, 84, 84], "n_actions": 18}).eval()
+    example = torch.rand(2, 4, 84, 84) * 255
+    model_bytes = export_onnx(model, example)
+    stored = sum(array.size for array in weight_arrays(model_bytes).values())
+    assert stored == sum(p.numel() for p in model.parameters())
+    sess = session(model_bytes, threads=1)
+    assert [o.name for o in sess.get_outputs()] == [OUTPUT_NAME, "value_int_value", "value_ext_value"]
+    with torch.inference_mode():
+        np.testing.assert_allclose(session_runner(sess)(example), model(example).numpy(), rtol=1e-4, atol=1e-4)

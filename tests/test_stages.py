@@ -146,6 +146,9 @@ def test_summary_has_one_row_per_variant_with_ratios(study):
     assert summary.iloc[1]["size_bytes"] == (study / "lander" / "dq_int8" / "model.pt").stat().st_size
     assert summary.iloc[1]["size_ratio"] == summary.iloc[1]["size_bytes"] / base["size_bytes"]
     assert (summary["status"] == "ok").all()
+    # int8 rounding zeros are not pruning: they are counted apart
+    assert (summary["pruned_sparsity"] == 0).all()
+    assert summary["incidental_zeros"].tolist() == summary["sparsity"].tolist()
     random_eval = json.loads((study / "lander" / "random_policy.json").read_text())
     assert summary["random_reward_mean"].iloc[0] == random_eval["reward"]["mean"]
 

@@ -10,7 +10,7 @@ import pandas as pd
 
 from tinyrl.atomic import write_text
 from tinyrl.compression.base import BASELINE, Table
-from tinyrl.families import all_families, family_column_names, get_family
+from tinyrl.families import all_families, families_feeding, family_column_names, get_family
 from tinyrl.stats import BETTER, NON_INFERIOR, interquartile_mean, noninferiority_verdict, paired_difference
 
 MB = 1e6
@@ -105,6 +105,7 @@ BACKEND_COLUMNS = [
     "reason",
     "native",
     "agrees",
+    "action_agreement",
     "max_abs_diff",
     "setup_s",
     "flops_per_observation",
@@ -137,6 +138,7 @@ def backend_rows(agent: str, variant: str, timing_path) -> list[dict]:
             "reason": record.get("reason", ""),
             "native": backend == tm.get("native_backend"),
             "agrees": record.get("agrees"),
+            "action_agreement": record.get("action_agreement"),  # discrete actions only
             "max_abs_diff": record.get("max_abs_diff"),
             "setup_s": record.get("setup_s"),
             "flops_per_observation": tm.get("flops_per_observation"),
@@ -294,6 +296,10 @@ def build_summary(
     # The share of float32's parameters a variant no longer has (negative: it has more, e.g. a low-rank
     # factorisation of a square layer at half its rank).
     df["parameter_reduction"] = 1 - df["parameters"] / df["agent"].map(base["parameters"])
+    # Zero weights a pruning method set, apart from those that merely round to zero (int8 weights do).
+    pruned = df["family"].isin(families_feeding("pruned_share"))
+    df["pruned_sparsity"] = df["sparsity"].where(pruned, 0.0)
+    df["incidental_zeros"] = df["sparsity"].where(~pruned)
     df["speedup"] = df["agent"].map(base["time_mean_s"]) / df["time_mean_s"]
     df["speedup_fastest_batch"] = df["agent"].map(base["time_median_s"]) / df["fastest_batch_median_s"]
     df["speedup_fastest_latency"] = df["agent"].map(base["latency_median_s"]) / df["fastest_latency_median_s"]

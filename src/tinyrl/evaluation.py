@@ -10,7 +10,7 @@ import psutil
 
 from tinyrl.envs import episode_observers
 from tinyrl.policy import PolicyFn
-from tinyrl.rollout import play_episodes, replay_step_rate
+from tinyrl.rollout import play_episodes, replay_step_rate, step_rate_over_first
 from tinyrl.stats import summarize_returns
 
 
@@ -49,6 +49,9 @@ def evaluate(policy: PolicyFn, env_id: str, eval_cfg: dict, baseline_rss: int | 
     )
     # Per second of the episodes themselves: building the environments is not stepping them.
     steps_per_s = rollouts.env_steps / rollouts.stepping_s if rollouts.stepping_s > 0 else float("nan")
+    # Like with like: the policy's rate over the very steps the replay covered (same episodes, same
+    # schedule, the same busy environments), not over the whole run and its thinner tail.
+    same_steps_rate = step_rate_over_first(rollouts, raw["env_steps"])
     extra = {key: value for observer in observers for key, value in observer.record().items()}
     return extra | {
         "env_id": env_id,
@@ -61,7 +64,8 @@ def evaluate(policy: PolicyFn, env_id: str, eval_cfg: dict, baseline_rss: int | 
             "env_steps": rollouts.env_steps,
             "steps_per_s": steps_per_s,
             "raw_env": raw,  # the same episodes replayed with no policy, in this job
-            "policy_to_raw_step_rate": steps_per_s / raw["steps_per_s"],
+            "steps_per_s_over_replayed_steps": same_steps_rate,
+            "policy_to_raw_step_rate": same_steps_rate / raw["steps_per_s"],
             "cpu_time_s": cpu_s,
             "cpu_utilisation": cpu_s / wall if wall > 0 else float("nan"),  # 1.0 = one core busy
             "peak_rss_bytes": peak_rss,

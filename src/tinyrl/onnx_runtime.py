@@ -20,24 +20,44 @@ INPUT_NAME = "observations"
 OUTPUT_NAME = "outputs"
 
 
+class _EveryHead(nn.Module):
+    """The policy with each of its heads as an output: the action outputs first, then the value heads."""
+
+    def __init__(self, model: nn.Module):
+        super().__init__()
+        self.model = model
+
+    def forward(self, obs: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        return self.model.heads(obs)
+
+
+def output_names(model: nn.Module) -> list[str]:
+    """OUTPUT_NAME (what the policy acts on), then `value_<head>` for each value head it holds."""
+    roles = getattr(model, "roles", None)
+    return [OUTPUT_NAME, *(f"value_{head}" for head in (roles.value_heads if roles else ()))]
+
+
 def export_onnx(model: nn.Module, example: torch.Tensor) -> bytes:
     """The policy's forward (observations -> outputs) as an ONNX model with a dynamic batch axis.
 
-    Only what the forward pass uses is exported: a PPO-RND policy's value heads, unused for
-    acting, are left out. Eager-mode quantized modules do not export; that raises.
+    The file holds what the checkpoint holds: a policy with value heads (PPO-RND's) exports them as
+    further outputs, so an ONNX variant's size and parameters compare with the other rows'; a runner
+    asks for OUTPUT_NAME only. Eager-mode quantized modules do not export; that raises.
     """
+    names = output_names(model)
+    exported = _EveryHead(model) if len(names) > 1 else model
     buffer = io.BytesIO()
     with warnings.catch_warnings():  # the TorchScript-based exporter warns that a newer one exists
         warnings.simplefilter("ignore")
         torch.onnx.export(
-            model.eval(),
+            exported.eval(),
             (example.float(),),
             buffer,
             dynamo=False,
             opset_version=ONNX_OPSET,
             input_names=[INPUT_NAME],
-            output_names=[OUTPUT_NAME],
-            dynamic_axes={INPUT_NAME: {0: "batch"}, OUTPUT_NAME: {0: "batch"}},
+            output_names=names,
+            dynamic_axes={INPUT_NAME: {0: "batch"}} | {name: {0: "batch"} for name in names},
         )
     return buffer.getvalue()
 

@@ -11,6 +11,7 @@ import jinja2
 import pandas as pd
 
 from tinyrl.aggregate import MISSING, family_table, markdown_table, tables_of
+from tinyrl.agreement import AGREEMENT_RTOL
 from tinyrl.answers import agent_answers
 from tinyrl.atari import MAX_EPISODE_STEPS, PROTOCOLS
 from tinyrl.atomic import write_text
@@ -35,7 +36,8 @@ SUMMARY_COLUMNS = {
     "verdict": "verdict",
     "reward_iqm": "reward IQM",
     "size_mb": "size (MB)",
-    "sparsity": "sparsity",
+    "pruned_sparsity": "pruned sparsity",
+    "incidental_zeros": "zero weights, not pruned",
     "time_mean_s": "time mean (s)",
     "time_median_s": "time median (s)",
     "time_iqr_s": "time IQR (s)",
@@ -112,7 +114,9 @@ def protocol_items(settings: dict) -> list[tuple[str, str]]:
             f"{ev['episodes']} episodes per variant; episode i starts from reset(seed={ev['seed']} + i), the same "
             f"seeds for every variant and for the random policy; up to {ev['num_envs']} episodes at once, one batched "
             f"forward pass per step of all of them, a finished episode's environment taking the next seed (no idle "
-            f"steps); each variant is loaded from its saved file in a fresh process. "
+            f"steps); sampled actions (and the random policy's) are drawn from a generator of each episode's own, "
+            f"seeded from its seed, so an episode is the same whichever episodes share its batches; each variant "
+            f"is loaded from its saved file in a fresh process. "
             f"Rewards unclipped. Mean with a {round(ev['confidence'] * 100)}% percentile-bootstrap CI "
             f"({ev['bootstrap_samples']} resamples, fixed seed)."
             + "".join(
@@ -134,8 +138,9 @@ def protocol_items(settings: dict) -> list[tuple[str, str]]:
             "Evaluation throughput",
             "environment steps per second while playing the evaluation episodes (policy included), and the same "
             "episodes replayed with no policy right after, in the same job (same seeds, the actions the policy "
-            f"took, the same schedule over the environments), for at most {REPLAY_MAX_SECONDS:g} s: the replay's "
-            "rate covers its first steps only, the policy's rate the whole run, tail included.",
+            f"took, the same schedule over the environments), for at most {REPLAY_MAX_SECONDS:g} s. The ratio "
+            "(eval / raw env rate) compares like with like: the policy's rate over the same first steps the "
+            "replay covered; the eval µs/step column is over the whole run, tail included.",
         ),
         (
             "Observation set",
@@ -203,9 +208,11 @@ def _timing_protocol(settings: dict) -> str:
         f"warm-up passes (one environment step); median and IQR of each, {tm['threads']} thread(s), torch in "
         f"inference_mode. Backends: {', '.join(tm.get('backends', ['torch-eager']))}. Each backend's outputs are "
         f"checked against the variant's own on the first batch of each regime; a backend whose outputs differ "
-        f"beyond float rounding (relative 1e-3) is shown but never counted as the variant's fastest. ONNX "
-        f"files hold what the forward pass uses (a PPO-RND policy's value heads are left out). Timing jobs claim "
-        f"every workflow core, so no other job shares the CPU."
+        f"beyond float rounding (relative {AGREEMENT_RTOL:g}) or, for discrete actions, that picks another greedy "
+        f"action for any of those observations is shown but never counted as the variant's fastest (the share of "
+        f"identical actions is backends.csv's action_agreement). ONNX files hold every head the checkpoint holds "
+        f"(a PPO-RND policy's value heads too, as further outputs). Timing jobs claim every workflow core, so no "
+        f"other job shares the CPU."
     )
     overrides = [
         f" Agent {agent}: {', '.join(f'{k} {v}' for k, v in cfg['timing'].items())}."

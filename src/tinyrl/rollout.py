@@ -78,6 +78,9 @@ class Rollouts:
     lengths: list[int]
     env_steps: int = 0  # environment steps of all episodes (the sum of their lengths)
     stepping_s: float = 0.0  # wall time of the episodes' steps (and later resets); building and first resets excluded
+    # After each scheduler step: the environment steps so far, and the seconds since stepping began
+    progress_steps: list[int] = field(default_factory=list)
+    progress_s: list[float] = field(default_factory=list)
     actions: list[list] = field(default_factory=list)  # per episode, every action taken (play_episodes)
     observations: ObservationBuffer = field(default_factory=ObservationBuffer)  # collect_observations only
 
@@ -140,7 +143,10 @@ def run_episodes(
                 if terminated or truncated or (episode_ends and episode_ends(episode, out.lengths[episode])):
                     start(slot)
             out.env_steps += len(running)
-            if time_limit_s is not None and time.perf_counter() - began >= time_limit_s:
+            elapsed = time.perf_counter() - began
+            out.progress_steps.append(out.env_steps)
+            out.progress_s.append(elapsed)
+            if time_limit_s is not None and elapsed >= time_limit_s:
                 break
         out.stepping_s = time.perf_counter() - began
     finally:
@@ -161,7 +167,7 @@ def play_episodes(
     actions: list[list] = [[] for _ in seeds]
 
     def choose(batch: np.ndarray, episodes: list[int], steps: list[int]) -> Sequence:
-        chosen = policy(batch)
+        chosen = policy(batch, [seeds[episode] for episode in episodes])
         for episode, action in zip(episodes, chosen):
             actions[episode].append(action)
         return chosen
@@ -179,7 +185,7 @@ def collect_observations(
 
     def choose(batch: np.ndarray, episodes: list[int], steps: list[int]) -> Sequence:
         buffer.append(batch, [(episode // num_envs, step, episode) for episode, step in zip(episodes, steps)])
-        return policy(batch)
+        return policy(batch, [seeds[episode] for episode in episodes])
 
     out = run_episodes(choose, env_id, seeds, num_envs, max_episode_steps)
     out.observations = buffer
@@ -205,6 +211,16 @@ def replay_episodes(
         episode_ends=lambda episode, length: length == len(actions[episode]),
         time_limit_s=time_limit_s,
     )
+
+
+def step_rate_over_first(rollouts: Rollouts, env_steps: int) -> float:
+    """Steps per second over the rollouts' first `env_steps` environment steps (the whole run if it had
+    fewer): the span a time-limited replay of the same schedule covers."""
+    done = int(np.searchsorted(rollouts.progress_steps, env_steps))
+    done = min(done, len(rollouts.progress_steps) - 1)
+    if done < 0 or rollouts.progress_s[done] <= 0:
+        return float("nan")
+    return rollouts.progress_steps[done] / rollouts.progress_s[done]
 
 
 def replay_step_rate(

@@ -142,6 +142,7 @@ def speed_table(summary: pd.DataFrame, agent: str) -> pd.DataFrame:
     columns = {
         "variant": "variant",
         "reward_mean": "reward",
+        "verdict": "verdict",
         "time_median_s": "batch: own (ms)",
         "time_ceiling_fraction": "batch: own % ceiling",
         "fastest_batch_backend": "batch: fastest backend",

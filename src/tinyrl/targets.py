@@ -56,7 +56,7 @@ def agent_targets(summary: pd.DataFrame, agent: str) -> dict:
     tuned = good[good["finetune_steps"] > 0]
     pairs = sparse_vs_dense(rows)
     binary = rows[rows["family"].isin(families_feeding("binary_packing")) & (rows["status"] == "ok")]
-    best_sparsity = _pick(tuned, "sparsity", largest=True)
+    best_sparsity = _pick(tuned, "pruned_sparsity", largest=True)
     result = {
         "agent": agent,
         "baseline_reward": base["reward_mean"].iloc[0],
@@ -67,7 +67,9 @@ def agent_targets(summary: pd.DataFrame, agent: str) -> dict:
         "binary_packing": binary["binarized_compression"].tolist(),
     }
     result["checks"] = {
-        "≥ 90% sparsity non-inferior after fine-tuning": bool(best_sparsity and best_sparsity["sparsity"] >= 0.9),
+        "≥ 90% sparsity non-inferior after fine-tuning": bool(
+            best_sparsity and best_sparsity["pruned_sparsity"] >= 0.9
+        ),
         "sparse file ≤ 0.3× dense at 90% sparsity": bool(pairs) and all(p["ratio"] <= 0.3 for p in pairs),
         "binarized layers ≥ 20× smaller": bool(len(binary)) and bool((binary["binarized_compression"] >= 20).all()),
     }

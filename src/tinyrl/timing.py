@@ -5,8 +5,9 @@
 - ``latency``: batch 1, one environment step of a deployed policy.
 
 A backend's outputs are checked against the variant's own (native) runner first; a backend
-whose outputs differ beyond float rounding is timed and shown, but is not the variant's
-fastest, because its outputs are not the ones whose reward was measured.
+whose outputs differ beyond float rounding, or (discrete actions) picks another greedy action
+for any check observation, is timed and shown, but is not the variant's fastest, because its
+outputs are not the ones whose reward was measured.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from tinyrl.agreement import DISCRETE_OUTPUTS, agreement
 from tinyrl.backends import Runner, Unavailable, describe, native_backend, runners
 from tinyrl.errors import is_our_bug
 from tinyrl.model_stats import flops_per_observation
@@ -24,7 +26,6 @@ from tinyrl.stats import summarize_times
 
 DISTINCT_BATCHES = 50  # batches are prepared in advance and cycled, so indexing is not timed
 BATCH_MEMORY_BYTES = 256e6  # ... but no more of them than fit here (Atari batches are 11 MB each)
-AGREEMENT_RTOL = 1e-3  # |output - native output| <= rtol x (1 + max |native output|): float rounding only
 
 
 def make_batches(observations: np.ndarray, batch_size: int, passes: int, seed: int) -> list[torch.Tensor]:
@@ -53,14 +54,6 @@ def _as_array(output) -> np.ndarray:
     return output.float().numpy() if isinstance(output, torch.Tensor) else np.asarray(output, dtype=np.float32)
 
 
-def agreement(reference: np.ndarray, output: np.ndarray) -> dict:
-    if reference.shape != output.shape:
-        return {"max_abs_diff": None, "agrees": False, "tolerance": None}
-    diff = float(np.abs(reference - output).max())
-    tolerance = AGREEMENT_RTOL * (1.0 + float(np.abs(reference).max()))
-    return {"max_abs_diff": diff, "tolerance": tolerance, "agrees": bool(diff <= tolerance)}
-
-
 def regimes(cfg: dict) -> dict:
     latency = cfg.get("latency", {})
     return {
@@ -69,13 +62,16 @@ def regimes(cfg: dict) -> dict:
     }
 
 
-def _time_one(runner: Runner, batches: dict, plan: dict, reference: dict) -> dict:
+def _time_one(runner: Runner, batches: dict, plan: dict, reference: dict, discrete: bool) -> dict:
     start = time.perf_counter()
     first = {regime: _as_array(runner.run(batches[regime][0])) for regime in plan}  # compiles, if it compiles
     record = {"status": "ok", "setup_s": runner.setup_s + time.perf_counter() - start, **runner.notes}
-    checks = [agreement(reference[regime], first[regime]) for regime in plan]
+    checks = [agreement(reference[regime], first[regime], discrete) for regime in plan]
     diffs = [c["max_abs_diff"] for c in checks]
     record |= {"max_abs_diff": None if None in diffs else max(diffs), "agrees": all(c["agrees"] for c in checks)}
+    if discrete:  # the share of the check observations (both regimes' first batches) acted on alike
+        observations = sum(c["observations"] for c in checks)
+        record["action_agreement"] = sum(c["same_actions"] for c in checks) / observations if observations else 0.0
     for regime, spec in plan.items():
         record[regime] = time_runner(runner.run, batches[regime], spec["passes"], spec["warmup"])
     return record
@@ -91,6 +87,7 @@ def time_backends(
     batches = {
         regime: make_batches(observations, spec["batch_size"], spec["passes"], seed) for regime, spec in plan.items()
     }
+    discrete = getattr(model, "output_kind", None) in DISCRETE_OUTPUTS
     backends: dict[str, dict] = {}
     reference: dict = {}
     onnx_bytes = None
@@ -101,7 +98,7 @@ def time_backends(
         if not reference:  # the native runner comes first: its outputs are the evaluated ones
             reference = {regime: _as_array(runner.run(batches[regime][0])) for regime in plan}
         try:
-            backends[runner.name] = _time_one(runner, batches, plan, reference)
+            backends[runner.name] = _time_one(runner, batches, plan, reference, discrete)
         except Exception as exc:  # a backend failing on this variant is a result, not a job failure
             if is_our_bug(exc):
                 raise

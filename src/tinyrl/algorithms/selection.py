@@ -22,7 +22,7 @@ def selection_score(model: nn.Module, env_id: str, seeds: list[int]) -> float:
         obs, _ = env.reset(seed=seed)
         done, total = False, 0.0
         while not done:
-            action = act(np.asarray(obs, dtype=np.float32)[None])[0]
+            action = act(np.asarray(obs, dtype=np.float32)[None], [seed])[0]
             obs, reward, terminated, truncated, _ = env.step(action)
             total += float(reward)
             done = terminated or truncated
