@@ -1,9 +1,11 @@
 """The stage functions chained by hand, without Snakemake: checkpoint -> variants -> tables -> report."""
 
+import base64
 import json
 
 import pandas as pd
 import pytest
+from browser import images_in_browser
 from conftest import REPO, SMALL_ARCH, loud_checkpoint
 
 from tinyrl.errors import ConfigError
@@ -243,3 +245,16 @@ def test_a_failing_variant_is_reported_and_the_study_completes(tmp_path):
         "a/fp16** (ptq_static): failed: compression failed: VariantFailure: outputs NaN or Inf"
         in (tmp_path / "report" / "report.md").read_text()
     )
+
+
+def test_every_figure_of_the_html_report_loads_in_a_real_browser(study, tmp_path):
+    count, broken = images_in_browser(study["root"] / "report" / "report.html")
+    assert count == len(FIGURES) and broken == []
+    # ... and the probe does see a figure that cannot load
+    figure = base64.b64encode((study["root"] / "figures" / "reward_vs_size.png").read_bytes()).decode()
+    page = tmp_path / "broken.html"
+    page.write_text(
+        f'<html><body><img alt="fine" src="data:image/png;base64,{figure}">'
+        '<img alt="bad" src="data:image/png;base64,AAAA"></body></html>'
+    )
+    assert images_in_browser(page) == (2, ["bad"])

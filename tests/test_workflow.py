@@ -75,6 +75,9 @@ def test_report_and_tables_are_produced(study):
     # 100 points), scores above the random policy; its evaluation records the rooms visited.
     montezuma = summary[(summary["agent"] == "montezuma") & (summary["variant"] == "fp32")].iloc[0]
     assert montezuma["reward_mean"] > montezuma["random_reward_mean"] == 0
+    # ONNX Runtime's int8 file holds the value heads too: its parameters are the float32 policy's
+    counts = summary[summary["agent"] == "montezuma"].set_index("variant")["parameters"]
+    assert counts["ort_static_int8"] == counts["fp32"] == 1_407_476
     evaluation = json.loads((study / "results" / "montezuma" / "fp32" / "evaluation.json").read_text())
     assert evaluation["rooms"] == [[1], [1]]
     # Speed: every variant on each backend that runs it, ONNX files where it exports, the machine's ceiling.

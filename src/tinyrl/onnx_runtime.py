@@ -97,7 +97,8 @@ def weight_arrays(model_bytes: bytes) -> dict[str, np.ndarray]:
     return {
         init.name: numpy_helper.to_array(init)
         for init in graph.initializer
-        if init.name not in quant_params and len(init.dims) > 0
+        # int64 initializers are shapes and axes (a value head's squeeze, folded in), never weights
+        if init.name not in quant_params and len(init.dims) > 0 and init.data_type != onnx.TensorProto.INT64
     }
 
 
