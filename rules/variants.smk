@@ -28,6 +28,7 @@ rule evaluate:
         model="results/{agent}/{variant}/model.pt",
     output:
         evaluation="results/{agent}/{variant}/evaluation.json",
+        observations="results/{agent}/{variant}/eval_observations.npy",  # a sample, for the backends' check
     log:
         "logs/{agent}/{variant}/evaluate.log",
     conda:
@@ -49,6 +50,7 @@ rule time_forward:
     input:
         model="results/{agent}/{variant}/model.pt",
         observations="results/{agent}/observations.npy",
+        eval_observations="results/{agent}/{variant}/eval_observations.npy",
     output:
         timing="results/{agent}/{variant}/timing.json",
         onnx=directory("results/{agent}/{variant}/onnx"),  # model.onnx when the variant exports (else NONE says why)

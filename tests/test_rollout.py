@@ -4,6 +4,7 @@ import torch
 
 from tinyrl.evaluation import evaluate
 from tinyrl.networks import build_network
+from tinyrl.observations import ObservationSample
 from tinyrl.policy import network_policy, random_policy
 from tinyrl.rollout import Rollouts, collect_observations, play_episodes, replay_episodes, step_rate_over_first
 from tinyrl.timing import time_backends
@@ -110,3 +111,19 @@ def test_replaying_recorded_actions_reproduces_the_episodes(small_policy):
     )
     replayed = replay_episodes("LunarLander-v3", [5, 6, 7], played.actions, 2, max_episode_steps=60)
     assert replayed.returns == played.returns and replayed.lengths == played.lengths
+
+
+def test_the_evaluation_keeps_a_uniform_sample_of_the_observations_it_acted_on(small_policy):
+    sample = ObservationSample(size=50, seed=0)
+    for start in range(0, 1000, 7):  # rows 0..999 offered in batches of 7, as steps of 7 environments
+        sample.offer(np.arange(start, min(start + 7, 1000), dtype=np.float32)[:, None].repeat(2, axis=1))
+    kept = sample.observations()
+    assert kept.shape == (50, 2) and sample.seen == 1000 and len(set(kept[:, 0])) == 50
+    assert 300 < kept[:, 0].mean() < 700  # drawn from the whole run, not its start
+    few = ObservationSample(size=50, seed=0)
+    few.offer(np.ones((3, 2), dtype=np.float32))
+    assert few.observations().shape == (3, 2)
+    watched = ObservationSample(40, 0)
+    result = evaluate(network_policy(small_policy, "greedy"), "LunarLander-v3", EVAL, sample=watched)
+    plain = evaluate(network_policy(small_policy, "greedy"), "LunarLander-v3", EVAL)
+    assert result["returns"] == plain["returns"] and watched.seen == sum(plain["lengths"])

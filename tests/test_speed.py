@@ -20,7 +20,7 @@ from tinyrl.loading import load_policy
 from tinyrl.model_stats import flops_per_observation, size_stats
 from tinyrl.networks import build_network
 from tinyrl.onnx_runtime import OUTPUT_NAME, OnnxRuntimePolicy, export_onnx, session, session_runner, weight_arrays
-from tinyrl.timing import time_backends
+from tinyrl.timing import parity_check, time_backends
 
 TIMING = {"passes": 5, "batch_size": 8, "warmup": 1, "threads": 1, "latency": {"passes": 5, "warmup": 1}}
 FINETUNE = finetune_settings(
@@ -119,11 +119,15 @@ def test_onnx_runtime_int8_variant_runs_from_its_file(tmp_path, small_policy, ob
 
 def test_time_backends_times_both_regimes_on_every_backend(tmp_path, small_policy, observations):
     config = {**TIMING, "backends": ["torch-eager", "torch-engines", "onnxruntime", "torch-compile"]}
-    result, onnx_bytes = time_backends(small_policy, small_policy.state_dict(), observations.numpy(), config)
+    evaluated = observations[:20].numpy()  # as if from the variant's own evaluation
+    result, onnx_bytes = time_backends(
+        small_policy, small_policy.state_dict(), observations.numpy(), config, eval_observations=evaluated
+    )
     assert set(result["backends"]) == {"torch-eager", "onnxruntime", "torch-compile"}
     for name, record in result["backends"].items():
         assert record["status"] == "ok", (name, record)
         assert record["agrees"], name
+        assert record["parity"] == {**record["parity"], "observations": 20, "agrees": True, "action_agreement": 1.0}
         assert record["batch"]["passes"] == 5 and record["latency"]["passes"] == 5
     assert result["regimes"]["latency"]["batch_size"] == 1
     assert result["fastest"]["batch"]["backend"] in result["backends"]
@@ -303,3 +307,21 @@ def test_onnx_files_hold_every_head_the_checkpoint_holds():
     assert [o.name for o in sess.get_outputs()] == [OUTPUT_NAME, "value_int_value", "value_ext_value"]
     with torch.inference_mode():
         np.testing.assert_allclose(session_runner(sess)(example), model(example).numpy(), rtol=1e-4, atol=1e-4)
+
+
+class _Runner:
+    def __init__(self, run):
+        self.run = run
+
+
+def test_a_backend_that_acts_otherwise_on_the_evaluations_observations_does_not_agree():
+    observations = [torch.tensor([[1.0, 0.0]]), torch.tensor([[0.0, 1.0]]), torch.tensor([[0.5, 0.49]])]
+    native = np.concatenate([o.numpy() for o in observations])
+    swapped_on_the_tie = _Runner(lambda o: o.flip(1) if abs(float(o[0, 0] - o[0, 1])) < 0.05 else o)
+    check = parity_check(swapped_on_the_tie, native, observations, discrete=True)
+    assert check["observations"] == 3 and check["action_agreement"] == 2 / 3 and not check["agrees"]
+    assert parity_check(swapped_on_the_tie, native, [], discrete=True) == {
+        "observations": 0,
+        "agrees": True,
+        "max_abs_diff": None,
+    }

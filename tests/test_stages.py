@@ -53,12 +53,14 @@ def run_study(config: dict, root, checkpoint) -> dict:
             evaluate_variant(
                 model=d / "model.pt",
                 evaluation=d / "evaluation.json",
+                observations=d / "eval_observations.npy",
                 agent=agent["settings"],
                 settings=agent["evaluation"],
             )
             time_forward(
                 model=d / "model.pt",
                 observations=obs,
+                eval_observations=d / "eval_observations.npy",
                 timing=d / "timing.json",
                 onnx=d / "onnx",
                 settings=agent["timing"],

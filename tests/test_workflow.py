@@ -64,7 +64,7 @@ def test_report_and_tables_are_produced(study):
     assert (summary["status"] == "ok").all()
     for agent in AGENTS:
         for variant in AGENT_VARIANTS[agent]:
-            for name in ("model.pt", "metadata.json", "evaluation.json", "timing.json"):
+            for name in ("model.pt", "metadata.json", "evaluation.json", "eval_observations.npy", "timing.json"):
                 assert (study / "results" / agent / variant / name).exists()
     rl = summary[summary["variant"] == "l1_0.5_rl"].set_index("agent")
     assert list(rl["finetune_with"]) == ["rl", "rl"] and (rl["finetune_time_s"] > 0).all()
@@ -130,8 +130,10 @@ def test_changing_an_agents_timing_reruns_only_its_timing(study, tmp_path):
 
 
 def test_changing_episode_count_reruns_evaluations_not_compression(study, tmp_path):
+    """... and the timing jobs, whose backends are checked on the evaluation's own observations."""
     config = edited_config(tmp_path, lambda c: c["evaluation"].update(episodes=4))
-    expected = {("evaluate", v) for v in VARIANTS} | {("evaluate_random", None)} | AFTERMATH
+    evaluated = {(rule, v) for v in VARIANTS for rule in ("evaluate", "time_forward")}
+    expected = evaluated | {("evaluate_random", None)} | AFTERMATH
     assert planned_jobs(study, config=config) == expected
 
 

@@ -107,6 +107,9 @@ BACKEND_COLUMNS = [
     "agrees",
     "action_agreement",
     "max_abs_diff",
+    "eval_observations",
+    "eval_action_agreement",
+    "eval_max_abs_diff",
     "setup_s",
     "flops_per_observation",
     *(
@@ -139,6 +142,10 @@ def backend_rows(agent: str, variant: str, timing_path) -> list[dict]:
             "native": backend == tm.get("native_backend"),
             "agrees": record.get("agrees"),
             "action_agreement": record.get("action_agreement"),  # discrete actions only
+            # on a sample of the variant's own evaluation observations
+            "eval_observations": record.get("parity", {}).get("observations"),
+            "eval_action_agreement": record.get("parity", {}).get("action_agreement"),
+            "eval_max_abs_diff": record.get("parity", {}).get("max_abs_diff"),
             "max_abs_diff": record.get("max_abs_diff"),
             "setup_s": record.get("setup_s"),
             "flops_per_observation": tm.get("flops_per_observation"),

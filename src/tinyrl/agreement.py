@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 AGREEMENT_RTOL = 1e-3  # |output - native output| <= rtol x (1 + max |native output|): float rounding only
+PARITY_OBSERVATIONS = 256  # a seeded sample of each variant's own evaluation observations, checked one by one
 DISCRETE_OUTPUTS = ("q_values", "logits")  # one score per action: the policy acts on their argmax
 
 

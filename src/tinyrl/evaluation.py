@@ -9,6 +9,7 @@ import time
 import psutil
 
 from tinyrl.envs import episode_observers
+from tinyrl.observations import ObservationSample
 from tinyrl.policy import PolicyFn
 from tinyrl.rollout import play_episodes, replay_step_rate, step_rate_over_first
 from tinyrl.stats import summarize_returns
@@ -21,13 +22,22 @@ def episode_seeds(eval_cfg: dict) -> list[int]:
 REPLAY_MAX_SECONDS = 1.5  # most of an MLP agent's evaluation; Montezuma's first 1.5 s
 
 
-def evaluate(policy: PolicyFn, env_id: str, eval_cfg: dict, baseline_rss: int | None = None) -> dict:
+def evaluate(
+    policy: PolicyFn,
+    env_id: str,
+    eval_cfg: dict,
+    baseline_rss: int | None = None,
+    sample: ObservationSample | None = None,
+) -> dict:
     """Play the configured episodes; return per-episode returns, summary with CI, and system metrics.
 
     Run in a fresh process per variant (each Snakemake job is one), so peak RSS
     belongs to this evaluation alone. `baseline_rss` is the resident memory
-    before the model was loaded.
+    before the model was loaded. `sample`, if given, keeps a sample of the observations the
+    policy acted on.
     """
+    if sample is not None:
+        policy = sample.watching(policy)
     process = psutil.Process()
     baseline_rss = baseline_rss if baseline_rss is not None else process.memory_info().rss
     cpu_before = process.cpu_times()

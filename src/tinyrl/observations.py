@@ -28,6 +28,44 @@ def collect_observations(
     return observations
 
 
+class ObservationSample:
+    """A seeded uniform sample (reservoir, Algorithm R) of the observations a policy acts on, kept while
+    it plays: what each backend of the variant is checked on (its own evaluation's observations)."""
+
+    def __init__(self, size: int, seed: int):
+        self.size, self.rng, self.seen = size, np.random.default_rng(seed), 0
+        self.kept: np.ndarray | None = None
+
+    def offer(self, batch: np.ndarray) -> None:
+        if self.kept is None:
+            self.kept = np.empty((self.size, *batch.shape[1:]), dtype=batch.dtype)
+        filling = min(len(batch), max(0, self.size - self.seen))
+        self.kept[self.seen : self.seen + filling] = batch[:filling]
+        self.seen += filling
+        rest = batch[filling:]
+        if len(rest):  # row i replaces a random slot with probability size / (rows seen before it + 1)
+            slots = self.rng.integers(0, self.seen + 1 + np.arange(len(rest)))
+            for row, slot in zip(rest[slots < self.size], slots[slots < self.size]):  # in order: the last wins
+                self.kept[slot] = row
+            self.seen += len(rest)
+
+    def watching(self, policy: PolicyFn) -> PolicyFn:
+        """The policy, offering each batch it acts on to the sample first."""
+
+        def act(obs: np.ndarray, episode_seeds) -> np.ndarray:
+            self.offer(obs)
+            return policy(obs, episode_seeds)
+
+        return act
+
+    def observations(self) -> np.ndarray:
+        """The sample (every observation seen, if fewer than its size); frames uint8, vectors float32."""
+        if self.kept is None:
+            return np.empty((0, 0), dtype=np.float32)
+        kept = self.kept[: min(self.seen, self.size)]
+        return kept if kept.dtype == np.uint8 else kept.astype(np.float32)
+
+
 def save_observations(path: str | os.PathLike, observations: np.ndarray) -> None:
     with atomic_path(path) as tmp, open(tmp, "wb") as handle:
         np.save(handle, observations, allow_pickle=False)

@@ -11,7 +11,7 @@ import jinja2
 import pandas as pd
 
 from tinyrl.aggregate import MISSING, family_table, markdown_table, tables_of
-from tinyrl.agreement import AGREEMENT_RTOL
+from tinyrl.agreement import AGREEMENT_RTOL, PARITY_OBSERVATIONS
 from tinyrl.answers import agent_answers
 from tinyrl.atari import MAX_EPISODE_STEPS, PROTOCOLS
 from tinyrl.atomic import write_text
@@ -207,10 +207,12 @@ def _timing_protocol(settings: dict) -> str:
         f"the mean of 500), and {latency.get('passes', 1000)} passes of batch 1 after {latency.get('warmup', 100)} "
         f"warm-up passes (one environment step); median and IQR of each, {tm['threads']} thread(s), torch in "
         f"inference_mode. Backends: {', '.join(tm.get('backends', ['torch-eager']))}. Each backend's outputs are "
-        f"checked against the variant's own on the first batch of each regime; a backend whose outputs differ "
-        f"beyond float rounding (relative {AGREEMENT_RTOL:g}) or, for discrete actions, that picks another greedy "
-        f"action for any of those observations is shown but never counted as the variant's fastest (the share of "
-        f"identical actions is backends.csv's action_agreement). ONNX files hold every head the checkpoint holds "
+        f"checked against the variant's own on the first batch of each regime and, one at a time, on a seeded "
+        f"sample of {PARITY_OBSERVATIONS} of the observations the variant acted on in its own evaluation; a "
+        f"backend whose outputs differ beyond float rounding (relative {AGREEMENT_RTOL:g}) or, for discrete "
+        f"actions, that picks another greedy action for any of those observations is shown but never counted as "
+        f"the variant's fastest (backends.csv: action_agreement on the check batches, eval_action_agreement and "
+        f"eval_max_abs_diff on the evaluation's observations). ONNX files hold every head the checkpoint holds "
         f"(a PPO-RND policy's value heads too, as further outputs). Timing jobs claim every workflow core, so no "
         f"other job shares the CPU."
     )

@@ -62,13 +62,33 @@ def regimes(cfg: dict) -> dict:
     }
 
 
+def _outputs_one_by_one(run, observations: list[torch.Tensor]) -> np.ndarray:
+    """Outputs for observations passed one at a time: batch 1 is a shape every backend was set up for."""
+    return np.concatenate([_as_array(run(obs)) for obs in observations]) if observations else np.empty((0, 0))
+
+
+def parity_check(runner: Runner, reference: np.ndarray, observations: list[torch.Tensor], discrete: bool) -> dict:
+    """The backend's outputs on the variant's own evaluation observations against the native runner's."""
+    if not observations:
+        return {"observations": 0, "agrees": True, "max_abs_diff": None}
+    check = agreement(reference, _outputs_one_by_one(runner.run, observations), discrete)
+    parity = {"observations": len(observations), "agrees": check["agrees"], "max_abs_diff": check["max_abs_diff"]}
+    if discrete:
+        parity["action_agreement"] = check["same_actions"] / len(observations)
+    return parity
+
+
 def _time_one(runner: Runner, batches: dict, plan: dict, reference: dict, discrete: bool) -> dict:
     start = time.perf_counter()
     first = {regime: _as_array(runner.run(batches[regime][0])) for regime in plan}  # compiles, if it compiles
     record = {"status": "ok", "setup_s": runner.setup_s + time.perf_counter() - start, **runner.notes}
     checks = [agreement(reference[regime], first[regime], discrete) for regime in plan]
     diffs = [c["max_abs_diff"] for c in checks]
-    record |= {"max_abs_diff": None if None in diffs else max(diffs), "agrees": all(c["agrees"] for c in checks)}
+    record["parity"] = parity_check(runner, reference["parity"], batches["parity"], discrete)
+    record |= {
+        "max_abs_diff": None if None in diffs else max(diffs),
+        "agrees": all(c["agrees"] for c in checks) and record["parity"]["agrees"],
+    }
     if discrete:  # the share of the check observations (both regimes' first batches) acted on alike
         observations = sum(c["observations"] for c in checks)
         record["action_agreement"] = sum(c["same_actions"] for c in checks) / observations if observations else 0.0
@@ -78,15 +98,24 @@ def _time_one(runner: Runner, batches: dict, plan: dict, reference: dict, discre
 
 
 def time_backends(
-    model: nn.Module, state_dict: dict, observations: np.ndarray, cfg: dict, seed: int = 0
+    model: nn.Module,
+    state_dict: dict,
+    observations: np.ndarray,
+    cfg: dict,
+    seed: int = 0,
+    eval_observations: np.ndarray | None = None,
 ) -> tuple[dict, bytes | None]:
     """Every selected backend's timings (or why it could not run) and the fastest agreeing one per
-    regime. Returns (result, ONNX model bytes if a backend exported or ran one)."""
+    regime. A backend agrees when its outputs equal the native runner's on the first batch of each
+    regime and on `eval_observations` (a sample of the variant's own evaluation observations, its
+    `parity`). Returns (result, ONNX model bytes if a backend exported or ran one)."""
     torch.set_num_threads(cfg["threads"])
     plan = regimes(cfg)
     batches = {
         regime: make_batches(observations, spec["batch_size"], spec["passes"], seed) for regime, spec in plan.items()
     }
+    parity_rows = eval_observations if eval_observations is not None and eval_observations.size else []
+    batches["parity"] = [torch.as_tensor(row[None], dtype=torch.float32) for row in parity_rows]
     discrete = getattr(model, "output_kind", None) in DISCRETE_OUTPUTS
     backends: dict[str, dict] = {}
     reference: dict = {}
@@ -97,6 +126,7 @@ def time_backends(
             continue
         if not reference:  # the native runner comes first: its outputs are the evaluated ones
             reference = {regime: _as_array(runner.run(batches[regime][0])) for regime in plan}
+            reference["parity"] = _outputs_one_by_one(runner.run, batches["parity"])
         try:
             backends[runner.name] = _time_one(runner, batches, plan, reference, discrete)
         except Exception as exc:  # a backend failing on this variant is a result, not a job failure

@@ -2,28 +2,36 @@
 
 from __future__ import annotations
 
+import numpy as np
 import psutil
 import torch
 
+from tinyrl.agreement import PARITY_OBSERVATIONS
 from tinyrl.atomic import write_json
 from tinyrl.envs import action_space_of
 from tinyrl.errors import VariantFailure
 from tinyrl.evaluation import evaluate
 from tinyrl.loading import load_policy
 from tinyrl.model_stats import state_bytes
+from tinyrl.observations import ObservationSample, save_observations
 from tinyrl.policy import network_policy, random_policy
 
 
-def evaluate_variant(*, model: str, evaluation: str, agent: dict, settings: dict) -> None:
-    """Evaluate the variant as loaded from its file, in this (fresh) process, with one torch thread."""
+def evaluate_variant(*, model: str, evaluation: str, observations: str, agent: dict, settings: dict) -> None:
+    """Evaluate the variant as loaded from its file, in this (fresh) process, with one torch thread; keep
+    a seeded sample of the observations it acted on (`observations`, empty if it failed)."""
     torch.set_num_threads(1)
     baseline_rss = psutil.Process().memory_info().rss
+    sample = ObservationSample(PARITY_OBSERVATIONS, seed=settings["seed"])
     try:
         policy_model, _ = load_policy(model)
         policy = network_policy(policy_model, agent["actions"], seed=settings["seed"])
-        result = evaluate(policy, agent["env_id"], settings, baseline_rss)
+        result = evaluate(policy, agent["env_id"], settings, baseline_rss, sample)
     except VariantFailure as exc:
+        save_observations(observations, np.empty((0, 0), dtype=np.float32))
         return write_json(evaluation, {"status": "failed", "reason": str(exc)})
+    save_observations(observations, sample.observations())
+    result["observations_kept"] = {"kept": len(sample.observations()), "of": sample.seen}
     result["model_bytes_in_memory"] = state_bytes(policy_model.state_dict())
     result["actions"] = agent["actions"]
     result["torch_threads"] = torch.get_num_threads()

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import numpy as np
+
 from tinyrl.atomic import atomic_dir, write_json
 from tinyrl.ceiling import measure_ceiling
 from tinyrl.errors import VariantFailure
@@ -13,17 +15,26 @@ from tinyrl.observations import load_observations, observation_shape
 from tinyrl.timing import time_backends
 
 
-def time_forward(*, model: str, observations: str, timing: str, onnx: str, settings: dict) -> None:
-    """Time the variant on every selected backend; its ONNX form, when one was made, goes to the `onnx` folder
-    (model.onnx, else NONE saying why)."""
+def time_forward(
+    *, model: str, observations: str, eval_observations: str, timing: str, onnx: str, settings: dict
+) -> None:
+    """Time the variant on every selected backend, each checked against the variant's own outputs on the
+    observation set and on its evaluation's observations; its ONNX form, when one was made, goes to the
+    `onnx` folder (model.onnx, else NONE saying why)."""
     with atomic_dir(onnx) as tmp_dir:
         try:
             policy_model, checkpoint = load_policy(model)  # selects the variant's quantized engine, if any
         except VariantFailure as exc:
             (tmp_dir / "NONE").write_text(f"no model: {exc}\n")
             return write_json(timing, {"status": "failed", "reason": str(exc)})
-        data = load_observations(observations, observation_shape(checkpoint["arch"]))
-        result, onnx_bytes = time_backends(policy_model, checkpoint["state_dict"], data, settings)
+        shape = observation_shape(checkpoint["arch"])
+        data = load_observations(observations, shape)
+        evaluated = np.load(eval_observations, allow_pickle=False)  # empty if the evaluation failed
+        if evaluated.size:
+            evaluated = load_observations(eval_observations, shape)
+        result, onnx_bytes = time_backends(
+            policy_model, checkpoint["state_dict"], data, settings, eval_observations=evaluated
+        )
         if onnx_bytes:
             (tmp_dir / "model.onnx").write_bytes(onnx_bytes)
             result["onnx_file"] = str(Path(onnx) / "model.onnx")
