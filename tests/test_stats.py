@@ -11,8 +11,8 @@ from tinyrl.stats import (
     noninferiority_verdict,
     paired_difference,
     summarize_returns,
-    summarize_times,
 )
+from tinyrl.summaries import describe_returns, summarize_times
 
 
 def test_bootstrap_ci_brackets_the_mean_and_is_reproducible():
@@ -36,6 +36,7 @@ def test_summaries():
     summary = summarize_returns([1.0, 2.0, 3.0], samples=500, confidence=0.9)
     assert summary["mean"] == 2.0 and summary["episodes"] == 3 and summary["std"] == 1.0
     assert summary["ci_low"] <= 2.0 <= summary["ci_high"]
+    assert describe_returns([1.0, 2.0, 3.0]) == {"mean": 2.0, "std": 1.0, "episodes": 3}
     times = summarize_times([1.0, 2.0, 3.0, 4.0, 100.0])
     assert times["median_s"] == 3.0 and times["iqr_s"] == 2.0 and times["mean_s"] == 22.0
 

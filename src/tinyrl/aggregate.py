@@ -11,7 +11,14 @@ import pandas as pd
 from tinyrl.atomic import write_text
 from tinyrl.compression.base import BASELINE, Table
 from tinyrl.families import all_families, families_feeding, family_column_names, get_family
-from tinyrl.stats import BETTER, NON_INFERIOR, interquartile_mean, noninferiority_verdict, paired_difference
+from tinyrl.stats import (
+    BETTER,
+    NON_INFERIOR,
+    interquartile_mean,
+    noninferiority_verdict,
+    paired_difference,
+    summarize_returns,
+)
 
 MB = 1e6
 nan = float("nan")
@@ -21,11 +28,18 @@ def _read(path: str | Path) -> dict:
     return json.loads(Path(path).read_text())
 
 
-def variant_row(agent: str, metadata_path, evaluation_path, timing_path) -> dict:
-    """One summary row; a variant failed at any stage keeps its row, with NaN measurements and the reason."""
+def reward_summary(evaluation: dict, settings: dict) -> dict:
+    """Mean, std, bootstrap CI and count of an evaluation's returns (empty if it played none)."""
+    returns = evaluation.get("returns") or []
+    return summarize_returns(returns, settings["bootstrap_samples"], settings["confidence"]) if returns else {}
+
+
+def variant_row(agent: str, metadata_path, evaluation_path, timing_path, settings: dict) -> dict:
+    """One summary row; a variant failed at any stage keeps its row, with NaN measurements and the reason.
+    `settings`: the agent's evaluation settings (bootstrap resamples, confidence)."""
     meta, ev, tm = _read(metadata_path), _read(evaluation_path), _read(timing_path)
     reasons = [d.get("reason", "failed") for d in (meta, ev, tm) if d.get("status") != "ok"]
-    reward, system = ev.get("reward", {}), ev.get("system", {})
+    reward, system = reward_summary(ev, settings), ev.get("system", {})
     size, info = meta.get("size") or {}, meta.get("info", {})
     params = meta["recipe"]["params"]
     return {
@@ -274,8 +288,8 @@ PAIRED_COLUMNS = (
 )
 
 
-def random_row(agent: str, evaluation_path) -> dict:
-    reward = _read(evaluation_path)["reward"]
+def random_row(agent: str, evaluation_path, settings: dict) -> dict:
+    reward = reward_summary(_read(evaluation_path), settings)
     return {
         "agent": agent,
         "random_reward_mean": reward["mean"],

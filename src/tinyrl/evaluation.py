@@ -12,7 +12,7 @@ from tinyrl.envs import episode_observers
 from tinyrl.observations import ObservationSample
 from tinyrl.policy import PolicyFn
 from tinyrl.rollout import play_episodes, replay_step_rate, step_rate_over_first
-from tinyrl.stats import summarize_returns
+from tinyrl.summaries import describe_returns
 
 
 def episode_seeds(eval_cfg: dict) -> list[int]:
@@ -68,7 +68,7 @@ def evaluate(
         "seeds": rollouts.seeds,
         "returns": rollouts.returns,
         "lengths": rollouts.lengths,
-        "reward": summarize_returns(rollouts.returns, eval_cfg["bootstrap_samples"], eval_cfg["confidence"]),
+        "reward": describe_returns(rollouts.returns),  # the CI is computed at aggregation (tinyrl.stats)
         "system": {
             "eval_wall_time_s": wall,
             "env_steps": rollouts.env_steps,

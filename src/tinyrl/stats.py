@@ -1,5 +1,7 @@
-"""Summary statistics with uncertainty: scipy's percentile bootstrap, the interquartile mean, and the
-paired comparison of a variant with float32 on the same episode seeds (a non-inferiority verdict)."""
+"""Statistics with uncertainty, computed once per study by the aggregate job: scipy's percentile
+bootstrap, the interquartile mean, and the paired comparison of a variant with float32 on the same
+episode seeds (a non-inferiority verdict). scipy.stats takes most of a second to import, so the
+per-variant jobs use tinyrl.summaries (numpy only) and leave this to aggregation."""
 
 from __future__ import annotations
 
@@ -74,17 +76,3 @@ def noninferiority_verdict(ci_low: float, ci_high: float, margin: float) -> str:
     if ci_high < -margin:
         return INFERIOR
     return INCONCLUSIVE
-
-
-def summarize_times(times) -> dict:
-    data = np.asarray(times, dtype=np.float64)
-    q25, median, q75 = np.quantile(data, [0.25, 0.5, 0.75])
-    return {
-        "mean_s": float(data.mean()),
-        "median_s": float(median),
-        "iqr_s": float(q75 - q25),
-        "q25_s": float(q25),
-        "q75_s": float(q75),
-        "std_s": float(data.std()),
-        "passes": int(data.size),
-    }

@@ -22,7 +22,7 @@ from tinyrl.agreement import DISCRETE_OUTPUTS, agreement
 from tinyrl.backends import Runner, Unavailable, describe, native_backend, runners
 from tinyrl.errors import is_our_bug
 from tinyrl.model_stats import flops_per_observation
-from tinyrl.stats import summarize_times
+from tinyrl.summaries import summarize_times
 
 DISTINCT_BATCHES = 50  # batches are prepared in advance and cycled, so indexing is not timed
 BATCH_MEMORY_BYTES = 256e6  # ... but no more of them than fit here (Atari batches are 11 MB each)

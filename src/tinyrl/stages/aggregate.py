@@ -35,8 +35,11 @@ def aggregate(
     """`pairs` names the (agent, variant) of each metadata/evaluation/timing file; `agents` those of `random`;
     `comparison` holds each agent's evaluation settings (the paired comparison's margin, resamples, confidence)."""
     flops_per_s = json.loads(Path(ceiling).read_text())["flops_per_s"]
-    rows = [variant_row(agent, m, e, t) for (agent, _), m, e, t in zip(pairs, metadata, evaluations, timings)]
-    random_rows = [random_row(agent, path) for agent, path in zip(agents, random)]
+    rows = [
+        variant_row(agent, m, e, t, comparison[agent])
+        for (agent, _), m, e, t in zip(pairs, metadata, evaluations, timings)
+    ]
+    random_rows = [random_row(agent, path, comparison[agent]) for agent, path in zip(agents, random)]
     episodes = {tuple(pair): episode_returns(path) for pair, path in zip(pairs, evaluations)}
     summary_table = build_summary(rows, random_rows, episodes, comparison, flops_per_s)
     write_tables(summary_table, summary, summary_md, tables)
