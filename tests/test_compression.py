@@ -5,10 +5,11 @@ import torch
 from conftest import SMALL_ARCH
 from torch import nn
 
-from tinyrl.checkpoint import save_checkpoint
+from tinyrl.checkpoint import SUBCLASS_MARK, load_state_into, read_checkpoint, save_checkpoint
 from tinyrl.compression.base import CompressContext
 from tinyrl.compression.eager_quant import available_engines
 from tinyrl.config import finetune_settings
+from tinyrl.errors import CheckpointError
 from tinyrl.families import all_families
 from tinyrl.families.low_rank import factorise
 from tinyrl.loading import load_policy
@@ -79,6 +80,7 @@ QUANT_CASES = [
     ("ptq_static", {"dtype": "float16"}),
 ]
 QUANT_CASES += [("ptq_static", {"dtype": "qint8", "engine": e}) for e in available_engines()]
+QUANT_CASES += [("torchao_quant", {"scheme": scheme}) for scheme in ("int8_dynamic", "int8_weight_only")]
 
 
 @pytest.mark.parametrize("family, params", QUANT_CASES)
@@ -249,6 +251,7 @@ FAMILY_EXAMPLES = {
     "binary": {"finetune_steps": 5},
     "distill_student": {"hidden": [8, 8], "finetune_steps": 5},
     "ort_static_int8": {},
+    "torchao_quant": {"scheme": "int8_weight_only"},
 }
 
 
@@ -329,3 +332,31 @@ def test_in_memory_bytes_count_quantized_weights(wide_policy):
     assert fp32 - weights + weights / 4 <= dynamic < fp32 - weights + weights / 4 + 1000
     static = state_bytes(eager_quant.static_int8(wide_policy, "x86", torch.randn(64, 8)).state_dict())
     assert 0.2 * fp32 < static < 0.3 * fp32
+
+
+def test_torchao_files_hold_plain_tensors_and_run_compiled(tmp_path, wide_policy):
+    """torchao's quantized weights are tensor subclasses: the file keeps their int8 codes and scales as
+    plain tensors, and the reloaded variant runs eager and through torch.compile with the same outputs."""
+    model, _, path = make(tmp_path, wide_policy, "torchao_quant", {"scheme": "int8_dynamic"})
+    stored = read_checkpoint(path)["state_dict"]["fc1.weight"]
+    assert stored[SUBCLASS_MARK] == "Int8Tensor"
+    assert stored["inner"]["qdata"].dtype == torch.int8 and type(stored["inner"]["qdata"]) is torch.Tensor
+    assert path.stat().st_size < 0.35 * _float_file_bytes(tmp_path, wide_policy)  # int8 codes, not float32
+    assert output_error(model, wide_policy) < 0.05
+    x = torch.randn(16, 8)
+    with torch.inference_mode():
+        assert torch.allclose(torch.compile(model)(x), model(x), atol=1e-4)
+
+
+def _float_file_bytes(tmp_path, policy) -> int:
+    path = tmp_path / "float.pt"
+    save_checkpoint(path, policy.arch, policy.state_dict(), meta={})
+    return path.stat().st_size
+
+
+def test_a_packed_tensor_subclass_must_match_the_skeletons(tmp_path, wide_policy):
+    _, _, path = make(tmp_path, wide_policy, "torchao_quant", {"scheme": "int8_weight_only"})
+    data = read_checkpoint(path)
+    data["recipe"] = {"family": "baseline", "params": {}, "structure": {}}  # a float skeleton
+    with pytest.raises(CheckpointError, match="'state_dict.fc1.weight' holds a Int8Tensor"):
+        load_state_into(build_network(data["arch"]), data["state_dict"], str(path))

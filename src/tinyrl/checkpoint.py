@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import torch
 from torch import nn
+from torch.utils._python_dispatch import is_traceable_wrapper_subclass
 
 from tinyrl.atomic import save_torch
 from tinyrl.errors import CheckpointError, VariantFailure
@@ -89,9 +90,14 @@ def safe_torch_loads(source: Path | bytes, where: str) -> Any:
 
 
 def load_state_into(model: nn.Module, state_dict: dict[str, Any], source: str) -> nn.Module:
-    """load_state_dict(strict=True) with a message naming the file and the mismatching keys."""
+    """load_state_dict(strict=True) with a message naming the file and the mismatching keys; tensor
+    subclasses (pack_subclass) are rebuilt on the skeleton's and assigned, not copied into."""
+    subclasses = any(isinstance(value, dict) and SUBCLASS_MARK in value for value in state_dict.values())
     try:
-        model.load_state_dict(state_dict, strict=True)
+        if subclasses:
+            model.load_state_dict(unpack_subclasses_into(model, state_dict, source), strict=True, assign=True)
+        else:
+            model.load_state_dict(state_dict, strict=True)
     except RuntimeError as exc:
         raise CheckpointError(f"{source}: state dict does not fit the declared architecture: {exc}") from exc
     return model
@@ -153,6 +159,46 @@ def unpack_quantized(value: Any, source: str) -> Any:
         raise CheckpointError(f"{source}: a quantized tensor in 'state_dict' is malformed: {exc!r}") from exc
 
 
+SUBCLASS_MARK = "tinyrl-tensor-subclass"
+
+
+def pack_subclass(value: Any) -> Any:
+    """A tensor subclass (torchao's quantized weights) as its class name and inner tensors (codes, scales),
+    plain tensors a weights-only load reads without the subclass's code; its other attributes (block
+    sizes, dtypes) come back from the variant's skeleton when it loads (unpack_subclasses_into)."""
+    if not (isinstance(value, torch.Tensor) and is_traceable_wrapper_subclass(value)):
+        return value
+    names, _ = value.__tensor_flatten__()
+    inner = {name: getattr(value, name) for name in names if getattr(value, name) is not None}
+    return {SUBCLASS_MARK: type(value).__name__, "inner": {k: pack_subclass(v) for k, v in inner.items()}}
+
+
+def unpack_subclasses_into(model: nn.Module, state_dict: dict, source: str) -> dict:
+    """The state dict with each packed subclass rebuilt like the skeleton's tensor at its key (same class,
+    the skeleton's other attributes, the file's inner tensors); refused if the skeleton has another kind."""
+    skeleton = model.state_dict()
+    out = dict(state_dict)
+    for key, value in state_dict.items():
+        if not (isinstance(value, dict) and SUBCLASS_MARK in value):
+            continue
+        like = skeleton.get(key)
+        if like is None or type(like).__name__ != value[SUBCLASS_MARK] or not is_traceable_wrapper_subclass(like):
+            raise CheckpointError(
+                f"{source}: 'state_dict.{key}' holds a {value[SUBCLASS_MARK]} but the variant's skeleton has "
+                f"{type(like).__name__ if like is not None else 'no such tensor'}"
+            )
+        names, context = like.__tensor_flatten__()
+        inner = {name: unpack_subclass_inner(value["inner"].get(name), key, source) for name in names}
+        out[key] = type(like).__tensor_unflatten__(inner, context, like.size(), like.stride())
+    return out
+
+
+def unpack_subclass_inner(value: Any, key: str, source: str) -> Any:
+    if isinstance(value, dict) and SUBCLASS_MARK in value:
+        raise CheckpointError(f"{source}: 'state_dict.{key}': nested tensor subclasses are not supported")
+    return value
+
+
 def _map_state(state_dict: dict, convert) -> dict:
     out = type(state_dict)((key, convert(value)) for key, value in state_dict.items())
     if hasattr(state_dict, "_metadata"):
@@ -173,7 +219,7 @@ def save_checkpoint(
             "recipe": recipe or BASELINE_RECIPE,
             # Saved as returned by module.state_dict(): its `_metadata` carries the module
             # versions that quantized modules need to load their packed weights.
-            "state_dict": _map_state(state_dict, pack_quantized),
+            "state_dict": _map_state(state_dict, lambda value: pack_subclass(pack_quantized(value))),
             "meta": meta,
         },
     )

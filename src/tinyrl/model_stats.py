@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import torch
 from torch import nn
+from torch.utils._python_dispatch import is_traceable_wrapper_subclass
 
 
 def weight_tensors(model: nn.Module) -> Iterator[tuple[str, torch.Tensor]]:
@@ -23,7 +24,15 @@ def weight_tensors(model: nn.Module) -> Iterator[tuple[str, torch.Tensor]]:
         for attr in ("weight", "bias"):
             value = _tensor_attr(module, attr)
             if value is not None:
-                yield f"{name}.{attr}" if name else attr, (value.dequantize() if value.is_quantized else value).detach()
+                yield f"{name}.{attr}" if name else attr, _plain(value).detach()
+
+
+def _plain(value: torch.Tensor) -> torch.Tensor:
+    """The float tensor a quantized one stands for: torch's quantized tensors and tensor subclasses
+    (torchao's) are dequantized, so counts and checks stay comparable."""
+    if value.is_quantized or (is_traceable_wrapper_subclass(value) and hasattr(value, "dequantize")):
+        return value.dequantize()
+    return value
 
 
 def _tensor_attr(module: nn.Module, attr: str) -> torch.Tensor | None:
@@ -96,6 +105,9 @@ def state_bytes(value) -> int:
         return sum(state_bytes(item) for item in value)
     if not isinstance(value, torch.Tensor):
         return 0
+    if is_traceable_wrapper_subclass(value):  # torchao's: what its inner tensors (codes, scales) hold
+        names, _ = value.__tensor_flatten__()
+        return sum(state_bytes(getattr(value, name)) for name in names)
     if value.is_quantized and value.qscheme() in (torch.per_channel_affine, torch.per_channel_symmetric):
         return value.numel() * value.element_size() + 16 * value.q_per_channel_scales().numel()
     return value.numel() * value.element_size()
