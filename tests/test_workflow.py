@@ -183,33 +183,36 @@ def test_bad_checkpoint_fails_its_job_with_the_file_named(tmp_path):
 
 def test_a_killed_run_resumes_and_equals_an_uninterrupted_one(study, tmp_path):
     """SIGKILL the whole run while jobs are mid-way, rerun it: it finishes what was incomplete and its
-    deterministic columns equal the uninterrupted run's."""
+    deterministic columns equal the uninterrupted run's. One agent's study (LunarLander's), to keep CI short."""
+    config = edited_config(tmp_path, lambda c: c.update(only_agents=["lunarlander"]), sort_keys=False)
+    workdir = tmp_path / "run"
     run = subprocess.Popen(
-        snakemake_command(tmp_path, "report"),
+        snakemake_command(workdir, "report", config=config),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
-    incomplete = tmp_path / ".snakemake" / "incomplete"
+    incomplete = workdir / ".snakemake" / "incomplete"
     deadline = time.monotonic() + 600
     try:
         while time.monotonic() < deadline and run.poll() is None:
-            if list(tmp_path.glob("results/*/*/metadata.json")) and any(incomplete.glob("*")):
+            if list(workdir.glob("results/*/*/metadata.json")) and any(incomplete.glob("*")):
                 break
             time.sleep(0.2)
         assert run.poll() is None, "the run ended before it could be killed"
         os.killpg(run.pid, signal.SIGKILL)
     finally:
         run.wait()
-    assert not (tmp_path / "report" / "report.md").exists()
+    assert not (workdir / "report" / "report.md").exists()
     # Snakemake itself was killed too, so its lock stays: the README's recovery is --unlock, then rerun.
-    assert snakemake(tmp_path, "--unlock").returncode == 0
-    out = snakemake(tmp_path, "report")
+    assert snakemake(workdir, "--unlock", config=config).returncode == 0
+    out = snakemake(workdir, "report", config=config)
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
-    resumed = pd.read_csv(tmp_path / "results" / "tables" / "summary.csv")[DETERMINISTIC_COLUMNS]
+    resumed = pd.read_csv(workdir / "results" / "tables" / "summary.csv")[DETERMINISTIC_COLUMNS]
     reference = pd.read_csv(study / "results" / "tables" / "summary.csv")[DETERMINISTIC_COLUMNS]
+    reference = reference[reference["agent"] == "lunarlander"].reset_index(drop=True)
     pd.testing.assert_frame_equal(resumed, reference, check_exact=True)
-    assert not list(tmp_path.rglob("*.tmp")), "the killed jobs' temporary files are cleared by their reruns"
+    assert not list(workdir.rglob("*.tmp")), "the killed jobs' temporary files are cleared by their reruns"
 
 
 def test_the_study_runs_on_a_reference_ppo_rnd_params_pth(tmp_path):
