@@ -4,31 +4,19 @@ from __future__ import annotations
 
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import yaml
 from conftest import REPO, TINY_CONFIG
+
+from tinyrl.reproducible import workflow_command
 
 # The columns that must be equal, bit for bit, between runs of the tiny study (timings excluded).
 EXPECTED = REPO / "tests" / "expected" / "tiny_summary.csv"
 
 
 def snakemake_command(workdir: Path, *args: str, config: Path = TINY_CONFIG) -> list[str]:
-    return [
-        sys.executable,
-        "-m",
-        "snakemake",
-        "-s",
-        str(REPO / "Snakefile"),
-        "--directory",
-        str(workdir),
-        "--configfile",
-        str(config),
-        "--cores",
-        "2",
-        *args,
-    ]
+    return workflow_command(REPO / "Snakefile", workdir, config, 2, *args)  # as tools/check_tables.py runs it
 
 
 def snakemake(workdir: Path, *args: str, config: Path = TINY_CONFIG) -> subprocess.CompletedProcess:

@@ -16,7 +16,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from tinyrl.reproducible import deterministic_columns, differences
+from tinyrl.reproducible import deterministic_columns, differences, workflow_command
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -30,20 +30,7 @@ def main() -> int:
     parser.add_argument("--update", action="store_true", help="write the run's columns to --expected")
     args = parser.parse_args()
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="tinyrl-tables-"))
-    command = [
-        sys.executable,
-        "-m",
-        "snakemake",
-        "-s",
-        str(REPO / "Snakefile"),
-        "--directory",
-        str(workdir),
-        "--configfile",
-        str(args.config.resolve()),
-        "--cores",
-        str(args.cores),
-        "tables",
-    ]
+    command = workflow_command(REPO / "Snakefile", workdir, args.config.resolve(), args.cores, "tables")
     print("running:", " ".join(command), flush=True)
     if subprocess.run(command).returncode != 0:
         print(f"the workflow failed; its logs are under {workdir}/logs", file=sys.stderr)

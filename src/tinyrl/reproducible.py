@@ -3,6 +3,7 @@ run's summary against a committed one: `tools/check_tables.py`, CI and the end-t
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -42,3 +43,22 @@ def differences(summary_csv: str | Path, expected_csv: str | Path) -> str | None
     except AssertionError as exc:
         return f"{summary_csv} differs from {expected_csv} in its deterministic columns:\n{exc}"
     return None
+
+
+def workflow_command(snakefile: Path, workdir: Path, config: Path, cores: int, *args: str) -> list[str]:
+    """The command line of a study run in `workdir`. tools/check_tables.py and the end-to-end tests build
+    it alike, so that the tests can continue the very study the check ran (same config path, same cores)."""
+    return [
+        sys.executable,
+        "-m",
+        "snakemake",
+        "-s",
+        str(snakefile),
+        "--directory",
+        str(workdir),
+        "--configfile",
+        str(config),
+        "--cores",
+        str(cores),
+        *args,
+    ]
