@@ -309,3 +309,12 @@ def test_ppo_rnd_trains_resumes_and_writes_the_reference_format(tmp_path):
     model, data = load_policy(tmp_path / "params.pth", expected_arch=ARCH)  # the reference layout, loaded safely
     assert data["meta"]["iteration"] == 2
     assert all(torch.equal(model.state_dict()[k], second[k]) for k in second)
+
+
+def test_an_empty_sample_is_refused_unless_allowed(tmp_path):
+    """A failed evaluation keeps an empty sample of observations: the timing job accepts that, nothing else."""
+    path = tmp_path / "eval_observations.npy"
+    save_observations(path, np.empty((0, 0), dtype=np.float32))
+    assert load_observations(path, (4, 84, 84), allow_empty=True).size == 0
+    with pytest.raises(CheckpointError, match="expected \\(N, obs_dim\\) with N > 0"):
+        load_observations(path, (4, 84, 84))

@@ -14,7 +14,6 @@ from tinyrl.families import all_families, families_feeding, family_column_names,
 from tinyrl.stats import (
     BETTER,
     NON_INFERIOR,
-    interquartile_mean,
     noninferiority_verdict,
     paired_difference,
     summarize_returns,
@@ -52,6 +51,7 @@ def variant_row(agent: str, metadata_path, evaluation_path, timing_path, setting
         "status": "failed" if reasons else "ok",
         "reason": reasons[0] if reasons else "",
         "reward_mean": reward.get("mean", nan),
+        "reward_iqm": reward.get("iqm", nan),
         "reward_std": reward.get("std", nan),
         "reward_ci_low": reward.get("ci_low", nan),
         "reward_ci_high": reward.get("ci_high", nan),
@@ -192,18 +192,18 @@ def episode_returns(evaluation_path) -> dict:
 def paired_columns(
     df: pd.DataFrame, episodes: dict[tuple[str, str], dict], comparison: dict[str, dict]
 ) -> pd.DataFrame:
-    """Each variant against its agent's float32 baseline on the same episode seeds: the interquartile mean,
-    the mean per-episode difference with its bootstrap CI, the margin and the non-inferiority verdict.
+    """Each variant against its agent's float32 baseline on the same episode seeds: the mean per-episode
+    difference with its bootstrap CI, the margin and the non-inferiority verdict.
 
     `episodes[(agent, variant)]`: episode_returns; `comparison[agent]`: the agent's evaluation settings
     (noninferiority_margin, bootstrap_samples, confidence)."""
     columns = {name: [] for name in PAIRED_COLUMNS}
+    baselines = df[df["family"] == BASELINE].groupby("agent")["variant"].first()
     for agent, variant, family, status, random_mean in zip(
         df["agent"], df["variant"], df["family"], df["status"], df["random_reward_mean"]
     ):
         settings, played = comparison[agent], episodes[(agent, variant)]
-        base_variant = df.loc[(df["agent"] == agent) & (df["family"] == BASELINE), "variant"]
-        base = episodes[(agent, base_variant.iloc[0])] if len(base_variant) else {"seeds": [], "returns": []}
+        base = episodes[(agent, baselines[agent])] if agent in baselines else {"seeds": [], "returns": []}
         margin = (
             settings["noninferiority_margin"] * abs(np.mean(base["returns"]) - random_mean) if base["returns"] else nan
         )
@@ -211,7 +211,7 @@ def paired_columns(
             diff, verdict = {"mean": nan, "ci_low": nan, "ci_high": nan}, None
         elif played["seeds"] != base["seeds"]:
             raise ValueError(
-                f"agent {agent!r}: variant {variant!r} was played on other episode seeds than {base_variant.iloc[0]!r}"
+                f"agent {agent!r}: variant {variant!r} was played on other episode seeds than {baselines[agent]!r}"
                 f" (stale evaluation results?); a paired comparison needs the same seeds"
             )
         else:
@@ -221,7 +221,6 @@ def paired_columns(
             verdict = (
                 BASELINE if family == BASELINE else noninferiority_verdict(diff["ci_low"], diff["ci_high"], margin)
             )
-        columns["reward_iqm"].append(interquartile_mean(played["returns"]) if played["returns"] else nan)
         columns["reward_diff_mean"].append(diff["mean"])
         columns["reward_diff_ci_low"].append(diff["ci_low"])
         columns["reward_diff_ci_high"].append(diff["ci_high"])
@@ -279,7 +278,6 @@ def noninferior(rows: pd.DataFrame) -> pd.DataFrame:
 
 
 PAIRED_COLUMNS = (
-    "reward_iqm",
     "reward_diff_mean",
     "reward_diff_ci_low",
     "reward_diff_ci_high",

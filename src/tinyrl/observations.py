@@ -78,11 +78,17 @@ def observation_shape(arch: dict) -> tuple[int, ...] | None:
     return (int(arch["obs_dim"]),) if "obs_dim" in arch else None
 
 
-def load_observations(path: str | os.PathLike, shape: tuple[int, ...] | None = None) -> np.ndarray:
+def load_observations(
+    path: str | os.PathLike, shape: tuple[int, ...] | None = None, allow_empty: bool = False
+) -> np.ndarray:
+    """The observations saved at `path`, checked against the policy's observation shape; `allow_empty`:
+    an empty set (a failed evaluation's sample) is returned as it is."""
     try:
         observations = np.load(path, allow_pickle=False)
     except (OSError, ValueError, EOFError) as exc:
         raise CheckpointError(f"{path}: not a readable observation set: {exc}") from exc
+    if allow_empty and observations.size == 0:
+        return observations
     if observations.ndim < 2 or len(observations) == 0:
         raise CheckpointError(
             f"{path}: observation set has shape {observations.shape}, expected (N, obs_dim) with N > 0"

@@ -8,6 +8,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
+from tinyrl.summaries import describe_returns
+
 # The verdicts of a paired non-inferiority comparison, best first.
 BETTER, NON_INFERIOR, INCONCLUSIVE, INFERIOR = "better", "non-inferior", "inconclusive", "inferior"
 
@@ -39,16 +41,14 @@ def interquartile_mean(values) -> float:
 
 
 def summarize_returns(returns, samples: int, confidence: float, seed: int = 0) -> dict:
+    """describe_returns (mean, std, count) with the IQM and the bootstrap CI of the mean."""
     data = np.asarray(returns, dtype=np.float64)
     low, high = bootstrap_ci(data, samples, confidence, seed)
-    return {
-        "mean": float(data.mean()),
+    return describe_returns(data) | {
         "iqm": interquartile_mean(data),
-        "std": float(data.std(ddof=1)) if data.size > 1 else 0.0,
         "ci_low": low,
         "ci_high": high,
         "confidence": confidence,
-        "episodes": int(data.size),
     }
 
 

@@ -30,8 +30,9 @@ def evaluate_variant(*, model: str, evaluation: str, observations: str, agent: d
     except VariantFailure as exc:
         save_observations(observations, np.empty((0, 0), dtype=np.float32))
         return write_json(evaluation, {"status": "failed", "reason": str(exc)})
-    save_observations(observations, sample.observations())
-    result["observations_kept"] = {"kept": len(sample.observations()), "of": sample.seen}
+    kept = sample.observations()
+    save_observations(observations, kept)
+    result["observations_kept"] = {"kept": len(kept), "of": sample.seen}
     result["model_bytes_in_memory"] = state_bytes(policy_model.state_dict())
     result["actions"] = agent["actions"]
     result["torch_threads"] = torch.get_num_threads()

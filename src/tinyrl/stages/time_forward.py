@@ -5,8 +5,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import numpy as np
-
 from tinyrl.atomic import atomic_dir, write_json
 from tinyrl.ceiling import measure_ceiling
 from tinyrl.errors import VariantFailure
@@ -29,9 +27,7 @@ def time_forward(
             return write_json(timing, {"status": "failed", "reason": str(exc)})
         shape = observation_shape(checkpoint["arch"])
         data = load_observations(observations, shape)
-        evaluated = np.load(eval_observations, allow_pickle=False)  # empty if the evaluation failed
-        if evaluated.size:
-            evaluated = load_observations(eval_observations, shape)
+        evaluated = load_observations(eval_observations, shape, allow_empty=True)  # empty: the evaluation failed
         result, onnx_bytes = time_backends(
             policy_model, checkpoint["state_dict"], data, settings, eval_observations=evaluated
         )
