@@ -96,5 +96,14 @@ def finetune_settings(wildcards):
     return {}
 
 
+def agent_variants(wildcards):
+    return [variant["name"] for variant in PLAN["agents"][wildcards.agent]["variants"]]
+
+
+def agent_variant_files(name):
+    """An input function: the file `name` of every variant of the wildcard agent, in the config's order."""
+    return lambda wildcards: [f"results/{wildcards.agent}/{variant}/{name}" for variant in agent_variants(wildcards)]
+
+
 def per_variant(pattern):
     return [pattern.format(agent=agent, variant=variant) for agent, variant in PAIRS]

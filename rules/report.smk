@@ -3,7 +3,7 @@ rule aggregate:
     input:
         metadata=per_variant("results/{agent}/{variant}/metadata.json"),
         evaluations=per_variant("results/{agent}/{variant}/evaluation.json"),
-        timings=per_variant("results/{agent}/{variant}/timing.json"),
+        timings=expand("results/{agent}/timing", agent=AGENTS),
         random=expand("results/{agent}/random_policy.json", agent=AGENTS),
         ceiling="results/benchmarks/gemm_ceiling.json",
     output:

@@ -45,25 +45,26 @@ rule evaluate:
 
 
 rule time_forward:
-    """Forward-pass timing on every selected backend, batch and batch-1 regimes; claims every workflow core
-    so that no other job shares the CPU."""
+    """Forward-pass timing of every variant of one agent, back to back in one process, on every selected
+    backend, batch and batch-1 regimes; claims every workflow core so that no other job shares the CPU."""
     input:
-        model="results/{agent}/{variant}/model.pt",
+        models=agent_variant_files("model.pt"),
         observations="results/{agent}/observations.npy",
-        eval_observations="results/{agent}/{variant}/eval_observations.npy",
+        eval_observations=agent_variant_files("eval_observations.npy"),
     output:
-        timing="results/{agent}/{variant}/timing.json",
-        onnx=directory("results/{agent}/{variant}/onnx"),  # model.onnx when the variant exports (else NONE says why)
+        # <variant>.json per variant; <variant>.onnx, its ONNX form, when it exports
+        timings=directory("results/{agent}/timing"),
     log:
-        "logs/{agent}/{variant}/time_forward.log",
+        "logs/{agent}/time_forward.log",
     conda:
         "../envs/tinyrl.yaml"
     threads: TIMING_CORES
     resources:
-        mem_mb=budget("time_forward", "mem_mb", 2000),
-        runtime=budget("time_forward", "runtime", 30),
+        mem_mb=budget("time_forward", "mem_mb", 3000),
+        runtime=budget("time_forward", "runtime", 120),
     params:
         settings=agent_section("timing"),
+        variants=agent_variants,
     script:
         "../scripts/time_forward.py"
 

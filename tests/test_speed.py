@@ -151,6 +151,49 @@ def test_quantized_variants_run_on_each_engine_and_say_why_not_elsewhere(small_p
     assert backends[fastest]["agrees"]  # a backend computing other outputs is never the fastest
 
 
+def test_executorch_runs_float_variants_and_its_own_int8_programs(tmp_path, small_policy, observations):
+    """A float variant is exported to an XNNPACK program and agrees with torch; an executorch_program variant is
+    an ExecuTorch program: it runs natively in ExecuTorch, its file reloads exactly, and torch's backends
+    say why they cannot run it."""
+    config = {**TIMING, "backends": ["torch-eager", "onnxruntime", "torch-compile", "executorch"]}
+    result, _ = time_backends(small_policy, small_policy.state_dict(), observations.numpy(), config)
+    exported = result["backends"]["executorch"]
+    assert exported["status"] == "ok" and exported["agrees"] and exported["program_bytes"] > 0
+    assert exported["max_abs_diff"] < 1e-4
+
+    made = compressed(small_policy, "executorch_program", {"dtype": "int8"}, observations)
+    path = saved(tmp_path, made, "executorch_program", {"dtype": "int8"})
+    reloaded, _ = load_policy(path)
+    with torch.inference_mode():
+        out, reference = reloaded(observations), small_policy(observations)
+    assert torch.equal(out, made.model(observations))
+    assert (out.argmax(1) == reference.argmax(1)).float().mean() > 0.9
+    assert size_stats(reloaded, path)["parameters"] == sum(p.numel() for p in small_policy.parameters())
+    result, onnx_bytes = time_backends(reloaded, reloaded.state_dict(), observations.numpy(), config)
+    backends = result["backends"]
+    assert result["native_backend"] == "executorch" and backends["executorch"]["status"] == "ok"
+    for name in ("onnxruntime", "torch-compile"):
+        assert backends[name]["status"] == "unavailable" and "program for executorch" in backends[name]["reason"]
+    assert onnx_bytes is None
+    wide = observations.repeat(3, 1)[: 2 * 256 + 7]  # beyond the largest batch a program takes at once
+    with torch.inference_mode():
+        assert torch.equal(reloaded(wide), made.model(wide))
+
+
+def test_pt2e_variants_compile_with_freezing_and_agree(tmp_path, small_policy, observations):
+    """A PT2E x86 variant reloads exactly from its file (int8 weights and activation scales put back on a
+    re-exported skeleton) and is timed through Inductor with freezing, which its family asks for."""
+    made = compressed(small_policy, "pt2e_x86_int8", {}, observations)
+    reloaded, _ = load_policy(saved(tmp_path, made, "pt2e_x86_int8", {}))
+    with torch.inference_mode():
+        assert torch.equal(reloaded(observations), made.model(observations))
+    config = {**TIMING, "backends": ["torch-eager", *get_family("pt2e_x86_int8").backends]}
+    backends = time_backends(reloaded, reloaded.state_dict(), observations.numpy(), config)[0]["backends"]
+    compiled = backends["torch-compile"]
+    assert compiled["status"] == "ok" and compiled["agrees"], compiled
+    assert compiled["inductor_options"] == {"freezing": True}
+
+
 def test_agreement_allows_float_rounding_only():
     reference = np.array([[10.0, -3.0]], dtype=np.float32)
     assert agreement(reference, reference + 1e-4, discrete=False)["agrees"]

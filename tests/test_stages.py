@@ -57,17 +57,19 @@ def run_study(config: dict, root, checkpoint) -> dict:
                 agent=agent["settings"],
                 settings=agent["evaluation"],
             )
-            time_forward(
-                model=d / "model.pt",
-                observations=obs,
-                eval_observations=d / "eval_observations.npy",
-                timing=d / "timing.json",
-                onnx=d / "onnx",
-                settings=agent["timing"],
-            )
             results["pairs"].append((name, variant["name"]))
-            for key, file in (("metadata", "metadata"), ("evaluations", "evaluation"), ("timings", "timing")):
+            for key, file in (("metadata", "metadata"), ("evaluations", "evaluation")):
                 results[key].append(d / f"{file}.json")
+        variants = [variant["name"] for variant in agent["variants"]]
+        time_forward(
+            models=[root / name / v / "model.pt" for v in variants],
+            observations=obs,
+            eval_observations=[root / name / v / "eval_observations.npy" for v in variants],
+            timings=root / name / "timing",
+            variants=variants,
+            settings=agent["timing"],
+        )
+        results["timings"].append(root / name / "timing")
     table_paths = [str(tables / f"{table}.{ext}") for table in plan["tables"] for ext in ("csv", "md")]
     aggregate(
         **results,

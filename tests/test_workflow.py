@@ -36,8 +36,15 @@ VARIANTS = [
     "l1_0.9_sparse_ft",
     "lowrank_0.5",
     "l1_0.5_rl",
+    "executorch_int8",
+    "pt2e_x86_int8",
+    "torchao_int8_dynamic",
 ]
-AGENT_VARIANTS = {agent: VARIANTS for agent in AGENTS[:2]} | {"montezuma": [v for v in VARIANTS if v != "l1_0.5_rl"]}
+AGENT_VARIANTS = {
+    "lunarlander": VARIANTS,
+    "halfcheetah": [v for v in VARIANTS if v not in ("pt2e_x86_int8", "torchao_int8_dynamic")],
+    "montezuma": [v for v in VARIANTS if v not in ("l1_0.5_rl", "torchao_int8_dynamic")],
+}
 AFTERMATH = {("aggregate", None), ("figures", None), ("report", None), ("all", None)}
 
 
@@ -64,8 +71,9 @@ def test_report_and_tables_are_produced(study):
     assert (summary["status"] == "ok").all()
     for agent in AGENTS:
         for variant in AGENT_VARIANTS[agent]:
-            for name in ("model.pt", "metadata.json", "evaluation.json", "eval_observations.npy", "timing.json"):
+            for name in ("model.pt", "metadata.json", "evaluation.json", "eval_observations.npy"):
                 assert (study / "results" / agent / variant / name).exists()
+            assert (study / "results" / agent / "timing" / f"{variant}.json").exists()  # one timing job per agent
     rl = summary[summary["variant"] == "l1_0.5_rl"].set_index("agent")
     assert list(rl["finetune_with"]) == ["rl", "rl"] and (rl["finetune_time_s"] > 0).all()
     for table in ("quantization", "unstructured", "low_rank"):
@@ -86,8 +94,9 @@ def test_report_and_tables_are_produced(study):
     assert fp32.loc["onnxruntime", "status"] == "ok" and fp32.loc["onnxruntime", "agrees"]
     static = backends[(backends["agent"] == "lunarlander") & (backends["variant"] == "static_qint8_x86")]
     assert {"torch-eager", "torch-eager[onednn]"} <= set(static["backend"])
-    assert (study / "results" / "lunarlander" / "fp32" / "onnx" / "model.onnx").stat().st_size > 0
-    assert "do not export" in (study / "results" / "lunarlander" / "static_qint8_x86" / "onnx" / "NONE").read_text()
+    timing = study / "results" / "lunarlander" / "timing"
+    assert (timing / "fp32.onnx").stat().st_size > 0 and not (timing / "static_qint8_x86.onnx").exists()
+    assert "do not export" in static.set_index("backend").loc["onnxruntime", "reason"]
     assert json.loads((study / "results" / "benchmarks" / "gemm_ceiling.json").read_text())["flops_per_s"] > 0
     assert (summary["latency_median_s"] > 0).all() and (summary["flops_per_observation"] > 0).all()
     assert "GFLOP/s" in (study / "report" / "report.md").read_text()
@@ -109,30 +118,32 @@ def test_second_run_does_nothing(study):
 
 def test_editing_one_variant_reruns_only_its_chain(study, tmp_path):
     config = edited_config(tmp_path, lambda c: c["variants"][1]["params"].update(engine="fbgemm"))
-    expected = {(rule, "dynamic_qint8") for rule in ("compress", "evaluate", "time_forward")} | AFTERMATH
-    assert planned_jobs(study, config=config) == expected
+    expected = {(rule, "dynamic_qint8") for rule in ("compress", "evaluate")} | AFTERMATH
+    assert planned_jobs(study, config=config) == expected | {("time_forward", None)}  # its agent's timing job
 
 
 def test_changing_finetune_settings_reruns_only_finetuned_variants(study, tmp_path):
     config = edited_config(tmp_path, lambda c: c["finetune"].update(learning_rate=0.002))
-    expected = {
-        (rule, variant)
-        for rule in ("compress", "evaluate", "time_forward")
-        for variant in ("l1_0.9_sparse_ft", "l1_0.5_rl")
-    } | AFTERMATH
+    expected = (
+        {(rule, variant) for rule in ("compress", "evaluate") for variant in ("l1_0.9_sparse_ft", "l1_0.5_rl")}
+        | AFTERMATH
+        | {("time_forward", None)}
+    )
     assert planned_jobs(study, config=config) == expected
 
 
 def test_changing_an_agents_timing_reruns_only_its_timing(study, tmp_path):
     config = edited_config(tmp_path, lambda c: c["agents"]["halfcheetah"].update(timing={"passes": 7}))
-    expected = {("time_forward", v) for v in AGENT_VARIANTS["halfcheetah"]} | AFTERMATH
-    assert planned_jobs(study, config=config) == expected
+    out = snakemake(study, "--dry-run", config=config)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert planned_jobs(study, config=config) == {("time_forward", None)} | AFTERMATH
+    assert "wildcards: agent=halfcheetah" in out.stdout and "agent=lunarlander" not in out.stdout
 
 
 def test_changing_episode_count_reruns_evaluations_not_compression(study, tmp_path):
     """... and the timing jobs, whose backends are checked on the evaluation's own observations."""
     config = edited_config(tmp_path, lambda c: c["evaluation"].update(episodes=4))
-    evaluated = {(rule, v) for v in VARIANTS for rule in ("evaluate", "time_forward")}
+    evaluated = {("evaluate", v) for v in VARIANTS} | {("time_forward", None)}
     expected = evaluated | {("evaluate_random", None)} | AFTERMATH
     assert planned_jobs(study, config=config) == expected
 
@@ -149,7 +160,7 @@ def test_the_report_reruns_when_only_its_settings_change(study, tmp_path):
 def test_targeted_rebuild_of_one_variant(study):
     # The README's command for rebuilding one variant.
     jobs = planned_jobs(study, "report", "--forcerun", "results/lunarlander/static_fp16/model.pt")
-    expected = {(rule, "static_fp16") for rule in ("compress", "evaluate", "time_forward")}
+    expected = {(rule, "static_fp16") for rule in ("compress", "evaluate")} | {("time_forward", None)}
     assert jobs == expected | AFTERMATH - {("all", None)}
 
 
@@ -249,9 +260,8 @@ def test_the_study_runs_on_a_reference_ppo_rnd_params_pth(tmp_path):
         ]
 
     config = edited_config(tmp_path, use_reference)
-    targets = [
-        f"results/montezuma/{v}/{f}.json" for v in ("fp32", "static_qint8_x86") for f in ("evaluation", "timing")
-    ]
+    targets = [f"results/montezuma/{v}/evaluation.json" for v in ("fp32", "static_qint8_x86")]
+    targets.append("results/montezuma/timing")
     out = snakemake(tmp_path, *targets, config=config)
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
     evaluation = json.loads((tmp_path / "results" / "montezuma" / "static_qint8_x86" / "evaluation.json").read_text())
@@ -300,7 +310,7 @@ def sb3_study(tmp_path_factory, sb3_zips, zoo_zip, sb3_cnn_zips):
 
     config = edited_config(workdir, use_zips)
     targets = [f"results/{name}/{v}/evaluation.json" for name in cases for v in ("fp32", "dynamic_qint8", "l1_0.5")]
-    out = snakemake(workdir, *targets, "results/ppo_pong/fp32/timing.json", config=config)
+    out = snakemake(workdir, *targets, "results/ppo_pong/timing", config=config)
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
     return workdir, cases
 

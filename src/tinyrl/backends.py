@@ -6,6 +6,8 @@
 - ``onnxruntime``: the variant exported to ONNX and run in ONNX Runtime (float variants), or
   the ONNX Runtime model that the variant is (``ort_static_int8``).
 - ``torch-compile``: ``torch.compile`` (inductor, static shapes) of a float variant.
+- ``executorch``: the variant exported to an XNNPACK-lowered ExecuTorch program and run in ExecuTorch's
+  runtime (float variants), or the ExecuTorch program that the variant is (``executorch_program``).
 
 Every backend builds its own runner: a callable from a float32 observation batch to outputs.
 """
@@ -16,15 +18,18 @@ import copy
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import torch
 from torch import nn
 
 from tinyrl.compression.eager_quant import available_engines, quiet
 from tinyrl.errors import is_our_bug
+from tinyrl.executorch_runtime import ExecuTorchPolicy, export_program, program_runner
 from tinyrl.onnx_runtime import OnnxRuntimePolicy, export_onnx, session, session_runner
 
-BACKEND_GROUPS = ("torch-eager", "torch-engines", "onnxruntime", "torch-compile")  # what a config may select
+# what a config may select
+BACKEND_GROUPS = ("torch-eager", "torch-engines", "onnxruntime", "torch-compile", "executorch")
 
 
 @dataclass
@@ -43,8 +48,21 @@ class Unavailable:
 
 
 def describe(exc: Exception) -> str:
-    """A backend's failure in one line: its type and the first line of its message."""
-    return f"{type(exc).__name__}: {exc}".splitlines()[0]
+    """A backend's failure in one line: its type and its message's first line (two, when the first only
+    introduces the second, as a compiler's "backend='inductor' raised:" does), and where the innermost
+    cause was raised when the message says little."""
+    lines = [line for line in f"{type(exc).__name__}: {exc}".splitlines() if line.strip()]
+    text = " ".join(line.strip() for line in lines[:2]) if lines[0].endswith(":") and len(lines) > 1 else lines[0]
+    cause = exc
+    while (cause.__cause__ or cause.__context__) is not None:
+        cause = cause.__cause__ or cause.__context__
+    frame = cause.__traceback__
+    while frame is not None and frame.tb_next is not None:
+        frame = frame.tb_next
+    if frame is not None and len(str(cause).strip()) < 20:
+        code = frame.tb_frame.f_code
+        text += f" (raised in {code.co_name}, {Path(code.co_filename).name}:{frame.tb_lineno})"
+    return text
 
 
 def is_torch_quantized(model: nn.Module) -> bool:
@@ -54,7 +72,15 @@ def is_torch_quantized(model: nn.Module) -> bool:
 
 def native_backend(model: nn.Module) -> str:
     """The backend the variant's own file runs on when loaded: what evaluation used."""
-    return "onnxruntime" if isinstance(model, OnnxRuntimePolicy) else "torch-eager"
+    if isinstance(model, OnnxRuntimePolicy):
+        return "onnxruntime"
+    return "executorch" if isinstance(model, ExecuTorchPolicy) else "torch-eager"
+
+
+def _foreign_runtime(model: nn.Module) -> str | None:
+    """The runtime other than torch that the variant's file is a program for, if any."""
+    native = native_backend(model)
+    return None if native == "torch-eager" else native
 
 
 def _eager(model: nn.Module) -> Runner:
@@ -94,6 +120,8 @@ def _onnxruntime(model: nn.Module, example: torch.Tensor) -> Runner | Unavailabl
     start = time.perf_counter()
     if isinstance(model, OnnxRuntimePolicy):
         model_bytes = model.model_bytes()
+    elif _foreign_runtime(model):
+        return Unavailable("onnxruntime", f"the variant is a program for {_foreign_runtime(model)}")
     elif is_torch_quantized(model):
         return Unavailable("onnxruntime", "torch eager-mode quantized modules do not export to ONNX")
     else:
@@ -113,20 +141,53 @@ def _onnxruntime(model: nn.Module, example: torch.Tensor) -> Runner | Unavailabl
 
 
 def _compiled(model: nn.Module) -> Runner | Unavailable:
-    if isinstance(model, OnnxRuntimePolicy):
-        return Unavailable("torch-compile", "the variant runs in ONNX Runtime, not torch")
+    if _foreign_runtime(model):
+        return Unavailable("torch-compile", f"the variant is a program for {_foreign_runtime(model)}, not torch")
     if is_torch_quantized(model):
         return Unavailable(
             "torch-compile",
             "torch eager-mode quantized kernels have no compiled form (dynamo falls back to eager around them)",
         )
+    # A variant made for Inductor says how to compile it (PT2E: freezing). Compiling happens on the first call
+    # of each input shape, so those calls run with the options set; torch.compile's own `options` argument
+    # does not reach the passes torchao registers for quantized patterns.
+    options = getattr(model, "inductor_options", None)
     compiled = torch.compile(model, dynamic=False)
+    compiled_shapes = set()
 
     def run(obs):
         with torch.inference_mode():
+            if options and obs.shape not in compiled_shapes:
+                compiled_shapes.add(obs.shape)
+                with torch._inductor.config.patch(options):
+                    return compiled(obs)
             return compiled(obs)
 
-    return Runner("torch-compile", run, notes={"mode": "default", "dynamic": False})
+    return Runner("torch-compile", run, notes={"mode": "default", "dynamic": False, "inductor_options": options})
+
+
+def _executorch(model: nn.Module, example: torch.Tensor) -> Runner | Unavailable:
+    start = time.perf_counter()
+    if isinstance(model, ExecuTorchPolicy):
+        program = model.program_bytes()
+    elif _foreign_runtime(model):
+        return Unavailable("executorch", f"the variant is a program for {_foreign_runtime(model)}")
+    elif is_torch_quantized(model):
+        return Unavailable("executorch", "torch eager-mode quantized modules do not export (torch.export)")
+    else:
+        try:
+            program = export_program(model, example)
+        except Exception as exc:
+            if is_our_bug(exc):
+                raise
+            return Unavailable("executorch", f"export to ExecuTorch failed: {describe(exc)}")
+    try:
+        run = program_runner(program)
+    except Exception as exc:
+        if is_our_bug(exc):
+            raise
+        return Unavailable("executorch", f"ExecuTorch's runtime refused the program: {describe(exc)}")
+    return Runner("executorch", run, time.perf_counter() - start, notes={"program_bytes": len(program)})
 
 
 def runners(
@@ -134,7 +195,8 @@ def runners(
 ) -> Iterator[Runner | Unavailable]:
     """The native runner first, then each selected group's runners (or why it cannot run)."""
     native = native_backend(model)
-    yield _onnxruntime(model, example) if native == "onnxruntime" else _eager(model)
+    native_runner = {"onnxruntime": _onnxruntime, "executorch": _executorch}.get(native)
+    yield native_runner(model, example) if native_runner else _eager(model)
     for group in groups:
         if group == "torch-eager" or group == native:
             continue
@@ -145,5 +207,7 @@ def runners(
             yield _onnxruntime(model, example)
         elif group == "torch-compile":
             yield _compiled(model)
+        elif group == "executorch":
+            yield _executorch(model, example)
         else:
             raise ValueError(f"unknown backend group {group!r} (known: {', '.join(BACKEND_GROUPS)})")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 import torch
 from torch import nn
@@ -117,12 +117,19 @@ def non_finite_weights(model: nn.Module) -> list[str]:
     return [name for name, t in weight_tensors(model) if not torch.isfinite(t.float()).all()]
 
 
+def count_weights(tensors: Iterable[torch.Tensor]) -> dict[str, int]:
+    counts = {"parameters": 0, "nonzeros": 0}
+    for tensor in tensors:
+        counts["parameters"] += tensor.numel()
+        counts["nonzeros"] += int(torch.count_nonzero(tensor))
+    return counts
+
+
 def size_stats(model: nn.Module, path: str | os.PathLike) -> dict:
     """File size (MB = 10^6 bytes, like the seed), parameter and non-zero counts, global sparsity."""
-    params = nonzeros = 0
-    for _, tensor in weight_tensors(model):
-        params += tensor.numel()
-        nonzeros += int(torch.count_nonzero(tensor))
+    # A program that holds its weights out of torch's reach (ExecuTorch's) carries their counts.
+    counts = getattr(model, "weight_counts", None) or count_weights(tensor for _, tensor in weight_tensors(model))
+    params, nonzeros = counts["parameters"], counts["nonzeros"]
     size_bytes = os.path.getsize(path)
     return {
         "size_bytes": size_bytes,

@@ -29,6 +29,24 @@ class Roles:
         return (self.action_head, *self.value_heads)
 
 
+class _EveryHead(nn.Module):
+    """The policy with each of its heads as an output: the action outputs first, then the value heads."""
+
+    def __init__(self, model: nn.Module):
+        super().__init__()
+        self.model = model
+
+    def forward(self, obs: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        return self.model.heads(obs)
+
+
+def every_head(model: nn.Module) -> nn.Module:
+    """What an exported file should compute: every head of a policy with value heads (so that the file
+    holds what the checkpoint holds), else the policy itself."""
+    roles = getattr(model, "roles", None)
+    return _EveryHead(model) if roles is not None and roles.value_heads else model
+
+
 ACTIVATIONS = {"relu": torch.relu, "tanh": torch.tanh}  # an MLP's hidden activation, by arch name
 SQUASHES = ("clip", "tanh")  # how a bounded policy maps its head's output into the action box
 DEFAULT_NORMALIZER = {"clip": 10.0, "epsilon": 1e-8}  # gymnasium's NormalizeObservation and SB3's VecNormalize

@@ -15,20 +15,11 @@ import numpy as np
 import torch
 from torch import nn
 
+from tinyrl.networks import every_head
+
 ONNX_OPSET = 17
 INPUT_NAME = "observations"
 OUTPUT_NAME = "outputs"
-
-
-class _EveryHead(nn.Module):
-    """The policy with each of its heads as an output: the action outputs first, then the value heads."""
-
-    def __init__(self, model: nn.Module):
-        super().__init__()
-        self.model = model
-
-    def forward(self, obs: torch.Tensor) -> tuple[torch.Tensor, ...]:
-        return self.model.heads(obs)
 
 
 def output_names(model: nn.Module) -> list[str]:
@@ -45,7 +36,7 @@ def export_onnx(model: nn.Module, example: torch.Tensor) -> bytes:
     asks for OUTPUT_NAME only. Eager-mode quantized modules do not export; that raises.
     """
     names = output_names(model)
-    exported = _EveryHead(model) if len(names) > 1 else model
+    exported = every_head(model)
     buffer = io.BytesIO()
     with warnings.catch_warnings():  # the TorchScript-based exporter warns that a newer one exists
         warnings.simplefilter("ignore")

@@ -20,6 +20,7 @@ from tinyrl.evaluation import REPLAY_MAX_SECONDS
 from tinyrl.families import get_family
 from tinyrl.figures import FIGURES
 from tinyrl.findings import study_b_findings
+from tinyrl.peers import format_races, race, side_by_side
 from tinyrl.provenance import provenance
 from tinyrl.seed_rows import SEED_ENV, SEED_NETWORK, seed_comparison
 from tinyrl.speed import backend_matrix, format_speed_targets, speed_table, speed_targets
@@ -302,6 +303,10 @@ def build_context(
             (agent, speed_table(summary, agent), backend_matrix(speed["backends"], agent))
             for agent in summary["agent"].unique()
         ],
+        "races": format_races([race(summary, agent) for agent in summary["agent"].unique()]),
+        "side_by_side": [
+            (agent, side_by_side(summary, speed["backends"], agent)) for agent in summary["agent"].unique()
+        ],
         "provenance": provenance(repo_dir),
     }
 
@@ -335,6 +340,7 @@ def render_report(context: dict, md_path: str | Path, html_path: str | Path) -> 
     md_context["seed_rows_md"] = [
         (agent, markdown_table(table, floatfmt=".6g")) for agent, table in context["seed_rows"]
     ]
+    md_context["side_by_side_md"] = [(agent, markdown_table(table)) for agent, table in context["side_by_side"]]
     md_context["speed_md"] = [
         (agent, markdown_table(table), markdown_table(backends)) for agent, table, backends in context["speed"]
     ]
@@ -346,6 +352,9 @@ def render_report(context: dict, md_path: str | Path, html_path: str | Path) -> 
                 backends.to_html(index=False, escape=True, na_rep=MISSING),
             )
             for agent, table, backends in context["speed"]
+        ],
+        "side_by_side_html": [
+            (agent, table.to_html(index=False, escape=True, na_rep=MISSING)) for agent, table in context["side_by_side"]
         ],
         "seed_rows_html": [
             (agent, table.to_html(index=False, escape=True, na_rep=MISSING)) for agent, table in context["seed_rows"]

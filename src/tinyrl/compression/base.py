@@ -77,6 +77,12 @@ class Family:
     columns: dict[str, Callable[[dict, dict], object]] = field(default_factory=dict)
     feeds: frozenset[str] = frozenset()  # keys of FEEDS
     note: str = ""  # a sentence for the report's method notes, when how it is done needs saying
+    # Backend groups its variants are timed on whatever the config selects (torchao's: torch-compile, as
+    # torchao intends its kernels to run).
+    backends: tuple[str, ...] = ()
+    # The toolchain a user would otherwise pick that the family stands for, in the report's side-by-side
+    # table ("torchao", "ExecuTorch"); empty for tiny_rl's own methods.
+    peer: str = ""
 
     def __post_init__(self) -> None:
         unknown = set(self.feeds) - set(FEEDS)

@@ -72,6 +72,8 @@ FAMILY = Family(
     skeleton=lambda arch, params, structure: quantize(build_network(arch).eval(), params),
     table=QUANTIZATION,
     columns={"torchao_scheme": param("scheme")},
+    backends=("torch-compile",),
+    peer="torchao",
     note="torchao variants store their quantized weights' inner tensors (codes, scales) as plain tensors; "
     "they run eager and through torch.compile, not in ONNX Runtime (their tensor subclasses do not export).",
 )

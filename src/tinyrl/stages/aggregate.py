@@ -32,9 +32,12 @@ def aggregate(
     agents: list[str],
     comparison: dict[str, dict],
 ) -> None:
-    """`pairs` names the (agent, variant) of each metadata/evaluation/timing file; `agents` those of `random`;
-    `comparison` holds each agent's evaluation settings (the paired comparison's margin, resamples, confidence)."""
+    """`pairs` names the (agent, variant) of each metadata/evaluation file; `agents` those of `random` and of
+    `timings` (each agent's timing folder, <variant>.json per variant); `comparison` holds each agent's
+    evaluation settings (the paired comparison's margin, resamples, confidence)."""
     flops_per_s = json.loads(Path(ceiling).read_text())["flops_per_s"]
+    timing_folders = dict(zip(agents, timings, strict=True))
+    timings = [Path(timing_folders[agent]) / f"{variant}.json" for agent, variant in pairs]
     rows = [
         variant_row(agent, m, e, t, comparison[agent])
         for (agent, _), m, e, t in zip(pairs, metadata, evaluations, timings)

@@ -1,0 +1,66 @@
+"""The policy as the ExecuTorch program (.pte) a user would ship to a small device: every head exported,
+lowered to XNNPACK, run in ExecuTorch's runtime. `dtype: float32` keeps the float weights; `dtype: int8`
+is static int8 by ExecuTorch's XNNPACK quantizer (PT2E): weights int8 symmetric per output channel,
+activations int8 calibrated on the observation set."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import nn
+
+from tinyrl.compression.base import CompressContext, Compressed, Family, param, schema
+from tinyrl.compression.tables import QUANTIZATION
+from tinyrl.executorch_runtime import ExecuTorchPolicy, export_program, xnnpack_int8_graph
+from tinyrl.model_stats import count_weights, flops_per_observation, weight_tensors
+from tinyrl.networks import OUTPUT_KINDS
+from tinyrl.pt2e import graph_weights
+
+
+def _compress(model: nn.Module, params: dict, ctx: CompressContext) -> Compressed:
+    graph = xnnpack_int8_graph(model, ctx.observations) if params["dtype"] == "int8" else model
+    program = export_program(graph, ctx.observations)
+    weights = graph_weights(graph).values() if graph is not model else (t for _, t in weight_tensors(model))
+    # FLOPs are the float network's: the int8 program does the same multiply-adds.
+    structure = {
+        "program_bytes": len(program),
+        "has_log_std": hasattr(model, "log_std"),
+        "flops_per_observation": flops_per_observation(model, ctx.observations[:1]),
+        "weight_counts": count_weights(weights),
+    }
+    policy = ExecuTorchPolicy(
+        torch.from_numpy(np.frombuffer(program, dtype=np.uint8).copy()),
+        model.output_kind,
+        structure["flops_per_observation"],
+        structure["weight_counts"],
+        getattr(model, "log_std", None),
+    )
+    return Compressed(policy, structure=structure)
+
+
+def _skeleton(arch: dict, params: dict, structure: dict) -> nn.Module:
+    log_std = torch.zeros(int(arch["act_dim"])) if structure["has_log_std"] else None
+    return ExecuTorchPolicy(
+        torch.zeros(int(structure["program_bytes"]), dtype=torch.uint8),
+        OUTPUT_KINDS[arch["kind"]],
+        structure["flops_per_observation"],
+        structure["weight_counts"],
+        log_std,
+    )
+
+
+FAMILY = Family(
+    name="executorch_program",
+    description="the policy as an XNNPACK-lowered ExecuTorch program (.pte), float32 or static int8 by "
+    "ExecuTorch's XNNPACK quantizer (PT2E; int8 weights per output channel, int8 activations calibrated on "
+    "the observation set), run in ExecuTorch's runtime",
+    param_schema=schema({"dtype": {"enum": ["float32", "int8"]}}, ["dtype"]),
+    defaults={},
+    compress=_compress,
+    skeleton=_skeleton,
+    table=QUANTIZATION,
+    columns={"program_dtype": param("dtype")},
+    peer="ExecuTorch",
+    note="ExecuTorch variants are XNNPACK-lowered programs (.pte) stored as bytes in the variant's file; "
+    "their parameter counts are those of the quantized graph the program was lowered from.",
+)
