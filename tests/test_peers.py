@@ -47,6 +47,12 @@ BACKENDS = pd.DataFrame(
             ("l1_0.9", "torch-eager", True, 0.9, 0.09),
         ]
     ]
+    + [
+        {"agent": "lunarlander", "variant": "executorch_int8", "backend": "torch-compile", "status": "failed"}
+        | {"agrees": False, "reason": "BackendCompilerFailed: AssertionError"},
+        {"agent": "lunarlander", "variant": "executorch_int8", "backend": "onnxruntime", "status": "unavailable"}
+        | {"agrees": False, "reason": "the variant is a program for executorch"},
+    ]
 )
 
 
@@ -59,7 +65,10 @@ def test_families_name_the_toolchain_they_stand_for():
 def test_side_by_side_lists_every_quantized_path_with_its_ratio_to_float32_eager():
     table = side_by_side(SUMMARY, BACKENDS, "lunarlander")
     assert "l1_0.9" not in set(table["variant"])  # pruning has its own table
-    assert list(table["made with"]) == [OURS] * 3 + ["ExecuTorch", "torchao"]
+    assert list(table["made with"]) == [OURS] * 3 + ["ExecuTorch", "ExecuTorch", "torchao"]
+    assert "onnxruntime" not in set(table.loc[table["variant"] == "executorch_int8", "runs on"])  # cannot: not shown
+    failed = table[table["runs on"] == "torch-compile"].iloc[0]
+    assert failed["outputs"] == "failed: BackendCompilerFailed: AssertionError"  # tried and failed: shown, why
     row = table[table["variant"] == "executorch_int8"].iloc[0]
     assert row["batch 100: x fp32 eager"] == 4.0 and row["runs on"] == "executorch"
     qnnpack = table[table["runs on"] == "torch-eager[qnnpack]"].iloc[0]

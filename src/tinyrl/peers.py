@@ -32,10 +32,11 @@ def _regime_label(rows: pd.DataFrame, regime: str) -> str:
 def side_by_side(summary: pd.DataFrame, backends: pd.DataFrame, agent: str) -> pd.DataFrame:
     """Float32 and every quantized variant on every backend that ran it: time at both regimes and its ratio
     to float32 on torch eager, file size, paired verdict, and whether the backend computes the variant's
-    own outputs (a path that does not is not the variant's)."""
+    own outputs (a path that does not is not the variant's); a backend that failed on it, with why."""
     rows = summary[(summary["agent"] == agent) & (summary["status"] == "ok")]
     rows = rows[(rows["family"] == BASELINE) | (rows["table"] == QUANTIZATION.name)]
-    ran = backends[(backends["agent"] == agent) & (backends["status"] == "ok")]
+    # Backends that ran, and those that tried and failed (a peer's compiler, say): the failure is a result.
+    ran = backends[(backends["agent"] == agent) & backends["status"].isin(["ok", "failed"])]
     paths = ran.merge(rows[["variant", "family", "size_mb", "verdict"]], on="variant")
     base = paths[(paths["family"] == BASELINE) & (paths["backend"] == "torch-eager")]
     if paths.empty or base.empty:
@@ -55,6 +56,8 @@ def side_by_side(summary: pd.DataFrame, backends: pd.DataFrame, agent: str) -> p
             "outputs": paths["agrees"].astype(bool).map({True: "the variant's", False: "differ"}),
         }
     )
+    failed = paths["status"] == "failed"
+    table.loc[failed, "outputs"] = "failed: " + paths.loc[failed, "reason"].astype(str)
     order = table["made with"].ne(OURS)  # tiny_rl's paths first, then each peer's, fastest first
     table = table.assign(_peer=order, _name=table["made with"]).sort_values(["_peer", "_name", f"{batch} (ms)"])
     return table.drop(columns=["_peer", "_name"]).round(3).reset_index(drop=True)
