@@ -43,8 +43,14 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
+# What a study writes into the checkout: the committed published report and its tables and figures are
+# rewritten by every run, which does not make the code that ran differ from its commit.
+STUDY_OUTPUTS = ("results", "report")
+
+
 def git_commit(repo_dir: str | Path) -> str:
-    """The workflow's commit, marked '-dirty' when the working tree has uncommitted changes."""
+    """The workflow's commit, marked '-dirty' when the working tree has uncommitted changes outside the
+    study's own outputs."""
 
     def git(*args: str) -> str:
         return subprocess.run(
@@ -53,7 +59,9 @@ def git_commit(repo_dir: str | Path) -> str:
 
     try:
         commit = git("rev-parse", "HEAD")
-        return commit + ("-dirty" if git("status", "--porcelain", "--untracked-files=no") else "")
+        outside_outputs = [".", *(f":(exclude){path}" for path in STUDY_OUTPUTS)]
+        changes = git("status", "--porcelain", "--untracked-files=no", "--", *outside_outputs)
+        return commit + ("-dirty" if changes else "")
     except (OSError, subprocess.SubprocessError):
         return "unknown (not a git checkout)"
 
