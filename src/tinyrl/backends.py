@@ -25,8 +25,9 @@ from torch import nn
 
 from tinyrl.compression.eager_quant import available_engines, quiet
 from tinyrl.errors import is_our_bug
-from tinyrl.executorch_runtime import ExecuTorchPolicy, export_program, program_runner
-from tinyrl.onnx_runtime import OnnxRuntimePolicy, export_onnx, session, session_runner
+from tinyrl.executorch_runtime import export_program, program_runner
+from tinyrl.onnx_runtime import export_onnx, session, session_runner
+from tinyrl.program_policy import ProgramPolicy
 
 # what a config may select
 BACKEND_GROUPS = ("torch-eager", "torch-engines", "onnxruntime", "torch-compile", "executorch")
@@ -37,7 +38,7 @@ class Runner:
     name: str
     run: Callable
     setup_s: float = 0.0  # export, session creation, compilation (compilation ends on the first call)
-    artifact: bytes | None = None  # the ONNX model, when the backend made one
+    artifact: bytes | None = None  # the program the backend runs (an ONNX model, an ExecuTorch program), if any
     notes: dict = field(default_factory=dict)
 
 
@@ -72,15 +73,12 @@ def is_torch_quantized(model: nn.Module) -> bool:
 
 def native_backend(model: nn.Module) -> str:
     """The backend the variant's own file runs on when loaded: what evaluation used."""
-    if isinstance(model, OnnxRuntimePolicy):
-        return "onnxruntime"
-    return "executorch" if isinstance(model, ExecuTorchPolicy) else "torch-eager"
+    return model.RUNTIME if isinstance(model, ProgramPolicy) else "torch-eager"
 
 
 def _foreign_runtime(model: nn.Module) -> str | None:
     """The runtime other than torch that the variant's file is a program for, if any."""
-    native = native_backend(model)
-    return None if native == "torch-eager" else native
+    return model.RUNTIME if isinstance(model, ProgramPolicy) else None
 
 
 def _eager(model: nn.Module) -> Runner:
@@ -116,28 +114,35 @@ def _engines(model: nn.Module, state_dict: dict) -> Iterator[Runner | Unavailabl
             torch.backends.quantized.engine = own
 
 
-def _onnxruntime(model: nn.Module, example: torch.Tensor) -> Runner | Unavailable:
+def _program(name: str, model: nn.Module, example: torch.Tensor, export, load, target: str) -> Runner | Unavailable:
+    """The runner of a program for runtime `name`: the variant's own program, or the variant exported to one
+    (`export`: model, example -> bytes; `load`: bytes -> run); or why it cannot be had. `target` names
+    the format in the reasons."""
     start = time.perf_counter()
-    if isinstance(model, OnnxRuntimePolicy):
-        model_bytes = model.model_bytes()
+    if _foreign_runtime(model) == name:
+        program = model.program_bytes()
     elif _foreign_runtime(model):
-        return Unavailable("onnxruntime", f"the variant is a program for {_foreign_runtime(model)}")
+        return Unavailable(name, f"the variant is a program for {_foreign_runtime(model)}")
     elif is_torch_quantized(model):
-        return Unavailable("onnxruntime", "torch eager-mode quantized modules do not export to ONNX")
+        return Unavailable(name, f"torch eager-mode quantized modules do not export to {target}")
     else:
         try:
-            model_bytes = export_onnx(model, example)
+            program = export(model, example)
         except Exception as exc:
             if is_our_bug(exc):
                 raise
-            return Unavailable("onnxruntime", f"ONNX export failed: {describe(exc)}")
+            return Unavailable(name, f"{target} export failed: {describe(exc)}")
     try:
-        run = session_runner(session(model_bytes))
+        run = load(program)
     except Exception as exc:
         if is_our_bug(exc):
             raise
-        return Unavailable("onnxruntime", f"ONNX Runtime refused the model: {describe(exc)}")
-    return Runner("onnxruntime", run, time.perf_counter() - start, artifact=model_bytes)
+        return Unavailable(name, f"{name} refused the program: {describe(exc)}")
+    return Runner(name, run, time.perf_counter() - start, artifact=program, notes={"program_bytes": len(program)})
+
+
+def _onnxruntime(model: nn.Module, example: torch.Tensor) -> Runner | Unavailable:
+    return _program("onnxruntime", model, example, export_onnx, lambda onnx: session_runner(session(onnx)), "ONNX")
 
 
 def _compiled(model: nn.Module) -> Runner | Unavailable:
@@ -167,27 +172,7 @@ def _compiled(model: nn.Module) -> Runner | Unavailable:
 
 
 def _executorch(model: nn.Module, example: torch.Tensor) -> Runner | Unavailable:
-    start = time.perf_counter()
-    if isinstance(model, ExecuTorchPolicy):
-        program = model.program_bytes()
-    elif _foreign_runtime(model):
-        return Unavailable("executorch", f"the variant is a program for {_foreign_runtime(model)}")
-    elif is_torch_quantized(model):
-        return Unavailable("executorch", "torch eager-mode quantized modules do not export (torch.export)")
-    else:
-        try:
-            program = export_program(model, example)
-        except Exception as exc:
-            if is_our_bug(exc):
-                raise
-            return Unavailable("executorch", f"export to ExecuTorch failed: {describe(exc)}")
-    try:
-        run = program_runner(program)
-    except Exception as exc:
-        if is_our_bug(exc):
-            raise
-        return Unavailable("executorch", f"ExecuTorch's runtime refused the program: {describe(exc)}")
-    return Runner("executorch", run, time.perf_counter() - start, notes={"program_bytes": len(program)})
+    return _program("executorch", model, example, export_program, program_runner, "ExecuTorch")
 
 
 def runners(

@@ -15,6 +15,7 @@ import torch
 from torch import nn
 
 from tinyrl.networks import every_head
+from tinyrl.program_policy import ProgramPolicy
 from tinyrl.pt2e import batch_axis, export_example, quantize_graph
 
 # The largest batch a program takes at once: ExecuTorch plans memory for it (a PPO-RND program at 4096 overflows
@@ -64,36 +65,17 @@ def program_runner(program: bytes, threads: int | None = None):
     return run
 
 
-class ExecuTorchPolicy(nn.Module):
-    """A policy whose forward runs an ExecuTorch program.
+class ExecuTorchPolicy(ProgramPolicy):
+    """A policy whose forward runs an ExecuTorch program. XNNPACK holds the weights inside the program, so
+    the counts of the network it was made from (`weight_counts`: parameters and non-zeros, measured on the
+    quantized weights when it was made) stand for them."""
 
-    The program's bytes are a uint8 buffer, so the variant's file is an ordinary tiny_rl checkpoint,
-    loaded with weights_only=True; the runtime loads the program on first use. XNNPACK holds the
-    weights inside the program, so the counts of the network it was made from (`weight_counts`:
-    parameters and non-zeros, measured on the quantized weights when it was made) stand for them.
-    """
+    BUFFER = "executorch_program"
+    RUNTIME = "executorch"
 
     def __init__(self, program: torch.Tensor, output_kind: str, flops: int, weight_counts: dict, log_std=None):
-        super().__init__()
-        self.register_buffer("executorch_program", program.to(torch.uint8))
-        if log_std is not None:
-            self.register_buffer("log_std", log_std.detach().clone())
-        self.output_kind = output_kind
-        self.flops = flops  # of the float network it was made from (model_stats.flops_per_observation)
+        super().__init__(program, output_kind, flops, log_std)
         self.weight_counts = dict(weight_counts)
-        self._run = None
-
-    def program_bytes(self) -> bytes:
-        return self.executorch_program.numpy().tobytes()
 
     def runner(self, threads: int | None = None):
         return program_runner(self.program_bytes(), threads)
-
-    def _load_from_state_dict(self, *args, **kwargs):
-        self._run = None  # new bytes: a new program
-        super()._load_from_state_dict(*args, **kwargs)
-
-    def forward(self, obs: torch.Tensor) -> torch.Tensor:
-        if self._run is None:
-            self._run = self.runner()
-        return self._run(obs)

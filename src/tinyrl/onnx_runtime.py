@@ -16,6 +16,7 @@ import torch
 from torch import nn
 
 from tinyrl.networks import every_head
+from tinyrl.program_policy import ProgramPolicy
 
 ONNX_OPSET = 17
 INPUT_NAME = "observations"
@@ -93,38 +94,16 @@ def weight_arrays(model_bytes: bytes) -> dict[str, np.ndarray]:
     }
 
 
-class OnnxRuntimePolicy(nn.Module):
-    """A policy whose forward runs an ONNX model in ONNX Runtime.
+class OnnxRuntimePolicy(ProgramPolicy):
+    """A policy whose forward runs an ONNX model in ONNX Runtime."""
 
-    The model's bytes are a uint8 buffer, so the variant's file is an ordinary tiny_rl
-    checkpoint, loaded with weights_only=True; the session is built on first use.
-    """
-
-    def __init__(self, model_bytes: torch.Tensor, output_kind: str, flops: int, log_std: torch.Tensor | None = None):
-        super().__init__()
-        self.register_buffer("onnx_model", model_bytes.to(torch.uint8))
-        if log_std is not None:
-            self.register_buffer("log_std", log_std.detach().clone())
-        self.output_kind = output_kind
-        self.flops = flops  # of the float network it was made from (model_stats.flops_per_observation)
-        self._run = None
-
-    def model_bytes(self) -> bytes:
-        return self.onnx_model.numpy().tobytes()
+    BUFFER = "onnx_model"
+    RUNTIME = "onnxruntime"
 
     def runner(self, threads: int | None = None):
-        return session_runner(session(self.model_bytes(), threads))
-
-    def _load_from_state_dict(self, *args, **kwargs):
-        self._run = None  # new bytes: a new session
-        super()._load_from_state_dict(*args, **kwargs)
-
-    def forward(self, obs: torch.Tensor) -> torch.Tensor:
-        if self._run is None:
-            self._run = self.runner()
-        return torch.from_numpy(self._run(obs.float()))
+        return session_runner(session(self.program_bytes(), threads))
 
     def weight_tensors(self):
         """(name, float tensor) per weight and bias, for size statistics."""
-        for name, array in weight_arrays(self.model_bytes()).items():
+        for name, array in weight_arrays(self.program_bytes()).items():
             yield name, torch.from_numpy(array.astype(np.float32))

@@ -134,7 +134,8 @@ def time_backends(
                 raise
             backends[runner.name] = {"status": "failed", "reason": describe(exc)}
             continue
-        onnx_bytes = onnx_bytes or runner.artifact
+        if runner.name == "onnxruntime":
+            onnx_bytes = runner.artifact
     native = native_backend(model)
     fastest = {}
     for regime in plan:
