@@ -126,7 +126,7 @@ def study(tmp_path_factory):
             "seed": 0,
             "max_episode_steps": 50,
             "bootstrap_samples": 100,
-            "confidence": 0.95,
+            "confidence": 0.9,  # not the usual 95%: every label must say the level the config set
         },
         "observations": {"episodes": 1, "max_observations": 40, "seed": 5},
         "timing": {"passes": 5, "batch_size": 4, "warmup": 1, "threads": 1},
@@ -162,8 +162,10 @@ def test_summary_has_one_row_per_variant_with_ratios(study):
 def test_seed_shaped_family_table(study):
     study = study["root"]
     table = pd.read_csv(study / "tables" / "quantization.csv")
-    assert list(table.columns[:5]) == ["variant", "reward", "reward 95% CI", "time (s)", "size (MB)"]
-    assert list(table.columns[5:8]) == ["verdict", "vs float32, paired [95% CI]", "reward IQM"]
+    assert list(table.columns[:5]) == ["variant", "reward", "reward 90% CI", "time (s)", "size (MB)"]
+    assert list(table.columns[5:8]) == ["verdict", "vs float32, paired [90% CI]", "reward IQM"]
+    report = (study / "report" / "report.md").read_text()
+    assert "95%" not in report.split("## Protocol")[0]  # the answers, agents and Study A parts say 90%
     assert table["verdict"].iloc[0] == "baseline" and table["verdict"].iloc[1] in VERDICTS
     assert (study / "tables" / "quantization.md").read_text().startswith("### lander")
 

@@ -18,6 +18,7 @@ from tinyrl.stats import (
     paired_difference,
     summarize_returns,
 )
+from tinyrl.summaries import confidence_label
 
 MB = 1e6
 nan = float("nan")
@@ -323,6 +324,7 @@ def build_summary(
     df["speedup_fastest_batch"] = df["agent"].map(base["time_median_s"]) / df["fastest_batch_median_s"]
     df["speedup_fastest_latency"] = df["agent"].map(base["latency_median_s"]) / df["fastest_latency_median_s"]
     df["latency_batch_size"] = 1
+    df["confidence"] = df["agent"].map(lambda agent: comparison[agent]["confidence"])  # of every CI in the row
     if ceiling_flops_per_s:
         add_ceiling_fractions(
             df,
@@ -341,13 +343,14 @@ def build_summary(
 SEED_TABLE_COLUMNS = {  # the seed's tables: variant | reward | time (s) | size (MB), with our statistics beside
     "variant": "variant",
     "reward_mean": "reward",
-    "reward_ci": "reward 95% CI",
+    "reward_ci": "reward {ci} CI",
     "time_mean_s": "time (s)",
     "size_mb": "size (MB)",
     "verdict": "verdict",
-    "reward_diff": "vs float32, paired [95% CI]",
+    "reward_diff": "vs float32, paired [{ci} CI]",
     "reward_iqm": "reward IQM",
 }
+
 RATIO_COLUMNS = {
     "speedup": "speed-up",
     "size_ratio": "size ratio",
@@ -388,7 +391,9 @@ def family_table(df: pd.DataFrame, agent: str, table: str) -> pd.DataFrame:
             sub["reward_diff_mean"], sub["reward_diff_ci_low"], sub["reward_diff_ci_high"], sub["family"]
         )
     ]
-    columns = {**SEED_TABLE_COLUMNS, **table_columns(table), **RATIO_COLUMNS}
+    ci = confidence_label(sub)
+    seed_columns = {name: header.format(ci=ci) for name, header in SEED_TABLE_COLUMNS.items()}
+    columns = {**seed_columns, **table_columns(table), **RATIO_COLUMNS}
     out = sub[list(columns)].rename(columns=columns)
     if sub["rooms_mean"].notna().any():
         out.insert(list(columns).index("reward_ci") + 1, "rooms / episode", sub["rooms_mean"].round(2).to_numpy())

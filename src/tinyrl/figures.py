@@ -2,7 +2,7 @@
 
 Naive variants are drawn hollow and fine-tuned ones filled (circles for
 distillation, squares for RL fine-tuning), so the three read apart. Reward axes
-carry the 95% CI as error bars and the random policy's mean as a dashed floor.
+carry the reward's CI (at the configured confidence) as error bars and the random policy's mean as a dashed floor.
 The second group is Study B's figure set (SPEC §3): pruning and rank reduction
 against return, evaluation time, memory and CPU utilisation.
 """
@@ -21,9 +21,10 @@ import pandas as pd  # noqa: E402
 from tinyrl.atomic import atomic_path  # noqa: E402
 from tinyrl.compression.base import BASELINE  # noqa: E402
 from tinyrl.families import families_feeding  # noqa: E402
+from tinyrl.summaries import confidence_label  # noqa: E402
 
 PRUNED, RANK = "pruned_share", "rank_share"  # what a figure's families feed (compression.base.FEEDS)
-REWARD = ("reward_mean", "mean episode return (95% CI)")
+REWARD = ("reward_mean", "mean episode return ({ci} CI)")
 EVAL_TIME = ("eval_wall_time_s", "evaluation wall time (s, fixed episodes)")
 RAM = ("rss_increase_mb", "RAM: peak RSS increase over process baseline (MB)")
 CPU = ("cpu_percent", "CPU% (process CPU time / wall time / cores given)")
@@ -149,7 +150,7 @@ def scatter(df: pd.DataFrame, figure: Figure, path: str | Path) -> None:
             ax.set_xscale("log")
         ax.set_title(agent)
         ax.set_xlabel(figure.xlabel)
-        ax.set_ylabel(figure.ylabel)
+        ax.set_ylabel(figure.ylabel.format(ci=confidence_label(rows)))
         ax.grid(alpha=0.3)
         if ax.get_legend_handles_labels()[0]:
             ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1), borderaxespad=0)

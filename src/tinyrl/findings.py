@@ -15,6 +15,7 @@ import pandas as pd
 
 from tinyrl.compression.base import BASELINE
 from tinyrl.families import families_feeding
+from tinyrl.summaries import confidence_label
 
 NOISE = 0.10
 # Evaluation time per environment step: a crashing policy plays shorter episodes, which would
@@ -79,7 +80,7 @@ def finetuned_vs_naive(agent: str, rows: pd.DataFrame) -> dict:
     ]
     margin = pairs["noninferiority_margin"].iloc[0]
     summary = (
-        f"paired gain over the naive twin with its 95% CI, against a margin of {margin:.1f}: "
+        f"paired gain over the naive twin with its {confidence_label(pairs)} CI, against a margin of {margin:.1f}: "
         f"{kinds.count('gain')} of {len(kinds)} gain more, {kinds.count('little')} gain less"
     )
     if all(kind == "little" for kind in kinds):

@@ -24,6 +24,7 @@ from tinyrl.peers import format_races, race, side_by_side
 from tinyrl.provenance import provenance
 from tinyrl.seed_rows import SEED_ENV, SEED_NETWORK, seed_comparison
 from tinyrl.speed import backend_matrix, format_speed_targets, speed_table, speed_targets
+from tinyrl.summaries import confidence_label
 from tinyrl.targets import agent_targets, format_targets
 
 SUMMARY_COLUMNS = {
@@ -251,6 +252,7 @@ def build_context(
                 "checkpoint": agent_checkpoints[name]["path"],
                 "story": _checkpoint_story(agent_checkpoints[name]["meta"]),
                 "baseline": base.iloc[0].to_dict() if len(base) else None,
+                "confidence": confidence_label(rows),
                 "random": rows.iloc[0][["random_reward_mean", "random_ci_low", "random_ci_high"]].to_dict()
                 if len(rows)
                 else None,

@@ -28,3 +28,10 @@ def summarize_times(times) -> dict:
         "std_s": float(data.std()),
         "passes": int(data.size),
     }
+
+
+def confidence_label(rows) -> str:
+    """The confidence level of a summary's CIs (its `confidence` column, as the config set it) as a
+    percentage, "95%"; "the configured" when the rows mix levels."""
+    levels = set(rows["confidence"].dropna()) if "confidence" in rows else set()
+    return f"{100 * levels.pop():g}%" if len(levels) == 1 else "the configured"
