@@ -38,6 +38,7 @@ BACKENDS = pd.DataFrame(
     [
         {"agent": "lunarlander", "variant": v, "backend": b, "status": "ok", "agrees": agrees}
         | {"batch_median_s": t / 1e3, "latency_median_s": lt / 1e3}
+        | {"eval_observations": 256, "eval_action_agreement": 1.0 if agrees else 0.75, "eval_max_abs_diff": 0.5}
         for v, b, agrees, t, lt in [
             ("fp32", "torch-eager", True, 1.0, 0.1),
             ("static_qint8_x86", "torch-eager", True, 0.5, 0.08),
@@ -73,6 +74,7 @@ def test_side_by_side_lists_every_quantized_path_with_its_ratio_to_float32_eager
     assert row["batch 100: x fp32 eager"] == 4.0 and row["runs on"] == "executorch"
     qnnpack = table[table["runs on"] == "torch-eager[qnnpack]"].iloc[0]
     assert qnnpack["outputs"] == "differ"
+    assert qnnpack["on its evaluation's observations"] == "75.0% same actions, max |Δ| 0.5 over 256"
 
 
 def test_the_race_counts_non_inferior_variants_only_and_names_the_winner():

@@ -54,6 +54,7 @@ def side_by_side(summary: pd.DataFrame, backends: pd.DataFrame, agent: str) -> p
             "file (MB)": paths["size_mb"],
             "reward verdict": paths["verdict"],
             "outputs": paths["agrees"].astype(bool).map({True: "the variant's", False: "differ"}),
+            "on its evaluation's observations": [_parity(row) for _, row in paths.iterrows()],
         }
     )
     failed = paths["status"] == "failed"
@@ -61,6 +62,17 @@ def side_by_side(summary: pd.DataFrame, backends: pd.DataFrame, agent: str) -> p
     order = table["made with"].ne(OURS)  # tiny_rl's paths first, then each peer's, fastest first
     table = table.assign(_peer=order, _name=table["made with"]).sort_values(["_peer", "_name", f"{batch} (ms)"])
     return table.drop(columns=["_peer", "_name"]).round(3).reset_index(drop=True)
+
+
+def _parity(row: pd.Series) -> str | None:
+    """The path replayed on the variant's own evaluation observations, one at a time, against the variant's
+    own runner: the share of greedy actions alike (discrete) and the largest output difference."""
+    if row.get("status") != "ok" or pd.isna(row.get("eval_observations")) or not row["eval_observations"]:
+        return None
+    text = f"max |Δ| {row['eval_max_abs_diff']:.2g} over {int(row['eval_observations'])}"
+    if not pd.isna(row.get("eval_action_agreement")):
+        text = f"{row['eval_action_agreement']:.1%} same actions, " + text
+    return text
 
 
 def race(summary: pd.DataFrame, agent: str) -> dict:
