@@ -7,7 +7,7 @@ import pandas as pd
 
 from tinyrl.aggregate import noninferior
 from tinyrl.compression.base import BASELINE
-from tinyrl.speed import REGIME_LABELS, fastest_noninferior
+from tinyrl.speed import REGIME_LABELS, fastest_noninferior, regime_label
 
 
 def _reward(row: pd.Series) -> str:
@@ -34,9 +34,7 @@ def smallest_answer(rows: pd.DataFrame) -> str:
 
 
 def fastest_answer(rows: pd.DataFrame, regime: str) -> str:
-    label = REGIME_LABELS[regime]
-    if regime == "batch" and rows["timing_batch_size"].notna().any():
-        label = f"batch {int(rows['timing_batch_size'].dropna().iloc[0])}"
+    label = regime_label(rows, regime)
     pick = fastest_noninferior(rows, regime)
     if pick is None:
         return f"fastest non-inferior at {label}: none timed"

@@ -71,14 +71,14 @@ def is_torch_quantized(model: nn.Module) -> bool:
     return any(hasattr(m, "_packed_params") for m in model.modules())
 
 
-def native_backend(model: nn.Module) -> str:
-    """The backend the variant's own file runs on when loaded: what evaluation used."""
-    return model.RUNTIME if isinstance(model, ProgramPolicy) else "torch-eager"
-
-
 def _foreign_runtime(model: nn.Module) -> str | None:
     """The runtime other than torch that the variant's file is a program for, if any."""
     return model.RUNTIME if isinstance(model, ProgramPolicy) else None
+
+
+def native_backend(model: nn.Module) -> str:
+    """The backend the variant's own file runs on when loaded: what evaluation used."""
+    return _foreign_runtime(model) or "torch-eager"
 
 
 def _eager(model: nn.Module) -> Runner:

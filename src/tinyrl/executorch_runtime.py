@@ -73,7 +73,7 @@ class ExecuTorchPolicy(ProgramPolicy):
     BUFFER = "executorch_program"
     RUNTIME = "executorch"
 
-    def __init__(self, program: torch.Tensor, output_kind: str, flops: int, weight_counts: dict, log_std=None):
+    def __init__(self, program: torch.Tensor, output_kind: str, flops: int, log_std=None, *, weight_counts: dict):
         super().__init__(program, output_kind, flops, log_std)
         self.weight_counts = dict(weight_counts)
 

@@ -14,19 +14,13 @@ import pandas as pd
 from tinyrl.compression.base import BASELINE
 from tinyrl.compression.tables import QUANTIZATION
 from tinyrl.families import get_family
-from tinyrl.speed import REGIME_LABELS, fastest_noninferior
+from tinyrl.speed import REGIME_LABELS, fastest_noninferior, regime_label
 
 OURS = "tiny_rl"
 
 
 def made_with(family: str) -> str:
     return get_family(family).peer or OURS
-
-
-def _regime_label(rows: pd.DataFrame, regime: str) -> str:
-    if regime == "batch" and rows["timing_batch_size"].notna().any():
-        return f"batch {int(rows['timing_batch_size'].dropna().iloc[0])}"
-    return REGIME_LABELS[regime]
 
 
 def side_by_side(summary: pd.DataFrame, backends: pd.DataFrame, agent: str) -> pd.DataFrame:
@@ -41,7 +35,7 @@ def side_by_side(summary: pd.DataFrame, backends: pd.DataFrame, agent: str) -> p
     base = paths[(paths["family"] == BASELINE) & (paths["backend"] == "torch-eager")]
     if paths.empty or base.empty:
         return pd.DataFrame()
-    batch = _regime_label(rows, "batch")
+    batch = regime_label(rows, "batch")
     table = pd.DataFrame(
         {
             "made with": paths["family"].map(made_with),
@@ -85,7 +79,7 @@ def race(summary: pd.DataFrame, agent: str) -> dict:
         ours, theirs = fastest_noninferior(rows[~peer], regime), fastest_noninferior(rows[peer], regime)
         if theirs is not None:
             theirs["made_with"] = made_with(rows.loc[rows["variant"] == theirs["variant"], "family"].iloc[0])
-        entry = {"label": _regime_label(rows, regime), "ours": ours, "peer": theirs}
+        entry = {"label": regime_label(rows, regime), "ours": ours, "peer": theirs}
         if ours is not None and theirs is not None:
             entry["ours_faster"] = bool(ours["median_s"] <= theirs["median_s"])
             entry["ratio"] = max(ours["median_s"], theirs["median_s"]) / min(ours["median_s"], theirs["median_s"])

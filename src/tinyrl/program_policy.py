@@ -9,6 +9,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from tinyrl.networks import OUTPUT_KINDS
+
 
 class ProgramPolicy(nn.Module):
     BUFFER = "program"  # the state dict's name for the program's bytes
@@ -22,6 +24,19 @@ class ProgramPolicy(nn.Module):
         self.output_kind = output_kind
         self.flops = flops  # of the float network it was made from (model_stats.flops_per_observation)
         self._run = None
+
+    @classmethod
+    def holding(cls, program: bytes, model: nn.Module, flops: int, **extra) -> ProgramPolicy:
+        """The policy running `program`, made from the float `model` (its output kind and log std kept)."""
+        program_tensor = torch.frombuffer(bytearray(program), dtype=torch.uint8)
+        return cls(program_tensor, model.output_kind, flops, getattr(model, "log_std", None), **extra)
+
+    @classmethod
+    def skeleton(cls, arch: dict, program_bytes: int, has_log_std: bool, flops: int, **extra) -> ProgramPolicy:
+        """An empty policy of the variant's shape, for its file's program bytes (and log std) to load into."""
+        log_std = torch.zeros(int(arch["act_dim"])) if has_log_std else None
+        program = torch.zeros(int(program_bytes), dtype=torch.uint8)
+        return cls(program, OUTPUT_KINDS[arch["kind"]], flops, log_std, **extra)
 
     def program_bytes(self) -> bytes:
         return getattr(self, self.BUFFER).numpy().tobytes()

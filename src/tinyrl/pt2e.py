@@ -17,7 +17,7 @@ ACTIVATION_QDQ = ("quantized_decomposed.quantize_per_tensor.", "quantized_decomp
 
 def batch_axis(max_batch: int | None = None):
     """torch.export's dynamic shapes for one input whose first axis is the batch (at most `max_batch`)."""
-    return ({0: torch.export.Dim("batch", min=1, max=max_batch) if max_batch else torch.export.Dim("batch", min=1)},)
+    return ({0: torch.export.Dim("batch", min=1, max=max_batch)},)
 
 
 def export_example(example: torch.Tensor, batch: int = 2) -> tuple[torch.Tensor]:

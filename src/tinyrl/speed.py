@@ -17,6 +17,13 @@ STATIC_INT8_MAX_MB = 1.45
 REGIME_LABELS = {"batch": "batch", "latency": "batch 1"}
 
 
+def regime_label(rows: pd.DataFrame, regime: str) -> str:
+    """A regime as a report names it: the batch regime with its batch size ("batch 100") when timed."""
+    if regime == "batch" and rows["timing_batch_size"].notna().any():
+        return f"batch {int(rows['timing_batch_size'].dropna().iloc[0])}"
+    return REGIME_LABELS[regime]
+
+
 def fastest_noninferior(rows: pd.DataFrame, regime: str) -> dict | None:
     """The variant (on its fastest agreeing backend) with the lowest median in `regime`."""
     good = noninferior(rows).dropna(subset=[f"fastest_{regime}_median_s"])

@@ -5,15 +5,12 @@ activations int8 calibrated on the observation set."""
 
 from __future__ import annotations
 
-import numpy as np
-import torch
 from torch import nn
 
 from tinyrl.compression.base import CompressContext, Compressed, Family, param, schema
 from tinyrl.compression.tables import QUANTIZATION
 from tinyrl.executorch_runtime import ExecuTorchPolicy, export_program, xnnpack_int8_graph
 from tinyrl.model_stats import count_weights, flops_per_observation, weight_tensors
-from tinyrl.networks import OUTPUT_KINDS
 from tinyrl.pt2e import graph_weights
 
 
@@ -28,24 +25,19 @@ def _compress(model: nn.Module, params: dict, ctx: CompressContext) -> Compresse
         "flops_per_observation": flops_per_observation(model, ctx.observations[:1]),
         "weight_counts": count_weights(weights),
     }
-    policy = ExecuTorchPolicy(
-        torch.from_numpy(np.frombuffer(program, dtype=np.uint8).copy()),
-        model.output_kind,
-        structure["flops_per_observation"],
-        structure["weight_counts"],
-        getattr(model, "log_std", None),
+    policy = ExecuTorchPolicy.holding(
+        program, model, structure["flops_per_observation"], weight_counts=structure["weight_counts"]
     )
     return Compressed(policy, structure=structure)
 
 
 def _skeleton(arch: dict, params: dict, structure: dict) -> nn.Module:
-    log_std = torch.zeros(int(arch["act_dim"])) if structure["has_log_std"] else None
-    return ExecuTorchPolicy(
-        torch.zeros(int(structure["program_bytes"]), dtype=torch.uint8),
-        OUTPUT_KINDS[arch["kind"]],
+    return ExecuTorchPolicy.skeleton(
+        arch,
+        structure["program_bytes"],
+        structure["has_log_std"],
         structure["flops_per_observation"],
-        structure["weight_counts"],
-        log_std,
+        weight_counts=structure["weight_counts"],
     )
 
 

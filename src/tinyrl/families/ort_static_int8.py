@@ -7,14 +7,12 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-import numpy as np
 import torch
 from torch import nn
 
 from tinyrl.compression.base import CompressContext, Compressed, Family, schema
 from tinyrl.compression.tables import QUANTIZATION
 from tinyrl.model_stats import flops_per_observation
-from tinyrl.networks import OUTPUT_KINDS
 from tinyrl.onnx_runtime import INPUT_NAME, OnnxRuntimePolicy, export_onnx
 
 CALIBRATION_BATCH = 100
@@ -65,22 +63,13 @@ def _compress(model: nn.Module, params: dict, ctx: CompressContext) -> Compresse
         "has_log_std": hasattr(model, "log_std"),
         "flops_per_observation": flops_per_observation(model, ctx.observations[:1]),
     }
-    policy = OnnxRuntimePolicy(
-        torch.from_numpy(np.frombuffer(model_bytes, dtype=np.uint8).copy()),
-        model.output_kind,
-        structure["flops_per_observation"],
-        getattr(model, "log_std", None),
-    )
+    policy = OnnxRuntimePolicy.holding(model_bytes, model, structure["flops_per_observation"])
     return Compressed(policy, structure=structure)
 
 
 def _skeleton(arch: dict, params: dict, structure: dict) -> nn.Module:
-    log_std = torch.zeros(int(arch["act_dim"])) if structure["has_log_std"] else None
-    return OnnxRuntimePolicy(
-        torch.zeros(int(structure["onnx_bytes"]), dtype=torch.uint8),
-        OUTPUT_KINDS[arch["kind"]],
-        structure["flops_per_observation"],
-        log_std,
+    return OnnxRuntimePolicy.skeleton(
+        arch, structure["onnx_bytes"], structure["has_log_std"], structure["flops_per_observation"]
     )
 
 
