@@ -82,6 +82,14 @@ def agent_checkpoint(wildcards):
     return checkpoint_of(wildcards.agent)
 
 
+def compress_source(wildcards):
+    """What a variant is made from: the agent's policy, or the model of the variant it names in `after`."""
+    after = variant_spec(wildcards).get("after")
+    if after:
+        return f"results/{wildcards.agent}/{after}/model.pt"
+    return agent_checkpoint(wildcards)
+
+
 def variant_spec(wildcards):
     for variant in PLAN["agents"][wildcards.agent]["variants"]:
         if variant["name"] == wildcards.variant:
@@ -92,7 +100,7 @@ def variant_spec(wildcards):
 def finetune_settings(wildcards):
     """Only variants that fine-tune depend on the fine-tuning settings, so editing them reruns only those."""
     if variant_spec(wildcards)["params"].get("finetune_steps"):
-        return canonical(PLAN["finetune"])
+        return canonical(PLAN["agents"][wildcards.agent]["finetune"])
     return {}
 
 

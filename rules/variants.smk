@@ -1,7 +1,8 @@
 rule compress:
-    """Make one variant from the float32 policy and save it as its deployable file."""
+    """Make one variant from the float32 policy (or from the variant its `after` names) and save it as its
+    deployable file."""
     input:
-        checkpoint=agent_checkpoint,
+        checkpoint=compress_source,
         observations="results/{agent}/observations.npy",
     output:
         model="results/{agent}/{variant}/model.pt",

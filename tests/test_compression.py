@@ -14,6 +14,7 @@ from tinyrl.config import finetune_settings
 from tinyrl.errors import CheckpointError
 from tinyrl.families import all_families
 from tinyrl.families.low_rank import factorise
+from tinyrl.finetune import distill
 from tinyrl.loading import load_policy
 from tinyrl.model_stats import size_stats, weight_tensors
 from tinyrl.networks import build_network
@@ -372,3 +373,16 @@ def test_a_packed_tensor_subclass_must_match_the_skeletons(tmp_path, wide_policy
     data["recipe"] = {"family": "baseline", "params": {}, "structure": {}}  # a float skeleton
     with pytest.raises(CheckpointError, match="'state_dict.fc1.weight' holds a Int8Tensor"):
         load_state_into(build_network(data["arch"]), data["state_dict"], str(path))
+
+
+def test_the_teachers_own_episodes_join_the_distillation_data(wide_policy):
+    """teacher_episodes: the float32 policy plays that many episodes in the agent's action mode, once, and
+    their states join the data (two 40-step episodes: 80 more states than without)."""
+    observations = torch.randn(64, 8)
+    sizes = {}
+    for episodes in (0, 2):
+        settings = FINETUNE | {"rounds": 1, "onpolicy_episodes": 0, "teacher_episodes": episodes}
+        ctx = CompressContext(observations, "LunarLander-v3", "q_values", settings, actions="sampled")
+        student = copy.deepcopy(wide_policy)
+        sizes[episodes] = distill(student, wide_policy, ctx, steps=2)["finetune_dataset_size"]
+    assert sizes[0] == 64 and 64 < sizes[2] <= 64 + 80

@@ -136,3 +136,40 @@ def test_a_checkpoint_file_that_cannot_be_read_is_named_in_the_config_error(tiny
     agent["checkpoint"] = str(tmp_path / "missing.pt")
     with pytest.raises(ConfigError, match=r"agents\.lunarlander\.checkpoint: .*missing\.pt: file does not exist"):
         validate_config(tiny_config)
+
+
+def test_a_variant_made_from_another_names_it(tiny_config):
+    chained = validate_config(tiny_config)["lunarlander"][-1]
+    assert chained["name"] == "lowrank_0.5_ort_int8" and chained["after"] == "lowrank_0.5"
+    # every other variant's recipe stays as it was: no `after` key, so their jobs' params do not change
+    assert all("after" not in variant for variant in validate_config(tiny_config)["lunarlander"][:-1])
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"after": "lowrank_0.9"}, "no variant 'lowrank_0.9' for agent 'lunarlander' before this one"),
+        ({"family": "ptq_dynamic", "params": {"dtype": "qint8"}}, "family 'ptq_dynamic' saves weights for"),
+    ],
+)
+def test_a_variant_made_from_another_is_checked(tiny_config, change, message):
+    tiny_config["variants"][-1].update(change)
+    where = f"config field variants[{len(tiny_config['variants']) - 1}].after"
+    with pytest.raises(ConfigError, match=message) as err:
+        validate_config(tiny_config)
+    assert where in str(err.value)
+
+
+def test_a_variant_is_made_only_from_one_that_comes_before_it(tiny_config):
+    tiny_config["variants"].insert(0, tiny_config["variants"].pop())
+    with pytest.raises(ConfigError, match="must come earlier"):
+        validate_config(tiny_config)
+
+
+def test_the_teachers_own_episodes_count_in_the_seed_check(tiny_config):
+    """An agent's `teacher_episodes` play on the seed block after its rounds' (one round here: 51000-51999)."""
+    tiny_config["evaluation"]["seed"] = 51000
+    validate_config(tiny_config)
+    tiny_config["agents"]["montezuma"]["finetune"] = {"teacher_episodes": 2}
+    with pytest.raises(ConfigError, match=r"seeds 50000-51999 .* agent 'montezuma''s"):
+        validate_config(tiny_config)

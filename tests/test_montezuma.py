@@ -12,7 +12,7 @@ from tinyrl.algorithms.go_explore import GoExploreConfig, canonical_demonstratio
 from tinyrl.atari import MAX_EPISODE_STEPS, make_atari_env
 from tinyrl.checkpoint import save_checkpoint
 from tinyrl.compression.base import CompressContext
-from tinyrl.config import validate_config
+from tinyrl.config import agent_finetune, validate_config
 from tinyrl.envs import action_space_of
 from tinyrl.errors import CheckpointError, ConfigError
 from tinyrl.evaluation import evaluate
@@ -231,10 +231,16 @@ def test_behaviour_cloning_learns_the_demonstration(key_demo):
 def test_every_default_montezuma_variant_compresses_and_reloads(tmp_path, policy, default_config, frames):
     variants = validate_config(default_config)["montezuma"]
     assert {"fp32", "dynamic_qint8", "static_qint8_x86", "l1_rl_0.75", "tp_fc1-0.3"} <= {v["name"] for v in variants}
-    ctx = CompressContext(frames, ENV_ID, "logits", default_config["finetune"])
+    # the agent's own fine-tuning settings, with no episodes played and a few steps: this checks shapes, not quality
+    settings = agent_finetune(default_config, "montezuma") | {"onpolicy_episodes": 0, "teacher_episodes": 0}
+    assert agent_finetune(default_config, "montezuma")["teacher_episodes"] > 0
+    ctx = CompressContext(frames, ENV_ID, "logits", settings, actions="sampled")
+    models = {}
     for variant in variants:
         family = get_family(variant["family"])
-        result = family.compress(policy, variant["params"], ctx)
+        params = variant["params"] | ({"finetune_steps": 2} if variant["params"].get("finetune_steps") else {})
+        result = family.compress(models.get(variant.get("after"), policy), params, ctx)
+        models[variant["name"]] = result.model
         path = tmp_path / f"{variant['name']}.pt"
         save_checkpoint(
             path,

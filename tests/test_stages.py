@@ -40,9 +40,9 @@ def run_study(config: dict, root, checkpoint) -> dict:
         results["random"].append(root / name / "random_policy.json")
         for variant in agent["variants"]:
             d = root / name / variant["name"]
-            finetune = plan["finetune"] if variant["params"].get("finetune_steps") else {}
+            finetune = agent["finetune"] if variant["params"].get("finetune_steps") else {}
             compress(
-                checkpoint=checkpoint,
+                checkpoint=root / name / variant["after"] / "model.pt" if "after" in variant else checkpoint,
                 observations=obs,
                 model=d / "model.pt",
                 metadata=d / "metadata.json",
@@ -236,16 +236,28 @@ def test_a_failing_variant_is_reported_and_the_study_completes(tmp_path):
         "variants": [
             {"name": "fp32", "family": "baseline"},
             {"name": "fp16", "family": "ptq_static", "params": {"dtype": "float16"}},
+            # made from another variant's model: from the failed one, and from one that works
+            {"name": "fp16_ort", "family": "ort_static_int8", "after": "fp16"},
+            {"name": "lowrank", "family": "low_rank", "params": {"rank_reduction": 0.5}},
+            {"name": "lowrank_ort", "family": "ort_static_int8", "after": "lowrank"},
         ],
     }
     run_study(config, tmp_path, checkpoint)
+    chained = json.loads((tmp_path / "a" / "fp16_ort" / "metadata.json").read_text())
+    assert chained["status"] == "failed" and "made from variant 'fp16', which failed" in chained["reason"]
+    chained = json.loads((tmp_path / "a" / "lowrank_ort" / "metadata.json").read_text())
+    lowrank = json.loads((tmp_path / "a" / "lowrank" / "metadata.json").read_text())
+    assert chained["status"] == "ok" and chained["recipe"]["after"] == "lowrank"
+    assert chained["source_checkpoint"] == str(tmp_path / "a" / "lowrank" / "model.pt")
+    assert chained["size"]["parameters"] == lowrank["size"]["parameters"]  # the low-rank network, in int8
     meta = json.loads((tmp_path / "a" / "fp16" / "metadata.json").read_text())
     assert meta["status"] == "failed" and "NaN or Inf" in meta["reason"]
     assert json.loads((tmp_path / "a" / "fp16" / "evaluation.json").read_text())["status"] == "failed"
     with pytest.raises(VariantFailure, match="NaN or Inf"):
         load_policy(tmp_path / "a" / "fp16" / "model.pt")
     summary = pd.read_csv(tmp_path / "tables" / "summary.csv")
-    assert list(summary["status"]) == ["ok", "failed"]
+    assert list(summary["status"]) == ["ok", "failed", "failed", "ok", "ok"]
+    assert list(summary["made_from"].fillna("")) == ["", "", "fp16", "", "lowrank"]
     assert "NaN or Inf" in summary.loc[1, "reason"]
     assert (
         "a/fp16** (ptq_static): failed: compression failed: VariantFailure: outputs NaN or Inf"

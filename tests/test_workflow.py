@@ -41,7 +41,7 @@ VARIANTS = [
     "torchao_int8_dynamic",
 ]
 AGENT_VARIANTS = {
-    "lunarlander": VARIANTS,
+    "lunarlander": [*VARIANTS, "lowrank_0.5_ort_int8"],  # made from lowrank_0.5's model (`after`)
     "halfcheetah": [v for v in VARIANTS if v not in ("pt2e_x86_int8", "torchao_int8_dynamic")],
     "montezuma": [v for v in VARIANTS if v not in ("l1_0.5_rl", "torchao_int8_dynamic")],
 }
@@ -122,6 +122,14 @@ def test_editing_one_variant_reruns_only_its_chain(study, tmp_path):
     assert planned_jobs(study, config=config) == expected | {("time_forward", None)}  # its agent's timing job
 
 
+def test_editing_a_variant_reruns_the_variants_made_from_it(study, tmp_path):
+    def edit(config):
+        next(v for v in config["variants"] if v["name"] == "lowrank_0.5")["params"].update(rank_reduction=0.6)
+
+    expected = {(rule, v) for rule in ("compress", "evaluate") for v in ("lowrank_0.5", "lowrank_0.5_ort_int8")}
+    assert planned_jobs(study, config=edited_config(tmp_path, edit)) == expected | AFTERMATH | {("time_forward", None)}
+
+
 def test_changing_finetune_settings_reruns_only_finetuned_variants(study, tmp_path):
     config = edited_config(tmp_path, lambda c: c["finetune"].update(learning_rate=0.002))
     expected = (
@@ -143,7 +151,7 @@ def test_changing_an_agents_timing_reruns_only_its_timing(study, tmp_path):
 def test_changing_episode_count_reruns_evaluations_not_compression(study, tmp_path):
     """... and the timing jobs, whose backends are checked on the evaluation's own observations."""
     config = edited_config(tmp_path, lambda c: c["evaluation"].update(episodes=4))
-    evaluated = {("evaluate", v) for v in VARIANTS} | {("time_forward", None)}
+    evaluated = {("evaluate", v) for v in AGENT_VARIANTS["lunarlander"]} | {("time_forward", None)}
     expected = evaluated | {("evaluate_random", None)} | AFTERMATH
     assert planned_jobs(study, config=config) == expected
 

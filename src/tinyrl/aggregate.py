@@ -49,6 +49,7 @@ def variant_row(agent: str, metadata_path, evaluation_path, timing_path, setting
         "family": meta["family"],
         "table": meta["table"],
         "params": json.dumps(params, sort_keys=True),
+        "made_from": meta["recipe"].get("after", ""),  # the variant whose model it was made from (`after`)
         "status": "failed" if reasons else "ok",
         "reason": reasons[0] if reasons else "",
         "reward_mean": reward.get("mean", nan),

@@ -21,6 +21,7 @@ from tinyrl.algorithms import finetunable, get_algorithm
 from tinyrl.compression.base import resolve_layers
 from tinyrl.errors import CheckpointError, ConfigError
 from tinyrl.families import get_family
+from tinyrl.finetune import SEEDS_PER_ROUND
 from tinyrl.networks import OUTPUT_KINDS, build_network
 from tinyrl.policy import ACTION_MODES
 
@@ -155,10 +156,26 @@ def expand_variants(config: dict) -> dict[str, list[dict]]:
                         f"defined by {seen[(agent, name)]}"
                     )
                 seen[(agent, name)] = where
-                by_agent[agent].append(
-                    {"name": name, "family": family.name, "table": family.table.name, "params": params}
-                )
+                variant = {"name": name, "family": family.name, "table": family.table.name, "params": params}
+                if "after" in spec:
+                    _check_after(spec["after"], family, agent, by_agent[agent], f"{where}.after")
+                    variant["after"] = spec["after"]  # only when set: other variants' recipes stay as they were
+                by_agent[agent].append(variant)
     return by_agent
+
+
+def _check_after(base: str, family, agent: str, earlier: list[dict], where: str) -> None:
+    """A variant made from another variant's model: a self-contained program, made from one that comes first."""
+    if not family.self_contained:
+        raise ConfigError(
+            f"config field {where}: family {family.name!r} saves weights for the agent's own architecture, so "
+            f"it cannot be made from another variant's model (only a family whose file holds a whole program can)"
+        )
+    if base not in {variant["name"] for variant in earlier}:
+        raise ConfigError(
+            f"config field {where}: no variant {base!r} for agent {agent!r} before this one "
+            f"(the variant it is made from must come earlier in `variants`)"
+        )
 
 
 def _check_hyperparameters(algorithm: str, settings: dict, field: str) -> None:
@@ -203,21 +220,21 @@ def finetune_settings(section: dict | None = None) -> dict:
     return with_schema_defaults(section, load_schema()["properties"]["finetune"])
 
 
-SEEDS_PER_ROUND = 1000  # fine-tuning round r resets environments with seeds from finetune.seed + 1000 r
-
-
 def _check_finetune_seeds(config: dict, variants: dict[str, list[dict]]) -> None:
     """Fine-tuning must never play the episodes a variant is then evaluated on: the seed block it resets
     environments with ([finetune.seed, finetune.seed + 1000 x rounds): distillation's on-policy episodes and
     RL's training environments) must not hold an evaluation seed of an agent with a fine-tuned variant.
-    A variant that sets its own `rounds` (iterative pruning) fine-tunes in that many."""
+    A variant that sets its own `rounds` (iterative pruning) fine-tunes in that many; the float32 policy's
+    own episodes (`teacher_episodes`) take the block after the rounds'."""
     start = config["finetune"]["seed"]
     for agent, agent_variants in variants.items():
         tuned = [variant["params"] for variant in agent_variants if variant["params"].get("finetune_steps")]
         if not tuned:
             continue
-        rounds = max(params.get("rounds", config["finetune"]["rounds"]) for params in tuned)
-        block = range(start, start + SEEDS_PER_ROUND * rounds)
+        settings = agent_finetune(config, agent)
+        rounds = max(params.get("rounds", settings["rounds"]) for params in tuned)
+        blocks = rounds + (1 if settings["teacher_episodes"] else 0)
+        block = range(start, start + SEEDS_PER_ROUND * blocks)
         evaluation = agent_evaluation(config, agent)
         seeds = range(evaluation["seed"], evaluation["seed"] + evaluation["episodes"])
         if seeds.start < block.stop and block.start < seeds.stop:
@@ -248,6 +265,11 @@ def validate_config(config: dict) -> dict[str, list[dict]]:
 def agent_evaluation(config: dict, agent: str) -> dict:
     """The evaluation settings for one agent: the top-level ones with the agent's overrides."""
     return {**config["evaluation"], **config["agents"][agent].get("evaluation", {})}
+
+
+def agent_finetune(config: dict, agent: str) -> dict:
+    """The fine-tuning settings for one agent: the top-level ones with the agent's overrides."""
+    return {**config["finetune"], **config["agents"][agent].get("finetune", {})}
 
 
 def agent_observations(config: dict, agent: str) -> dict:

@@ -59,10 +59,17 @@ def distillation_loss(
     return F.mse_loss(student_out, teacher_out)
 
 
-def visited_states(model: nn.Module, ctx: CompressContext, episodes: int, seed: int) -> torch.Tensor:
+SEEDS_PER_ROUND = 1000  # round r resets environments with seeds from finetune.seed + 1000 r
+
+
+def visited_states(
+    model: nn.Module, ctx: CompressContext, episodes: int, seed: int, mode: str | None = None
+) -> torch.Tensor:
+    """The states `model` visits in `episodes` episodes (seeds seed + i) acting in `mode` (default: its
+    deterministic actions), at most finetune.max_episode_steps each."""
     was_training = model.training
     model.eval()
-    policy = network_policy(model, deterministic_mode(ctx.output_kind))
+    policy = network_policy(model, mode or deterministic_mode(ctx.output_kind), seed=seed)
     seeds = [seed + i for i in range(episodes)]
     rollouts = collect_observations(policy, ctx.env_id, seeds, episodes, ctx.finetune["max_episode_steps"])
 
@@ -85,11 +92,15 @@ def distill(student: nn.Module, teacher: nn.Module, ctx: CompressContext, steps:
     optimizer = None
     losses = []
     rounds = max(1, cfg["rounds"])
+    if cfg["teacher_episodes"] > 0:  # the float32 policy's own route, played as the agent plays
+        seed = cfg["seed"] + SEEDS_PER_ROUND * rounds
+        data = torch.cat([data, visited_states(teacher, ctx, cfg["teacher_episodes"], seed, ctx.actions)])
     for r in range(rounds):
         if round_hook is not None:
             round_hook(r)
         if cfg["onpolicy_episodes"] > 0:
-            data = torch.cat([data, visited_states(student, ctx, cfg["onpolicy_episodes"], cfg["seed"] + 1000 * r)])
+            seed = cfg["seed"] + SEEDS_PER_ROUND * r
+            data = torch.cat([data, visited_states(student, ctx, cfg["onpolicy_episodes"], seed)])
         if optimizer is None or round_hook is not None:  # pruning re-parametrises weights: new optimizer
             optimizer = torch.optim.Adam([p for p in student.parameters() if p.requires_grad], lr=cfg["learning_rate"])
         targets = batched_forward(teacher, data)

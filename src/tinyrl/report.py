@@ -289,7 +289,9 @@ def build_context(
             if agent["env_id"] == SEED_ENV and settings["agents"][agent["name"]]["network"]["kind"] == SEED_NETWORK
         ],
         "families": [{"name": family.name, "description": family.description} for family in present],
-        "variants": summary[["agent", "variant", "family", "params", "status"]].to_dict("records"),
+        "variants": summary[["agent", "variant", "family", "params", "made_from", "status"]]
+        .fillna({"made_from": ""})
+        .to_dict("records"),
         "failed": failed.to_dict("records"),
         "tables": tables,
         "summary": summary_view,

@@ -10,7 +10,14 @@ import json
 import sys
 
 from tinyrl.aggregate import tables_of
-from tinyrl.config import agent_evaluation, agent_observations, agent_timing, config_hash, validate_config
+from tinyrl.config import (
+    agent_evaluation,
+    agent_finetune,
+    agent_observations,
+    agent_timing,
+    config_hash,
+    validate_config,
+)
 from tinyrl.errors import ConfigError
 from tinyrl.figures import FIGURES
 
@@ -45,6 +52,7 @@ def plan_study(config: dict) -> dict:
                 "evaluation": agent_evaluation(config, agent),
                 "observations": agent_observations(config, agent),
                 "timing": agent_timing(config, agent),
+                "finetune": agent_finetune(config, agent),
                 "variants": variants[agent],
             }
             for agent in agents

@@ -27,6 +27,7 @@ class CompressContext:
     finetune: dict  # the config's fine-tuning settings (learning rate, batch size, rounds, ...)
     # For RL fine-tuning: {"algorithm", "hyperparameters" (the agent's training settings), "critic" (PPO)}.
     rl: dict | None = None
+    actions: str = "greedy"  # the agent's action mode: how the fp32 policy plays its own episodes (teacher_episodes)
 
 
 @dataclass
@@ -83,6 +84,9 @@ class Family:
     # The toolchain a user would otherwise pick that the family stands for, in the report's side-by-side
     # table ("torchao", "ExecuTorch"); empty for tiny_rl's own methods.
     peer: str = ""
+    # Its file holds the whole network (a program), not weights for the agent's architecture: it can then
+    # be made from another variant's model (a variant's `after`: int8 of a pruned, fine-tuned network).
+    self_contained: bool = False
 
     def __post_init__(self) -> None:
         unknown = set(self.feeds) - set(FEEDS)

@@ -53,6 +53,7 @@ FAMILY = Family(
     table=QUANTIZATION,
     columns={"program_dtype": param("dtype")},
     peer="ExecuTorch",
+    self_contained=True,
     note="ExecuTorch variants are XNNPACK-lowered programs (.pte) stored as bytes in the variant's file; "
     "their parameter counts are those of the quantized graph the program was lowered from.",
 )

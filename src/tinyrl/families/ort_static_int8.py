@@ -82,4 +82,5 @@ FAMILY = Family(
     compress=_compress,
     skeleton=_skeleton,
     table=QUANTIZATION,
+    self_contained=True,
 )

@@ -27,7 +27,8 @@ def check_outputs(model: torch.nn.Module, observations: torch.Tensor) -> None:
 def compress(
     *, checkpoint: str, observations: str, model: str, metadata: str, agent: dict, variant: dict, finetune: dict
 ) -> None:
-    """Make the variant, save it as its deployable file, reload it from that file and record its size.
+    """Make the variant from `checkpoint` (the float32 policy, or the model of the variant the recipe's `after`
+    names), save it as its deployable file, reload it from that file and record its size.
 
     `finetune` holds the fine-tuning settings, empty for a variant that does not fine-tune. A bad
     baseline checkpoint or observation set fails the job. A variant whose method fails or whose
@@ -35,7 +36,23 @@ def compress(
     the study goes on.
     """
     torch.set_num_threads(1)
-    baseline, source = load_policy(checkpoint, expected_arch=agent["network"])
+    record = {
+        "agent_env": agent["env_id"],
+        "variant": variant["name"],
+        "family": variant["family"],
+        "table": variant["table"],
+        "source_checkpoint": str(checkpoint),
+    }
+    recipe = {"family": variant["family"], "params": variant["params"]}
+    if "after" in variant:
+        recipe["after"] = variant["after"]
+    try:
+        baseline, source = load_policy(checkpoint, expected_arch=agent["network"])
+    except VariantFailure as exc:  # only a variant's file is a failure record: the one `after` names
+        reason = f"made from variant {variant['after']!r}, which failed: {exc}"
+        save_failure(model, variant["name"], reason)
+        write_json(metadata, record | {"recipe": recipe, "status": "failed", "reason": reason})
+        return
     data = torch.as_tensor(load_observations(observations, observation_shape(source["arch"])))
     family = get_family(variant["family"])
     training = source["meta"]
@@ -45,15 +62,7 @@ def compress(
         "hyperparameters": training.get("hyperparameters") or agent.get("pretrain", {}),
         "critic": training.get("critic"),
     }
-    context = CompressContext(data, agent["env_id"], baseline.output_kind, finetune, rl)
-    recipe = {"family": variant["family"], "params": variant["params"]}
-    record = {
-        "agent_env": agent["env_id"],
-        "variant": variant["name"],
-        "family": variant["family"],
-        "table": variant["table"],
-        "source_checkpoint": str(checkpoint),
-    }
+    context = CompressContext(data, agent["env_id"], baseline.output_kind, finetune, rl, actions=agent["actions"])
     start = time.perf_counter()
     try:
         result = family.compress(baseline, variant["params"], context)
