@@ -31,6 +31,8 @@ TIMING_CORES = LOCAL_CORES or 1
 
 AGENTS = list(PLAN["agents"])  # the agents this study runs (only_agents, else all)
 PAIRS = [(agent, v["name"]) for agent in AGENTS for v in PLAN["agents"][agent]["variants"]]
+# The agents whose float32 policy is also played off the seed's protocol (their `robustness` settings).
+ROBUST_AGENTS = [agent for agent in AGENTS if PLAN["agents"][agent]["robustness"]]
 TABLES = PLAN["tables"]
 FIGURES = PLAN["figures"]
 
@@ -76,6 +78,13 @@ def checkpoint_of(agent):
 def import_sources(wildcards):
     """The file from elsewhere and the files that go with it, by name (source, vecnormalize, zoo_config)."""
     return PLAN["agents"][wildcards.agent]["import"]
+
+
+def baseline_evaluation(agent):
+    """The evaluation of the agent's float32 variant (its baseline-family one; config validation checks
+    that an agent played off the protocol has one)."""
+    name = next(v["name"] for v in PLAN["agents"][agent]["variants"] if v["family"] == "baseline")
+    return f"results/{agent}/{name}/evaluation.json"
 
 
 def agent_checkpoint(wildcards):

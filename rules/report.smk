@@ -52,6 +52,8 @@ rule report:
         ceiling="results/benchmarks/gemm_ceiling.json",
         figures=rules.figures.output.figures,
         checkpoints=[checkpoint_of(agent) for agent in AGENTS],
+        robustness=expand("results/{agent}/robustness.json", agent=ROBUST_AGENTS),
+        robustness_baselines=[baseline_evaluation(agent) for agent in ROBUST_AGENTS],
     output:
         markdown="report/report.md",
         html="report/report.html",
@@ -66,6 +68,7 @@ rule report:
     params:
         settings=canonical(PLAN["report"]),
         agents=AGENTS,
+        robust_agents=ROBUST_AGENTS,
         repo_dir=workflow.basedir,
     script:
         "../scripts/report.py"

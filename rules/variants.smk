@@ -45,6 +45,27 @@ rule evaluate:
         "../scripts/evaluate.py"
 
 
+rule robustness:
+    """The float32 policy off the seed's protocol: under sticky actions, and with no-op starts."""
+    input:
+        checkpoint=agent_checkpoint,
+    output:
+        robustness="results/{agent}/robustness.json",
+    log:
+        "logs/{agent}/robustness.log",
+    conda:
+        "../envs/tinyrl.yaml"
+    threads: CORE_SHARE
+    resources:
+        mem_mb=budget("robustness", "mem_mb", 2000),
+        runtime=budget("robustness", "runtime", 60),
+    params:
+        agent=agent_section("settings"),
+        settings=agent_section("robustness"),
+    script:
+        "../scripts/robustness.py"
+
+
 rule time_forward:
     """Forward-pass timing of every variant of one agent, back to back in one process, on every selected
     backend, batch and batch-1 regimes; claims every workflow core so that no other job shares the CPU."""

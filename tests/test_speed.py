@@ -248,6 +248,7 @@ def _summary(static_size_mb: float, fastest_ms: dict[str, float]) -> tuple[pd.Da
             "family": "ptq_static",
             "params": json.dumps({"dtype": "qint8"}),
             "dtype": "qint8",
+            "int8": True,
             "reward_mean": 95.0,
             "verdict": "non-inferior",
             "size_mb": static_size_mb,
@@ -257,6 +258,21 @@ def _summary(static_size_mb: float, fastest_ms: dict[str, float]) -> tuple[pd.Da
             "fastest_batch_median_s": fastest_ms["batch"] / 1e3,
             "fastest_latency_backend": "torch-eager",
             "fastest_latency_median_s": fastest_ms["latency"] / 1e3,
+        },
+        {
+            **base,
+            "variant": "tp_conv",
+            "family": "prune_structural",
+            "conv_channels_removed": 64,
+            "reward_mean": 99.0,
+            "verdict": "non-inferior",
+            "size_mb": 3.0,
+            "time_median_s": 0.018,
+            "latency_median_s": 0.0009,
+            "fastest_batch_backend": "torch-eager",
+            "fastest_batch_median_s": 0.018,
+            "fastest_latency_backend": "torch-eager",
+            "fastest_latency_median_s": 0.0009,
         },
         {
             **base,
@@ -322,6 +338,7 @@ def test_speed_targets_read_the_fastest_non_inferior_variant():
     assert result["fastest"]["batch"]["variant"] == "int8"  # "broken" is faster but inferior
     assert result["fastest"]["batch"]["speedup"] == pytest.approx(3.0)
     assert all(result["checks"].values())
+    assert result["int8"]["variant"] == "int8" and result["conv_pruned"]["speedup"] == pytest.approx(30 / 18)
     assert result["static_int8"][0]["differing"] == {"torch-eager[qnnpack]": pytest.approx(0.5)}
     text = format_speed_targets([result])
     assert "NOT met" not in text and "qnnpack" in text
@@ -330,8 +347,12 @@ def test_speed_targets_read_the_fastest_non_inferior_variant():
     assert [name for name, ok in slow["checks"].items() if not ok] == [
         "fastest non-inferior variant ≥ 2× fp32 torch eager, batch",
         "fastest non-inferior variant ≥ 1.5× fp32 torch eager, batch 1",
+        "fastest non-inferior int8 variant ≥ 3× fp32 torch eager, batch",
         "int8 ≤ 1.45 MB",
     ]
+    assert "with convolution channels removed, batch: tp_conv on torch-eager: 18.000 ms median, x1.67" in (
+        format_speed_targets([slow])
+    )
 
     summary, backends = _summary(1.46, {"batch": 20.0, "latency": 0.9})
     mlp = speed_targets(summary.assign(env_id="LunarLander-v3"), backends, "a")

@@ -88,6 +88,14 @@ def test_report_and_tables_are_produced(study):
     assert counts["ort_static_int8"] == counts["fp32"] == 1_407_476
     evaluation = json.loads((study / "results" / "montezuma" / "fp32" / "evaluation.json").read_text())
     assert evaluation["rooms"] == [[1], [1]]
+    # ... and is played off the seed's protocol too, on the same seeds, with the section in the report
+    robustness = json.loads((study / "results" / "montezuma" / "robustness.json").read_text())
+    conditions = {c["condition"]: c for c in robustness["conditions"]}
+    assert conditions["sticky_actions"]["env_kwargs"] == {"repeat_action_probability": 0.25}
+    assert conditions["noop_starts"]["env_kwargs"] == {"noop_max": 30}
+    assert all(c["seeds"] == evaluation["seeds"] for c in conditions.values())
+    assert "under sticky actions and no-op starts (montezuma)" in (study / "report" / "report.md").read_text()
+    assert not (study / "results" / "lunarlander" / "robustness.json").exists()
     # Speed: every variant on each backend that runs it, ONNX files where it exports, the machine's ceiling.
     backends = pd.read_csv(study / "results" / "tables" / "backends.csv")
     fp32 = backends[(backends["agent"] == "lunarlander") & (backends["variant"] == "fp32")].set_index("backend")

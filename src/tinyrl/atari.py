@@ -52,12 +52,18 @@ def is_atari(env_id: str) -> bool:
 
 
 def make_atari_env(
-    env_id: str, max_episode_steps: int | None = MAX_EPISODE_STEPS, repeat_action_probability: float = 0.0
+    env_id: str,
+    max_episode_steps: int | None = MAX_EPISODE_STEPS,
+    repeat_action_probability: float = 0.0,
+    noop_max: int = 0,
 ) -> gym.Env:
     """The env under the protocol its id's namespace names (`PROTOCOLS`). For ALE/ ids, the seed's;
-    sticky actions (`repeat_action_probability=0.25`) only for training."""
+    sticky actions (`repeat_action_probability=0.25`) for training and the robustness check, which also
+    starts episodes with up to `noop_max` no-ops (drawn from the reset seed's generator)."""
     protocol = protocol_of(env_id)
     if protocol != "ALE":
+        if repeat_action_probability or noop_max:
+            raise ValueError(f"{env_id}: sticky actions and no-op starts apply to the seed's ALE/ protocol only")
         # Loaded here, not at the top: importing SB3's wrappers adds 0.2 s to every job's start-up.
         from tinyrl import atari_protocols  # noqa: PLC0415
 
@@ -72,7 +78,7 @@ def make_atari_env(
     )
     env = gym.wrappers.AtariPreprocessing(
         env,
-        noop_max=0,
+        noop_max=noop_max,
         frame_skip=FRAME_SKIP,
         screen_size=84,
         terminal_on_life_loss=False,

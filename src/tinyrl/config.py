@@ -259,6 +259,7 @@ def validate_config(config: dict) -> dict[str, list[dict]]:
     _check_action_modes(config)
     variants = expand_variants(config)
     _check_finetune_seeds(config, variants)
+    _check_robustness(config, variants)
     return variants
 
 
@@ -270,6 +271,36 @@ def agent_evaluation(config: dict, agent: str) -> dict:
 def agent_finetune(config: dict, agent: str) -> dict:
     """The fine-tuning settings for one agent: the top-level ones with the agent's overrides."""
     return {**config["finetune"], **config["agents"][agent].get("finetune", {})}
+
+
+def agent_robustness(config: dict, agent: str) -> dict | None:
+    """The robustness check's settings for one agent (tinyrl.robustness), with the evaluation's seeds,
+    parallel episodes and step limit; None when it plays no episodes."""
+    section = load_schema()["properties"]["agents"]["additionalProperties"]["properties"]["robustness"]
+    settings = with_schema_defaults(config["agents"][agent].get("robustness"), section)
+    if not settings["episodes"]:
+        return None
+    evaluation = agent_evaluation(config, agent)
+    keep = ("seed", "num_envs", "max_episode_steps")
+    return settings | {key: evaluation[key] for key in keep if key in evaluation}
+
+
+def _check_robustness(config: dict, variants: dict[str, list[dict]]) -> None:
+    """Played only under the seed's Atari protocol, and compared with the agent's float32 evaluation."""
+    for agent, agent_variants in variants.items():
+        agent_cfg = config["agents"][agent]
+        if not agent_cfg.get("robustness", {}).get("episodes"):
+            continue
+        if not agent_cfg["env_id"].startswith("ALE/"):
+            raise ConfigError(
+                f"config field agents.{agent}.robustness: sticky actions and no-op starts apply to the seed's "
+                f"Atari protocol (ALE/ env ids) only, not {agent_cfg['env_id']!r}"
+            )
+        if not any(variant["family"] == "baseline" for variant in agent_variants):
+            raise ConfigError(
+                f"config field agents.{agent}.robustness: the agent has no baseline variant, whose seed-protocol "
+                f"evaluation the robustness check is compared with"
+            )
 
 
 def agent_observations(config: dict, agent: str) -> dict:

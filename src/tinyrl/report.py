@@ -22,6 +22,7 @@ from tinyrl.figures import FIGURES
 from tinyrl.findings import study_b_findings
 from tinyrl.peers import format_races, race, side_by_side
 from tinyrl.provenance import provenance
+from tinyrl.robustness_report import robustness_table
 from tinyrl.seed_rows import SEED_ENV, SEED_NETWORK, seed_comparison
 from tinyrl.speed import backend_matrix, format_speed_targets, speed_table, speed_targets
 from tinyrl.summaries import confidence_label
@@ -234,9 +235,11 @@ def build_context(
     report_dir: str | Path,
     repo_dir: str | Path,
     speed: dict,
+    robustness: list[tuple[str, dict, dict]] = (),
 ) -> dict:
     """`settings`: the study's protocol settings (tinyrl.study.report_settings); `speed`: {"backends": the
-    per-backend table, "ceiling": the GEMM ceiling record}."""
+    per-backend table, "ceiling": the GEMM ceiling record}; `robustness`: (agent, its robustness record,
+    its float32 evaluation) per agent played off the protocol."""
     agents = []
     for name, agent_cfg in settings["agents"].items():
         if name not in agent_checkpoints:  # not run in this study (only_agents)
@@ -287,6 +290,15 @@ def build_context(
             (agent["name"], seed_comparison(summary, agent["name"]))
             for agent in agents
             if agent["env_id"] == SEED_ENV and settings["agents"][agent["name"]]["network"]["kind"] == SEED_NETWORK
+        ],
+        "robustness": [
+            (
+                agent,
+                *robustness_table(
+                    record, baseline, settings["evaluation"]["bootstrap_samples"], settings["evaluation"]["confidence"]
+                ),
+            )
+            for agent, record, baseline in robustness
         ],
         "families": [{"name": family.name, "description": family.description} for family in present],
         "variants": summary[["agent", "variant", "family", "params", "made_from", "status"]]
@@ -345,6 +357,9 @@ def render_report(context: dict, md_path: str | Path, html_path: str | Path) -> 
         (agent, markdown_table(table, floatfmt=".6g")) for agent, table in context["seed_rows"]
     ]
     md_context["side_by_side_md"] = [(agent, markdown_table(table)) for agent, table in context["side_by_side"]]
+    md_context["robustness_md"] = [
+        (agent, markdown_table(table, floatfmt=".4g"), meaning) for agent, table, meaning in context["robustness"]
+    ]
     md_context["speed_md"] = [
         (agent, markdown_table(table), markdown_table(backends)) for agent, table, backends in context["speed"]
     ]
@@ -362,6 +377,10 @@ def render_report(context: dict, md_path: str | Path, html_path: str | Path) -> 
         ],
         "seed_rows_html": [
             (agent, table.to_html(index=False, escape=True, na_rep=MISSING)) for agent, table in context["seed_rows"]
+        ],
+        "robustness_html": [
+            (agent, table.to_html(index=False, escape=True, na_rep=MISSING, float_format="{:.4g}".format), meaning)
+            for agent, table, meaning in context["robustness"]
         ],
         "summary_html": context["summary"].to_html(
             index=False, escape=True, float_format=lambda v: f"{v:.4g}", na_rep=MISSING

@@ -98,6 +98,7 @@ def run_episodes(
     observers: Sequence[EpisodeObserver] = (),
     episode_ends: Callable[[int, int], bool] | None = None,
     time_limit_s: float | None = None,
+    env_kwargs: dict | None = None,
 ) -> Rollouts:
     """The scheduler. Episode i starts from ``reset(seed=seeds[i])``; up to `num_envs` episodes run at
     once, with one `choose` call per step of all running episodes.
@@ -107,8 +108,9 @@ def run_episodes(
     and the episode lengths, so reruns are identical; an episode of a deterministic policy depends
     only on its seed. `episode_ends(episode, length)` may end an episode early (replays end where
     the recording did); `time_limit_s` stops stepping at the first step after that many seconds.
+    `env_kwargs` go to tinyrl.envs.make_env (the robustness check's sticky actions and no-op starts).
     """
-    kwargs = {"max_episode_steps": max_episode_steps} if max_episode_steps else {}
+    kwargs = ({"max_episode_steps": max_episode_steps} if max_episode_steps else {}) | (env_kwargs or {})
     slots = min(num_envs, len(seeds))
     envs = [make_env(env_id, **kwargs) for _ in range(slots)]
     out = Rollouts(seeds=list(seeds), returns=[0.0] * len(seeds), lengths=[0] * len(seeds))
@@ -162,6 +164,7 @@ def play_episodes(
     num_envs: int,
     max_episode_steps: int | None = None,
     observers: Sequence[EpisodeObserver] = (),
+    env_kwargs: dict | None = None,
 ) -> Rollouts:
     """The policy's episodes, with every action it took (for `replay_episodes`)."""
     actions: list[list] = [[] for _ in seeds]
@@ -172,7 +175,7 @@ def play_episodes(
             actions[episode].append(action)
         return chosen
 
-    out = run_episodes(choose, env_id, seeds, num_envs, max_episode_steps, observers)
+    out = run_episodes(choose, env_id, seeds, num_envs, max_episode_steps, observers, env_kwargs=env_kwargs)
     out.actions = actions
     return out
 

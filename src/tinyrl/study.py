@@ -14,6 +14,7 @@ from tinyrl.config import (
     agent_evaluation,
     agent_finetune,
     agent_observations,
+    agent_robustness,
     agent_timing,
     config_hash,
     validate_config,
@@ -53,6 +54,7 @@ def plan_study(config: dict) -> dict:
                 "observations": agent_observations(config, agent),
                 "timing": agent_timing(config, agent),
                 "finetune": agent_finetune(config, agent),
+                "robustness": agent_robustness(config, agent),
                 "variants": variants[agent],
             }
             for agent in agents

@@ -102,6 +102,22 @@ def param(name: str) -> Callable[[dict, dict], object]:
     return lambda params, info: params.get(name)
 
 
+def param_in(name: str, *values) -> Callable[[dict, dict], object]:
+    """A true/false column: whether the variant's parameter is one of `values`."""
+    return lambda params, info: params.get(name) in values
+
+
+def constant(value: object) -> Callable[[dict, dict], object]:
+    """A column with the same value for every variant of the family."""
+    return lambda params, info: value
+
+
+# The summary column saying a variant runs int8 kernels (int8 weights and activations, static or dynamic;
+# not weight-only):
+# Study A's int8 speed target reads it. Families that quantize to int8 declare it in their columns.
+INT8 = "int8"
+
+
 def measured(name: str, scale: float = 1.0) -> Callable[[dict, dict], object]:
     """A column holding a fact the family measured while compressing (Compressed.info)."""
     return lambda params, info: info[name] * scale if info.get(name) is not None else None

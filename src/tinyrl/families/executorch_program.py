@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from torch import nn
 
-from tinyrl.compression.base import CompressContext, Compressed, Family, param, schema
+from tinyrl.compression.base import INT8, CompressContext, Compressed, Family, param, param_in, schema
 from tinyrl.compression.tables import QUANTIZATION
 from tinyrl.executorch_runtime import ExecuTorchPolicy, export_program, xnnpack_int8_graph
 from tinyrl.model_stats import count_weights, flops_per_observation, weight_tensors
@@ -51,7 +51,7 @@ FAMILY = Family(
     compress=_compress,
     skeleton=_skeleton,
     table=QUANTIZATION,
-    columns={"program_dtype": param("dtype")},
+    columns={"program_dtype": param("dtype"), INT8: param_in("dtype", "int8")},
     peer="ExecuTorch",
     self_contained=True,
     note="ExecuTorch variants are XNNPACK-lowered programs (.pte) stored as bytes in the variant's file; "

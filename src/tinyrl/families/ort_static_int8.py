@@ -10,7 +10,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from tinyrl.compression.base import CompressContext, Compressed, Family, schema
+from tinyrl.compression.base import INT8, CompressContext, Compressed, Family, constant, schema
 from tinyrl.compression.tables import QUANTIZATION
 from tinyrl.model_stats import flops_per_observation
 from tinyrl.onnx_runtime import INPUT_NAME, OnnxRuntimePolicy, export_onnx
@@ -82,5 +82,6 @@ FAMILY = Family(
     compress=_compress,
     skeleton=_skeleton,
     table=QUANTIZATION,
+    columns={INT8: constant(True)},
     self_contained=True,
 )

@@ -4,6 +4,7 @@ the target sparsity of the selected layers."""
 from __future__ import annotations
 
 import copy
+import dataclasses
 
 from torch import nn
 
@@ -41,7 +42,7 @@ def _iterative(model: nn.Module, params: dict, ctx: CompressContext) -> Compress
     info = distill(
         model,
         teacher,
-        CompressContext(ctx.observations, ctx.env_id, ctx.output_kind, settings),
+        dataclasses.replace(ctx, finetune=settings),  # the agent's action mode and RL record kept
         steps,
         round_hook=lambda r: l1_unstructured(model, layers, per_round, params["scope"]),
     )

@@ -15,6 +15,7 @@ from tinyrl.compression.base import (
     Compressed,
     Family,
     Table,
+    measured,
     replace_module,
     schema,
 )
@@ -59,9 +60,11 @@ def _structural(model: nn.Module, params: dict, ctx: CompressContext) -> Compres
     for name in params["amounts"]:
         if name not in layers or not isinstance(layers[name], (nn.Linear, nn.Conv2d)) or name in model.roles.heads:
             raise ValueError(f"cannot remove channels of {name!r}: not a hidden Linear/Conv2d layer")
+    convolutions = {name for name in params["amounts"] if isinstance(layers[name], nn.Conv2d)}
     removed = remove_channels(model, params["amounts"], params["p"])
     info = finetune_if_asked(model, teacher, ctx, params)
     info["channels_removed"] = removed
+    info["conv_channels_removed"] = sum(count for name, count in removed.items() if name in convolutions)
     return Compressed(model.eval(), structure={"shapes": shapes(model)}, info=info)
 
 
@@ -101,6 +104,7 @@ FAMILY = Family(
     defaults={"p": 1, "finetune_steps": 0, "finetune_with": "distillation"},
     compress=_structural,
     skeleton=resized_skeleton,
+    columns={"conv_channels_removed": measured("conv_channels_removed")},  # Study A's convolution-pruning target
     table=Table(
         "structural",
         "Structural pruning with torch-pruning (neurons and channels removed)",

@@ -12,7 +12,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from tinyrl.compression.base import CompressContext, Compressed, Family, schema
+from tinyrl.compression.base import INT8, CompressContext, Compressed, Family, constant, schema
 from tinyrl.compression.tables import QUANTIZATION
 from tinyrl.model_stats import flops_per_observation
 from tinyrl.networks import OUTPUT_KINDS, build_network, every_head
@@ -61,6 +61,7 @@ FAMILY = Family(
     compress=_compress,
     skeleton=_skeleton,
     table=QUANTIZATION,
+    columns={INT8: constant(True)},
     backends=("torch-compile",),
     peer="PT2E + Inductor",
     note="PT2E variants store the converted graph's int8 weights, scales and biases and its activations' "

@@ -6,7 +6,7 @@ from __future__ import annotations
 from torch import nn
 
 from tinyrl.compression import eager_quant
-from tinyrl.compression.base import Compressed, Family, param, schema
+from tinyrl.compression.base import INT8, Compressed, Family, param, param_in, schema
 from tinyrl.compression.tables import QUANTIZATION
 from tinyrl.networks import build_network
 
@@ -25,5 +25,5 @@ FAMILY = Family(
         build_network(arch), params["dtype"], params["engine"]
     ),
     table=QUANTIZATION,
-    columns={"dtype": param("dtype")},
+    columns={"dtype": param("dtype"), INT8: param_in("dtype", "qint8")},
 )

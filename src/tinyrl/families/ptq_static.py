@@ -6,7 +6,7 @@ import torch
 from torch import nn
 
 from tinyrl.compression import eager_quant
-from tinyrl.compression.base import CompressContext, Compressed, Family, param, schema
+from tinyrl.compression.base import INT8, CompressContext, Compressed, Family, param, param_in, schema
 from tinyrl.compression.tables import QUANTIZATION
 from tinyrl.networks import build_network
 
@@ -30,7 +30,7 @@ FAMILY = Family(
     compress=_compress,
     skeleton=lambda arch, params, structure: quantize(build_network(arch), params, None),
     table=QUANTIZATION,
-    columns={"dtype": param("dtype")},
+    columns={"dtype": param("dtype"), INT8: param_in("dtype", "qint8")},
     feeds=frozenset({"static_int8"}),
     note="Static fp16: torch's eager float16_static_qconfig cannot convert nn.Linear (torch raises "
     '"calculate_qparams should not be called for PlaceholderObserver"), so ptq_static with dtype float16 casts '

@@ -5,7 +5,16 @@ from __future__ import annotations
 from torch import nn
 
 from tinyrl.compression import eager_quant
-from tinyrl.compression.base import FINETUNE_STEPS, FINETUNE_WITH, CompressContext, Compressed, Family, schema
+from tinyrl.compression.base import (
+    FINETUNE_STEPS,
+    FINETUNE_WITH,
+    INT8,
+    CompressContext,
+    Compressed,
+    Family,
+    constant,
+    schema,
+)
 from tinyrl.compression.tables import QUANTIZATION
 from tinyrl.finetune import finetune_if_asked
 from tinyrl.networks import build_network
@@ -34,5 +43,6 @@ FAMILY = Family(
     # The same modules as static int8: the converted QAT model loads through its skeleton.
     skeleton=lambda arch, params, structure: eager_quant.static_int8(build_network(arch), params["engine"], None),
     table=QUANTIZATION,
+    columns={INT8: constant(True)},
     feeds=frozenset({"qat"}),
 )

@@ -14,7 +14,7 @@ import copy
 
 from torch import nn
 
-from tinyrl.compression.base import LAYERS, Compressed, Family, param, resolve_layers, schema
+from tinyrl.compression.base import INT8, LAYERS, Compressed, Family, param, param_in, resolve_layers, schema
 from tinyrl.compression.tables import QUANTIZATION
 from tinyrl.networks import build_network
 
@@ -71,7 +71,7 @@ FAMILY = Family(
     compress=_compress,
     skeleton=lambda arch, params, structure: quantize(build_network(arch).eval(), params),
     table=QUANTIZATION,
-    columns={"torchao_scheme": param("scheme")},
+    columns={"torchao_scheme": param("scheme"), INT8: param_in("scheme", "int8_dynamic")},
     backends=("torch-compile",),
     peer="torchao",
     note="torchao variants store their quantized weights' inner tensors (codes, scales) as plain tensors; "

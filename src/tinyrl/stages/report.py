@@ -18,17 +18,27 @@ def report(
     ceiling: str,
     figures: list[str],
     checkpoints: list[str],
+    robustness: list[str],
+    robustness_baselines: list[str],
     markdown: str,
     html: str,
     settings: dict,
     agents: list[str],
+    robust_agents: list[str],
     repo_dir: str,
 ) -> None:
     """`settings`: what the report states of the study's protocol (see tinyrl.report.report_settings);
-    `agents` names the agent of each checkpoint."""
+    `agents` names the agent of each checkpoint; `robust_agents` the agent of each robustness record
+    and of its float32 evaluation (`robustness_baselines`)."""
     provenance = {
         agent: {"path": str(path), "meta": read_policy_file(path)["meta"]} for agent, path in zip(agents, checkpoints)
     }
     speed = {"backends": pd.read_csv(backends), "ceiling": json.loads(Path(ceiling).read_text())}
-    context = build_context(settings, pd.read_csv(summary), provenance, figures, Path(markdown).parent, repo_dir, speed)
+    played = [
+        (agent, json.loads(Path(record).read_text()), json.loads(Path(baseline).read_text()))
+        for agent, record, baseline in zip(robust_agents, robustness, robustness_baselines, strict=True)
+    ]
+    context = build_context(
+        settings, pd.read_csv(summary), provenance, figures, Path(markdown).parent, repo_dir, speed, played
+    )
     render_report(context, markdown, html)
