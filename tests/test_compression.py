@@ -386,3 +386,15 @@ def test_the_teachers_own_episodes_join_the_distillation_data(wide_policy):
         student = copy.deepcopy(wide_policy)
         sizes[episodes] = distill(student, wide_policy, ctx, steps=2)["finetune_dataset_size"]
     assert sizes[0] == 64 and 64 < sizes[2] <= 64 + 80
+
+
+def test_a_nested_tensor_subclass_is_refused_before_anything_is_written(tmp_path):
+    """Loading refuses nested tensor subclasses, so saving does too, and no file is left behind."""
+    from torch.testing._internal.two_tensor import TwoTensor
+
+    plain = torch.ones(2, 2)
+    nested = TwoTensor(TwoTensor(plain, plain), plain)
+    with pytest.raises(ValueError, match="nested tensor subclasses cannot be stored"):
+        save_checkpoint(tmp_path / "nested.pt", SMALL_ARCH, {"fc1.weight": nested}, meta={})
+    assert not (tmp_path / "nested.pt").exists()
+    assert save_checkpoint(tmp_path / "flat.pt", SMALL_ARCH, {"fc1.weight": TwoTensor(plain, plain)}, meta={}) is None

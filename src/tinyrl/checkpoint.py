@@ -170,7 +170,13 @@ def pack_subclass(value: Any) -> Any:
         return value
     names, _ = value.__tensor_flatten__()
     inner = {name: getattr(value, name) for name in names if getattr(value, name) is not None}
-    return {SUBCLASS_MARK: type(value).__name__, "inner": {k: pack_subclass(v) for k, v in inner.items()}}
+    nested = [name for name, tensor in inner.items() if is_traceable_wrapper_subclass(tensor)]
+    if nested:  # refused here, before anything is written, as loading would refuse it (unpack_subclass_inner)
+        raise ValueError(
+            f"{type(value).__name__} holds tensor subclasses ({', '.join(nested)}): nested tensor subclasses "
+            f"cannot be stored as plain tensors"
+        )
+    return {SUBCLASS_MARK: type(value).__name__, "inner": inner}
 
 
 def unpack_subclasses_into(model: nn.Module, state_dict: dict, source: str) -> dict:
