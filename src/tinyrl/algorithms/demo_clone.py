@@ -29,6 +29,7 @@ hand (issue 8, route 2); its metadata says so.
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -96,6 +97,16 @@ def set_loss(logits: torch.Tensor, allowed: torch.Tensor) -> torch.Tensor:
     set is one action)."""
     log_probs = torch.log_softmax(logits, dim=1)
     return -torch.logsumexp(log_probs.masked_fill(~allowed, float("-inf")), dim=1).mean()
+
+
+def ambiguous_steps(observations: np.ndarray, allowed: np.ndarray) -> list[list[int]]:
+    """Groups of demonstration steps whose observations are identical but whose allowed-action sets have no
+    action in common: no policy of the observation alone can follow the demonstration there (measured: the
+    6600-point demonstration Go-Explore finds with seed 0 waits 15 steps on a static screen, then jumps)."""
+    groups: dict[bytes, list[int]] = {}
+    for step, observation in enumerate(observations):
+        groups.setdefault(hashlib.sha1(observation.tobytes()).digest(), []).append(step)
+    return [steps for steps in groups.values() if len(steps) > 1 and not np.logical_and.reduce(allowed[steps]).any()]
 
 
 def _clone(
@@ -243,6 +254,12 @@ def train(cfg: DemoCloneConfig, log: Callable[[str], None] = print) -> tuple[dic
             f"the emulator is not deterministic under this protocol"
         )
     log(f"demonstration: score {demo_score:.0f} in {len(demo.actions)} steps, rooms {rooms}")
+    ambiguous = ambiguous_steps(observations, allowed)
+    if ambiguous:
+        log(
+            f"demonstration: {len(ambiguous)} groups of steps see identical observations but need different "
+            f"actions (first at steps {ambiguous[0][0]}-{ambiguous[0][-1]}): the clone cannot follow it there"
+        )
     arch = {"kind": "ppo_rnd_cnn", "input_shape": list(observations.shape[1:]), "n_actions": 18}
     model = build_network(arch)
     generator = torch.Generator().manual_seed(cfg.seed)
@@ -267,6 +284,8 @@ def train(cfg: DemoCloneConfig, log: Callable[[str], None] = print) -> tuple[dic
             "rooms": rooms,
             "cells": demo.cells,
             "steps_explored": demo.steps_explored,
+            # steps where identical observations need disjoint actions (ambiguous_steps)
+            "ambiguous_step_groups": ambiguous,
             "search_wall_time_s": demo.wall_time_s,
             "history": demo.history,
         },
