@@ -10,6 +10,7 @@ import itertools
 import json
 import re
 import string
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ import yaml
 
 from tinyrl.agents import resolve_agents
 from tinyrl.algorithms import finetunable, get_algorithm
-from tinyrl.compression.base import resolve_layers
+from tinyrl.compression.base import BASELINE, resolve_layers
 from tinyrl.errors import CheckpointError, ConfigError
 from tinyrl.families import get_family
 from tinyrl.finetune import SEEDS_PER_ROUND
@@ -273,11 +274,17 @@ def agent_finetune(config: dict, agent: str) -> dict:
     return {**config["finetune"], **config["agents"][agent].get("finetune", {})}
 
 
+@cache
+def _robustness_defaults() -> dict:
+    """The schema's defaults of an agent's `robustness` section, read once per process (not once per agent)."""
+    section = load_schema()["properties"]["agents"]["additionalProperties"]["properties"]["robustness"]
+    return with_schema_defaults(None, section)
+
+
 def agent_robustness(config: dict, agent: str) -> dict | None:
     """The robustness check's settings for one agent (tinyrl.robustness), with the evaluation's seeds,
     parallel episodes and step limit; None when it plays no episodes."""
-    section = load_schema()["properties"]["agents"]["additionalProperties"]["properties"]["robustness"]
-    settings = with_schema_defaults(config["agents"][agent].get("robustness"), section)
+    settings = {**_robustness_defaults(), **config["agents"][agent].get("robustness", {})}
     if not settings["episodes"]:
         return None
     evaluation = agent_evaluation(config, agent)
@@ -296,7 +303,7 @@ def _check_robustness(config: dict, variants: dict[str, list[dict]]) -> None:
                 f"config field agents.{agent}.robustness: sticky actions and no-op starts apply to the seed's "
                 f"Atari protocol (ALE/ env ids) only, not {agent_cfg['env_id']!r}"
             )
-        if not any(variant["family"] == "baseline" for variant in agent_variants):
+        if not any(variant["family"] == BASELINE for variant in agent_variants):
             raise ConfigError(
                 f"config field agents.{agent}.robustness: the agent has no baseline variant, whose seed-protocol "
                 f"evaluation the robustness check is compared with"

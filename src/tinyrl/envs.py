@@ -59,3 +59,8 @@ def episode_observers(env_id: str, episodes: int) -> list:
     """The observers (tinyrl.rollout.EpisodeObserver) that record what an environment's module keeps of each
     episode beyond return and length, each with a `record()` of what it kept for the evaluation."""
     return atari.episode_observers(env_id, episodes) if is_atari(env_id) else []
+
+
+def observer_records(observers: list) -> dict:
+    """What the observers kept, merged into one record for the evaluation (rooms visited, ...)."""
+    return {key: value for observer in observers for key, value in observer.record().items()}

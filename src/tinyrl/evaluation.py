@@ -8,7 +8,7 @@ import time
 
 import psutil
 
-from tinyrl.envs import episode_observers
+from tinyrl.envs import episode_observers, observer_records
 from tinyrl.observations import ObservationSample
 from tinyrl.policy import PolicyFn
 from tinyrl.rollout import play_episodes, replay_step_rate, step_rate_over_first
@@ -62,7 +62,7 @@ def evaluate(
     # Like with like: the policy's rate over the very steps the replay covered (same episodes, same
     # schedule, the same busy environments), not over the whole run and its thinner tail.
     same_steps_rate = step_rate_over_first(rollouts, raw["env_steps"])
-    extra = {key: value for observer in observers for key, value in observer.record().items()}
+    extra = observer_records(observers)
     return extra | {
         "env_id": env_id,
         "seeds": rollouts.seeds,

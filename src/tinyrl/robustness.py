@@ -10,7 +10,8 @@ route. Not a target: the report shows it beside the seed-protocol score.
 
 from __future__ import annotations
 
-from tinyrl.envs import episode_observers
+from tinyrl.envs import episode_observers, observer_records
+from tinyrl.evaluation import episode_seeds
 from tinyrl.policy import PolicyFn
 from tinyrl.rollout import play_episodes
 
@@ -28,27 +29,21 @@ def play_conditions(make_policy, env_id: str, settings: dict) -> list[dict]:
     """Each condition's episodes, on the evaluation's seeds (settings: episodes, seed, num_envs,
     max_episode_steps, sticky_actions, noop_max). `make_policy()` gives a fresh policy per condition, so
     each plays with the draws the seed-protocol evaluation would make."""
-    seeds = [settings["seed"] + i for i in range(settings["episodes"])]
+    seeds = episode_seeds(settings)
     played = []
-    for name, (label, env_kwargs) in CONDITIONS.items():
+    for name, (label, perturbation) in CONDITIONS.items():
         policy: PolicyFn = make_policy()
         observers = episode_observers(env_id, len(seeds))
+        env_kwargs = perturbation(settings)
         rollouts = play_episodes(
-            policy,
-            env_id,
-            seeds,
-            settings["num_envs"],
-            settings.get("max_episode_steps"),
-            observers,
-            env_kwargs=env_kwargs(settings),
+            policy, env_id, seeds, settings["num_envs"], settings.get("max_episode_steps"), observers, env_kwargs
         )
-        extra = {key: value for observer in observers for key, value in observer.record().items()}
         played.append(
-            extra
+            observer_records(observers)
             | {
                 "condition": name,
                 "label": label.format(**settings),
-                "env_kwargs": env_kwargs(settings),
+                "env_kwargs": env_kwargs,
                 "seeds": seeds,
                 "returns": rollouts.returns,
                 "lengths": rollouts.lengths,

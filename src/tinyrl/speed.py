@@ -29,19 +29,24 @@ def regime_label(rows: pd.DataFrame, regime: str) -> str:
     return REGIME_LABELS[regime]
 
 
-def fastest_noninferior(rows: pd.DataFrame, regime: str) -> dict | None:
-    """The variant (on its fastest agreeing backend) with the lowest median in `regime`."""
-    good = noninferior(rows).dropna(subset=[f"fastest_{regime}_median_s"])
+def _fastest(rows: pd.DataFrame, median: str, backend: str, speedup: str) -> dict | None:
+    """The non-inferior row with the lowest `median` column, with its `backend` and `speedup` columns."""
+    good = noninferior(rows).dropna(subset=[median])
     if good.empty:
         return None
-    row = good.loc[good[f"fastest_{regime}_median_s"].idxmin()]
+    row = good.loc[good[median].idxmin()]
     return {
         "variant": row["variant"],
-        "backend": row[f"fastest_{regime}_backend"],
-        "median_s": row[f"fastest_{regime}_median_s"],
+        "backend": row[backend],
+        "median_s": row[median],
         "reward": row["reward_mean"],
-        "speedup": row[f"speedup_fastest_{regime}"],
+        "speedup": row[speedup],
     }
+
+
+def fastest_noninferior(rows: pd.DataFrame, regime: str) -> dict | None:
+    """The variant (on its fastest agreeing backend) with the lowest median in `regime`."""
+    return _fastest(rows, f"fastest_{regime}_median_s", f"fastest_{regime}_backend", f"speedup_fastest_{regime}")
 
 
 def fastest_int8(rows: pd.DataFrame) -> dict | None:
@@ -56,17 +61,9 @@ def fastest_conv_pruned(rows: pd.DataFrame) -> dict | None:
     if "conv_channels_removed" not in rows:
         return None
     base = rows.loc[rows["family"] == BASELINE, "time_median_s"].iloc[0]
-    pruned = noninferior(rows[rows["conv_channels_removed"].fillna(0) > 0]).dropna(subset=["time_median_s"])
-    if pruned.empty:
-        return None
-    row = pruned.loc[pruned["time_median_s"].idxmin()]
-    return {
-        "variant": row["variant"],
-        "backend": "torch-eager",
-        "median_s": row["time_median_s"],
-        "reward": row["reward_mean"],
-        "speedup": base / row["time_median_s"],
-    }
+    pruned = rows[rows["conv_channels_removed"].fillna(0) > 0]
+    eager = pruned.assign(eager="torch-eager", eager_speedup=base / pruned["time_median_s"])
+    return _fastest(eager, "time_median_s", "eager", "eager_speedup")
 
 
 def static_int8_check(rows: pd.DataFrame, backends: pd.DataFrame, agent: str) -> list[dict]:

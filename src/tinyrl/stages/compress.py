@@ -46,13 +46,17 @@ def compress(
     recipe = {"family": variant["family"], "params": variant["params"]}
     if "after" in variant:
         recipe["after"] = variant["after"]
+
+    def failed(reason: str) -> None:  # a failure record stands for the model file; the metadata says why
+        save_failure(model, variant["name"], reason)
+        write_json(metadata, record | {"recipe": recipe, "status": "failed", "reason": reason})
+
     try:
         baseline, source = load_policy(checkpoint, expected_arch=agent["network"])
     except VariantFailure as exc:  # only a variant's file is a failure record: the one `after` names
-        reason = f"made from variant {variant['after']!r}, which failed: {exc}"
-        save_failure(model, variant["name"], reason)
-        write_json(metadata, record | {"recipe": recipe, "status": "failed", "reason": reason})
-        return
+        if "after" not in variant:
+            raise
+        return failed(f"made from variant {variant['after']!r}, which failed: {exc}")
     data = torch.as_tensor(load_observations(observations, observation_shape(source["arch"])))
     family = get_family(variant["family"])
     training = source["meta"]
@@ -71,10 +75,7 @@ def compress(
         if is_our_bug(exc):
             raise
         traceback.print_exc()
-        reason = f"compression failed: {type(exc).__name__}: {exc}"
-        save_failure(model, variant["name"], reason)
-        write_json(metadata, record | {"recipe": recipe, "status": "failed", "reason": reason})
-        return
+        return failed(f"compression failed: {type(exc).__name__}: {exc}")
     compress_time = time.perf_counter() - start
     recipe["structure"] = result.structure
     save_checkpoint(
