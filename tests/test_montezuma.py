@@ -324,16 +324,3 @@ def test_an_empty_sample_is_refused_unless_allowed(tmp_path):
     assert load_observations(path, (4, 84, 84), allow_empty=True).size == 0
     with pytest.raises(CheckpointError, match="expected \\(N, obs_dim\\) with N > 0"):
         load_observations(path, (4, 84, 84))
-
-
-def test_ambiguous_demonstration_steps_are_found():
-    """Identical observations whose allowed actions share none: a policy of the frames cannot follow them."""
-    from tinyrl.algorithms.demo_clone import ambiguous_steps
-
-    frames = np.zeros((5, 4, 84, 84), dtype=np.uint8)
-    frames[1, 0, 0, 0] = frames[4, 0, 0, 0] = 1  # steps 0, 2, 3 look alike; so do 1 and 4
-    allowed = np.zeros((5, 18), dtype=bool)
-    allowed[[0, 2], 0] = True  # wait, wait, ...
-    allowed[3, 3] = True  # ... then go, on the same frame
-    allowed[[1, 4], 5] = allowed[4, 6] = True  # steps 1 and 4 share action 5: no conflict
-    assert ambiguous_steps(frames, allowed) == [[0, 2, 3]]

@@ -15,6 +15,10 @@ demonstration's action probability 0.01 at some steps, and its sampled episodes 
 any action of the set keeps a rollout exactly on the demonstration, the game being
 deterministic.
 
+A policy of the 4-frame observation cannot follow a demonstration that waits on a static screen
+and then moves on the same observation; such waits are first shortened or filled with visible
+moves (demo_repair.make_followable), keeping the demonstration's score.
+
 Behaviour cloning alone teaches the policy only the states of the demonstration; a policy
 that samples its actions sometimes leaves them. Corrective rounds (DAgger-style, Ross et al.
 2011, with a search as the expert) let the cloned policy play with sampled actions; where
@@ -29,7 +33,6 @@ hand (issue 8, route 2); its metadata says so.
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -37,6 +40,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import torch
 
+from tinyrl.algorithms.demo_repair import ambiguous_steps, make_followable
 from tinyrl.algorithms.go_explore import (
     GoExploreConfig,
     act_frames,
@@ -61,7 +65,8 @@ class DemoCloneConfig:
     seed: int = 0
     """seeds the search, the cloning and the corrective episodes"""
     total_steps: int = 100_000
-    """agent steps Go-Explore searches (seed 0: a 694-step demonstration scoring 1400: key, two doors, sword)"""
+    """agent steps Go-Explore searches (seed 0: a 694-step demonstration scoring 1400: key, two doors, sword;
+    3,600,000: 1042 steps scoring 6600, 8 rooms)"""
     explore_steps: int = 100
     """random steps from a restored cell per iteration (GoExploreConfig)"""
     repeat_action_prob: float = 0.95
@@ -72,6 +77,9 @@ class DemoCloneConfig:
     """Adam learning rate of behaviour cloning"""
     batch_size: int = 64
     """frames per cloning step"""
+    make_followable: bool = True
+    """first remove the demonstration's waits on static screens that end on the same observation
+    (demo_repair.make_followable): a policy of the observation cannot follow them"""
     clone_steps: int = 8000
     """gradient steps on the demonstration (loss 0.003 on the 694 steps above)"""
     corrective_rounds: int = 0
@@ -97,16 +105,6 @@ def set_loss(logits: torch.Tensor, allowed: torch.Tensor) -> torch.Tensor:
     set is one action)."""
     log_probs = torch.log_softmax(logits, dim=1)
     return -torch.logsumexp(log_probs.masked_fill(~allowed, float("-inf")), dim=1).mean()
-
-
-def ambiguous_steps(observations: np.ndarray, allowed: np.ndarray) -> list[list[int]]:
-    """Groups of demonstration steps whose observations are identical but whose allowed-action sets have no
-    action in common: no policy of the observation alone can follow the demonstration there (measured: the
-    6600-point demonstration Go-Explore finds with seed 0 waits 15 steps on a static screen, then jumps)."""
-    groups: dict[bytes, list[int]] = {}
-    for step, observation in enumerate(observations):
-        groups.setdefault(hashlib.sha1(observation.tobytes()).digest(), []).append(step)
-    return [steps for steps in groups.values() if len(steps) > 1 and not np.logical_and.reduce(allowed[steps]).any()]
 
 
 def _clone(
@@ -246,6 +244,9 @@ def train(cfg: DemoCloneConfig, log: Callable[[str], None] = print) -> tuple[dic
             f"raise pretrain.total_steps"
         )
     demo.actions = canonical_demonstration(cfg.env_id, demo.actions)
+    found_steps, repair = len(demo.actions), None
+    if cfg.make_followable:
+        demo.actions, repair = make_followable(cfg.env_id, demo.actions, log=log)
     allowed = equivalent_actions(cfg.env_id, demo.actions)
     observations, demo_score, rooms = replay(cfg.env_id, demo.actions)
     if demo_score != demo.score:
@@ -253,7 +254,7 @@ def train(cfg: DemoCloneConfig, log: Callable[[str], None] = print) -> tuple[dic
             f"the demonstration scored {demo.score} in the search but {demo_score} on replay: "
             f"the emulator is not deterministic under this protocol"
         )
-    log(f"demonstration: score {demo_score:.0f} in {len(demo.actions)} steps, rooms {rooms}")
+    log(f"demonstration: score {demo_score:.0f} in {len(demo.actions)} steps ({found_steps} as found), rooms {rooms}")
     ambiguous = ambiguous_steps(observations, allowed)
     if ambiguous:
         log(
@@ -281,6 +282,8 @@ def train(cfg: DemoCloneConfig, log: Callable[[str], None] = print) -> tuple[dic
         "demonstration": {
             "score": demo.score,
             "steps": len(demo.actions),
+            "steps_as_found": found_steps,
+            "repair": repair,  # demo_repair.make_followable's record (None: not asked for)
             "rooms": rooms,
             "cells": demo.cells,
             "steps_explored": demo.steps_explored,
