@@ -10,7 +10,7 @@ import pandas as pd
 from tinyrl.aggregate import markdown_table
 from tinyrl.config import validate_config
 from tinyrl.evaluation import REPLAY_MAX_SECONDS
-from tinyrl.report import protocol_items
+from tinyrl.report import _checkpoint_story, protocol_items
 from tinyrl.study import report_settings
 
 
@@ -29,3 +29,15 @@ def test_the_protocol_states_the_replay_and_step_limit_the_code_uses(tiny_config
     assert "pre-drawn random" not in items["Evaluation throughput"]
     limit = config["agents"]["montezuma"]["evaluation"]["max_episode_steps"]  # the tiny config's 150, not 4500
     assert f"at most {limit} agent steps per episode" in items["Atari protocol"]
+
+
+def test_the_checkpoint_story_says_how_the_demonstration_was_made_followable():
+    repair = {"ambiguous_groups_before": 7, "steps_before": 1042, "shorten_edits": 4, "fill_edits": 9}
+    repair |= {"fill_early_edits": 1, "ambiguous_step_groups_after": [], "steps_after": 1004}
+    demo = {"steps_explored": 3_600_010, "steps": 1004, "steps_as_found": 1042, "score": 6600.0, "rooms": [1, 2]}
+    meta = {"algorithm": "demo_clone", "hyperparameters": {"seed": 0, "clone_steps": 24000}, "demonstration": demo}
+    story = _checkpoint_story(meta | {"demonstration": demo | {"repair": repair}})
+    assert "found a 1042-step demonstration scoring 6600" in story
+    assert "4 deletions and 10 fills" in story and "(1042 -> 1004 steps, 0 such places left)" in story
+    untouched = _checkpoint_story(meta | {"demonstration": demo | {"repair": repair | {"ambiguous_groups_before": 0}}})
+    assert "static screen" not in untouched and "static screen" not in _checkpoint_story(meta)

@@ -63,6 +63,20 @@ def _environment(autoescape: bool) -> jinja2.Environment:
     )
 
 
+def _repair_story(repair: dict | None) -> str:
+    """What demo_repair.make_followable did to the demonstration (its record), as a clause."""
+    if not repair or not repair["ambiguous_groups_before"]:
+        return ""
+    edits = {name: repair.get(f"{name}_edits", 0) for name in ("shorten", "fill", "fill_early")}
+    return (
+        f"; {repair['ambiguous_groups_before']} places where it waited on a static screen and then moved on the "
+        f"same observation, which no policy of the observation can follow, were removed by {edits['shorten']} "
+        f"deletions and {edits['fill'] + edits['fill_early']} fills with visible moves of the same length, "
+        f"keeping its score ({repair['steps_before']} -> {repair['steps_after']} steps, "
+        f"{len(repair['ambiguous_step_groups_after'])} such places left)"
+    )
+
+
 def _checkpoint_story(meta: dict) -> str:
     """How the agent's checkpoint was produced, from its own metadata."""
     hp = meta.get("hyperparameters", {})
@@ -71,8 +85,9 @@ def _checkpoint_story(meta: dict) -> str:
         return (
             f"not trained by RL: Go-Explore (deterministic exploration of the emulator, cells from RAM) "
             f"searched {demo['steps_explored']} agent steps (seed {hp.get('seed')}) and found a "
-            f"{demo['steps']}-step demonstration scoring {demo['score']:.0f} (rooms {demo['rooms']}); the "
-            f"policy network learnt it by behaviour cloning, each step labelled with every action that leads "
+            f"{demo.get('steps_as_found', demo['steps'])}-step demonstration scoring {demo['score']:.0f} "
+            f"(rooms {demo['rooms']}){_repair_story(demo.get('repair'))}; the policy network learnt it by "
+            f"behaviour cloning, each step labelled with every action that leads "
             f"to the same game state ({hp.get('clone_steps')} steps, final loss "
             f"{meta.get('final_clone_loss', float('nan')):.4f}"
             + (
