@@ -59,14 +59,13 @@ class _Game:
 
     def __init__(self, env_id: str, actions: list[int]):
         self.env = make_atari_env(env_id, max_episode_steps=None)
-        self.env.reset(seed=0)
         self.ale, self.action_set = self.env.unwrapped.ale, self.env.unwrapped._action_set
-        self.lives = self.ale.lives()
         self.reset_to(actions)
 
     def reset_to(self, actions: list[int]) -> None:
         """Record the emulator state and the score before each step of `actions`."""
         self.env.reset(seed=0)
+        self.lives = self.ale.lives()
         self.states, self.scores, score = [], [], 0.0
         for action in actions:
             self.states.append(self.ale.cloneState())
@@ -134,49 +133,53 @@ def filled_early(actions: list[int], group: list[int]) -> Iterator[tuple[int, li
                     yield start, actions[:start] + fill + actions[start + len(fill) :]
 
 
+def _first_edit(
+    game: _Game, env_id: str, actions: list[int], groups: list[list[int]], edits: Edits, target: float
+) -> tuple[list[int], int, list[int], list[list[int]]] | None:
+    """The first edit, of the first group that takes one, that scores at least `target`, loses no life and
+    leaves fewer ambiguous steps: (group, step it begins at, edited demonstration, groups left); None if none
+    does."""
+    ambiguous = sum(map(len, groups))
+    for group in groups:
+        for start, candidate in edits(actions, group):
+            score = game.scores_without_dying(candidate, start)
+            if score is None or score < target:
+                continue
+            remaining = ambiguous_groups(env_id, candidate)
+            if sum(map(len, remaining)) < ambiguous:
+                return group, start, candidate, remaining
+    return None
+
+
 def _repair_pass(
-    env_id: str, actions: list[int], edits: Edits, name: str, log: Callable[[str], None]
-) -> tuple[list[int], int]:
-    """Apply `edits` to the first ambiguous group that takes one (keeping the score, losing no life, and
-    leaving fewer ambiguous steps), until none is left or none applies; (demonstration, edits made)."""
-    game = _Game(env_id, actions)
-    target, made = game.score, 0
-    groups = ambiguous_groups(env_id, actions)
+    env_id: str, actions: list[int], groups: list[list[int]], edits: Edits, name: str, log: Callable[[str], None]
+) -> tuple[list[int], list[list[int]], int]:
+    """Apply `edits` (`_first_edit`) until no ambiguous group is left or none takes one;
+    (demonstration, its ambiguous groups, edits made)."""
+    game, made = _Game(env_id, actions), 0
+    target = game.score  # the pass's starting score: no edit may lower it
     try:
-        while groups:
-            for group in groups:
-                for start, candidate in edits(actions, group):
-                    score = game.scores_without_dying(candidate, start)
-                    if score is None or score < target:
-                        continue
-                    remaining = ambiguous_groups(env_id, candidate)
-                    if sum(map(len, remaining)) < sum(map(len, groups)):
-                        log(
-                            f"demonstration repair ({name}): steps {group[0]}-{group[-1]} edited from step {start}, "
-                            f"{len(candidate)} steps, {len(remaining)} ambiguous groups left"
-                        )
-                        actions, groups, made = canonical_demonstration(env_id, candidate), remaining, made + 1
-                        game.reset_to(actions)
-                        break
-                else:
-                    continue
-                break
-            else:
-                return actions, made  # no group takes an edit
+        while groups and (edit := _first_edit(game, env_id, actions, groups, edits, target)):
+            group, start, candidate, groups = edit
+            log(
+                f"demonstration repair ({name}): steps {group[0]}-{group[-1]} edited from step {start}, "
+                f"{len(candidate)} steps, {len(groups)} ambiguous groups left"
+            )
+            actions, made = canonical_demonstration(env_id, candidate), made + 1
+            game.reset_to(actions)  # the canonical labels replay the same game: the groups stay those of `candidate`
     finally:
         game.close()
-    return actions, made
+    return actions, groups, made
 
 
 def make_followable(env_id: str, actions: list[int], log: Callable[[str], None] = print) -> tuple[list[int], dict]:
     """The demonstration with its ambiguous groups shortened, filled, then filled early (module docstring), and a
     record of what was done: groups before and after, and the edits each pass made."""
-    before = ambiguous_groups(env_id, actions)
-    record = {"ambiguous_groups_before": len(before), "steps_before": len(actions)}
-    if before:
+    groups = ambiguous_groups(env_id, actions)
+    record = {"ambiguous_groups_before": len(groups), "steps_before": len(actions)}
+    if groups:
         for name, edits in (("shorten", shortened), ("fill", filled), ("fill_early", filled_early)):
-            actions, made = _repair_pass(env_id, actions, edits, name, log)
-            record[f"{name}_edits"] = made
-    record["ambiguous_step_groups_after"] = ambiguous_groups(env_id, actions) if before else []
+            actions, groups, record[f"{name}_edits"] = _repair_pass(env_id, actions, groups, edits, name, log)
+    record["ambiguous_step_groups_after"] = groups
     record["steps_after"] = len(actions)
     return actions, record
