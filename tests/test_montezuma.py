@@ -122,7 +122,7 @@ def test_atari_protocol():
     env = make_atari_env(ENV_ID)
     obs, _ = env.reset(seed=0)
     assert np.asarray(obs).shape == (4, 84, 84) and np.asarray(obs).dtype == np.uint8
-    assert env.spec.max_episode_steps == MAX_EPISODE_STEPS or env._max_episode_steps == MAX_EPISODE_STEPS
+    assert env.max_episode_steps == MAX_EPISODE_STEPS
     frames_before = env.unwrapped.ale.getEpisodeFrameNumber()
     env.step(0)
     assert env.unwrapped.ale.getEpisodeFrameNumber() - frames_before == 4  # each action held 4 frames

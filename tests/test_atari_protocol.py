@@ -1,0 +1,66 @@
+"""The seed's Atari protocol (tinyrl.atari.SeedProtocol) returns what gymnasium's own wrappers return."""
+
+import gymnasium as gym
+import numpy as np
+import pytest
+
+from tinyrl.atari import FRAME_SKIP, FRAME_STACK, make_atari_env
+
+
+def gymnasium_stack(env_id: str, max_episode_steps: int, repeat_action_probability: float, noop_max: int):
+    """The protocol as gymnasium's wrappers build it: what SeedProtocol replaces."""
+    env = gym.make(
+        env_id,
+        frameskip=1,
+        repeat_action_probability=repeat_action_probability,
+        full_action_space=False,
+        max_num_frames_per_episode=None,
+    )
+    env = gym.wrappers.AtariPreprocessing(
+        env, noop_max=noop_max, frame_skip=FRAME_SKIP, screen_size=84, terminal_on_life_loss=False, grayscale_obs=True
+    )
+    return gym.wrappers.TimeLimit(gym.wrappers.FrameStackObservation(env, FRAME_STACK), max_episode_steps)
+
+
+def transcript(env: gym.Env, actions: np.ndarray, seeds: list[int]) -> list:
+    """Everything the env returns over episodes of `actions`, one per seed."""
+    out = []
+    for seed in seeds:
+        obs, _ = env.reset(seed=seed)
+        out.append(obs)
+        for action in actions:
+            obs, reward, terminated, truncated, _ = env.step(action)
+            out += [obs, reward, terminated, truncated]
+            if terminated or truncated:
+                break
+    return out
+
+
+@pytest.mark.parametrize(
+    ("game", "sticky", "noop_max", "steps"),
+    [
+        ("MontezumaRevenge", 0.0, 0, 600),  # the seed's protocol; random play loses all lives before 600 steps
+        ("MontezumaRevenge", 0.25, 30, 150),  # the robustness check's; ends on the time limit
+        ("Pong", 0.0, 0, 120),  # a game whose rewards come early
+    ],
+)
+def test_seed_protocol_matches_gymnasium_wrappers(game, sticky, noop_max, steps):
+    env_id = f"ALE/{game}-v5"
+    actions = np.random.default_rng(0).integers(0, 6 if game == "Pong" else 18, 5000)
+    ours = make_atari_env(env_id, max_episode_steps=steps, repeat_action_probability=sticky, noop_max=noop_max)
+    theirs = gymnasium_stack(env_id, steps, sticky, noop_max)
+    assert ours.observation_space == theirs.observation_space
+    assert ours.action_space == theirs.action_space
+    got, expected = transcript(ours, actions, [3, 4]), transcript(theirs, actions, [3, 4])
+    assert len(got) == len(expected)
+    for mine, reference in zip(got, expected):
+        np.testing.assert_array_equal(mine, reference)
+    flags = expected[3::4] + expected[4::4]
+    assert any(flags)  # each transcript reached an episode's end, termination or time limit
+
+
+def test_seed_protocol_observation_is_a_fresh_array():
+    env = make_atari_env("ALE/MontezumaRevenge-v5", max_episode_steps=10)
+    first, _ = env.reset(seed=0)
+    second, *_ = env.step(0)
+    assert first is not second and not np.shares_memory(first, second)
