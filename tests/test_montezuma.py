@@ -324,3 +324,55 @@ def test_an_empty_sample_is_refused_unless_allowed(tmp_path):
     assert load_observations(path, (4, 84, 84), allow_empty=True).size == 0
     with pytest.raises(CheckpointError, match="expected \\(N, obs_dim\\) with N > 0"):
         load_observations(path, (4, 84, 84))
+
+
+@pytest.fixture(scope="module")
+def shipped_policy_and_frames():
+    """The shipped policy and 32 frames of its own first steps (a random network's ReLUs die under pruning)."""
+    config = yaml.safe_load((REPO / "config.yaml").read_text())
+    model, _ = load_policy(REPO / config["agents"]["montezuma"]["checkpoint"])
+    env = make_atari_env(ENV_ID)
+    obs, _ = env.reset(seed=0)
+    frames = [obs]
+    for _ in range(31):
+        with torch.no_grad():
+            action = int(model(torch.as_tensor(obs)[None]).argmax())
+        obs, *_ = env.step(action)
+        frames.append(obs)
+    env.close()
+    return model, torch.as_tensor(np.stack(frames))
+
+
+@pytest.mark.parametrize(("layers", "frozen"), [(["rl"], ["conv1", "conv2", "conv3"]), (["all"], [])])
+def test_finetuning_freezes_a_trunk_compression_left_alone(shipped_policy_and_frames, default_config, layers, frozen):
+    """L1 of the RL part leaves the convolutions as the teacher's: fine-tuning keeps them and trains the rest on
+    trunk features computed once. L1 of everything changes them: they are trained."""
+    policy, frames = shipped_policy_and_frames
+    settings = agent_finetune(default_config, "montezuma") | {"onpolicy_episodes": 0, "teacher_episodes": 0}
+    settings |= {"batch_size": 16, "learning_rate": 1e-3}
+    ctx = CompressContext(frames, ENV_ID, "logits", settings, actions="sampled")
+    params = get_family("prune_l1").defaults | {"amount": 0.75, "layers": layers}
+    naive = get_family("prune_l1").compress(policy, params, ctx).model
+    result = get_family("prune_l1").compress(policy, params | {"finetune_steps": 20}, ctx)
+    assert result.info["finetune_frozen_layers"] == frozen
+    tuned = result.model
+    for name in ["conv1", "fc1"]:
+        kept = torch.equal(tuned.state_dict()[f"{name}.weight"], naive.state_dict()[f"{name}.weight"])
+        assert kept == (name in frozen), name
+    assert all(p.requires_grad for p in tuned.parameters())  # frozen only while it trains
+
+    def gap(model):
+        with torch.no_grad():
+            return torch.nn.functional.kl_div(
+                model(frames).log_softmax(1), policy(frames).log_softmax(1), log_target=True, reduction="batchmean"
+            )
+
+    assert gap(tuned) < 0.5 * gap(naive)
+
+
+def test_cnn_trunk_and_the_rest_compose_into_forward(policy, frames):
+    nature = build_network({"kind": "nature_cnn_q", "input_shape": [4, 84, 84], "n_actions": 6, "hidden": [512]})
+    for model in (policy, nature.eval()):
+        with torch.no_grad():
+            torch.testing.assert_close(model.from_trunk(model.trunk(frames)), model(frames), rtol=0, atol=0)
+        assert model.roles.trunk == ("conv1", "conv2", "conv3")

@@ -78,10 +78,33 @@ def visited_states(
     return torch.as_tensor(states if states.dtype == np.uint8 else states.astype(np.float32))
 
 
+def unchanged_trunk(student: nn.Module, teacher: nn.Module) -> tuple[str, ...]:
+    """The student's trunk layers (Roles.trunk) if compression left every one of them as the
+    teacher's (same module kind, same tensors), else (): a trunk that is the teacher's own needs no
+    training, and its features can be computed once for all the fine-tuning data."""
+    roles = getattr(student, "roles", None)
+    names = roles.trunk if roles is not None else ()
+    for name in names:
+        mine, theirs = student.get_submodule(name), teacher.get_submodule(name)
+        mine_state, their_state = mine.state_dict(), theirs.state_dict()
+        if type(mine) is not type(theirs) or mine_state.keys() != their_state.keys():
+            return ()
+        if not all(torch.equal(mine_state[key], their_state[key]) for key in mine_state):
+            return ()
+    return tuple(names)
+
+
+def _set_trainable(model: nn.Module, layers: tuple[str, ...], trainable: bool) -> None:
+    for name in layers:
+        model.get_submodule(name).requires_grad_(trainable)
+
+
 def distill(student: nn.Module, teacher: nn.Module, ctx: CompressContext, steps: int, round_hook=None) -> dict:
     """Train `student` in place to match `teacher`; returns what was done, for the metadata.
 
     `round_hook(round_index)` runs before each round's training (iterative pruning prunes there).
+    Where compression left the student's trunk as the teacher's (`unchanged_trunk`), the trunk stays
+    frozen and each round trains the rest on trunk features computed once.
     """
     cfg = ctx.finetune
     start = time.perf_counter()
@@ -91,6 +114,7 @@ def distill(student: nn.Module, teacher: nn.Module, ctx: CompressContext, steps:
     data = ctx.observations if ctx.observations.dtype == torch.uint8 else ctx.observations.float()
     optimizer = None
     losses = []
+    frozen: tuple[str, ...] = ()
     rounds = max(1, cfg["rounds"])
     if cfg["teacher_episodes"] > 0:  # the float32 policy's own route, played as the agent plays
         seed = cfg["seed"] + SEEDS_PER_ROUND * rounds
@@ -101,25 +125,34 @@ def distill(student: nn.Module, teacher: nn.Module, ctx: CompressContext, steps:
         if cfg["onpolicy_episodes"] > 0:
             seed = cfg["seed"] + SEEDS_PER_ROUND * r
             data = torch.cat([data, visited_states(student, ctx, cfg["onpolicy_episodes"], seed)])
+        _set_trainable(student, frozen, True)  # a round hook may have changed the trunk since
+        frozen = unchanged_trunk(student, teacher)
+        _set_trainable(student, frozen, False)
         if optimizer is None or round_hook is not None:  # pruning re-parametrises weights: new optimizer
             optimizer = torch.optim.Adam([p for p in student.parameters() if p.requires_grad], lr=cfg["learning_rate"])
         targets = batched_forward(teacher, data)
+        # Trunk features computed once, cloned out of inference mode (the next layer saves them for backward)
+        inputs, forward = (
+            (batched_forward(student.trunk, data).clone(), student.from_trunk) if frozen else (data, student)
+        )
         student.train()
         round_steps = steps // rounds + (1 if r < steps % rounds else 0)
         for _ in range(round_steps):
             idx = torch.randint(0, len(data), (cfg["batch_size"],), generator=generator)
             loss = distillation_loss(
-                student(data[idx]), targets[idx], ctx.output_kind, cfg["temperature"], cfg["value_weight"]
+                forward(inputs[idx]), targets[idx], ctx.output_kind, cfg["temperature"], cfg["value_weight"]
             )
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
             losses.append(loss.item())
     student.eval()
+    _set_trainable(student, frozen, True)
     return {
         "finetune_steps": steps,
         "finetune_rounds": rounds,
         "finetune_dataset_size": int(len(data)),
+        "finetune_frozen_layers": list(frozen),
         "finetune_final_loss": float(np.mean(losses[-50:])) if losses else None,
         "finetune_time_s": time.perf_counter() - start,
         "finetune_settings": cfg,

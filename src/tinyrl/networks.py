@@ -23,6 +23,9 @@ class Roles:
     input: str  # the layer that reads the observation
     action_head: str  # the layer whose outputs the actions are read from
     value_heads: tuple[str, ...] = ()  # layers that output values (kept for training, not for acting)
+    # The layers the network's `trunk(obs)` computes, whose output its `from_trunk` takes: fine-tuning
+    # computes the trunk once for its data where compression left these layers as they were.
+    trunk: tuple[str, ...] = ()
 
     @property
     def heads(self) -> tuple[str, ...]:
@@ -233,6 +236,16 @@ def add_nature_convolutions(module: nn.Module, channels: int) -> None:
         channels = out_channels
 
 
+NATURE_TRUNK = ("conv1", "conv2", "conv3")
+
+
+def nature_trunk(module: nn.Module, obs: torch.Tensor) -> torch.Tensor:
+    """The policy CNNs' shared start: frames in [0, 1] through the quant stub and the Nature
+    convolutions (ReLU), flattened."""
+    x = module.quant(frames_to_unit(obs))
+    return torch.flatten(torch.relu(module.conv3(torch.relu(module.conv2(torch.relu(module.conv1(x)))))), 1)
+
+
 def frames_to_unit(obs: torch.Tensor) -> torch.Tensor:
     """uint8 frames as floats in [0, 1]; float frames are divided as they are (half stays half: static fp16)."""
     return (obs if obs.is_floating_point() else obs.float()) / 255.0
@@ -288,12 +301,13 @@ class PPORNDPolicy(nn.Module):
 
     @property
     def roles(self) -> Roles:
-        return Roles(input="conv1", action_head="policy", value_heads=("int_value", "ext_value"))
+        return Roles(input="conv1", action_head="policy", value_heads=("int_value", "ext_value"), trunk=NATURE_TRUNK)
 
-    def heads(self, obs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        x = self.quant(frames_to_unit(obs))
-        x = torch.relu(self.conv3(torch.relu(self.conv2(torch.relu(self.conv1(x))))))
-        x = torch.relu(self.fc2(torch.relu(self.fc1(torch.flatten(x, 1)))))
+    def trunk(self, obs: torch.Tensor) -> torch.Tensor:
+        return nature_trunk(self, obs)
+
+    def heads_from_trunk(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        x = torch.relu(self.fc2(torch.relu(self.fc1(x))))
         x_value = self.value_residual.add(x, torch.relu(self.extra_value_fc(x)))
         x_policy = self.policy_residual.add(x, torch.relu(self.extra_policy_fc(x)))
         logits = self.dequant(self.policy(x_policy))
@@ -303,8 +317,14 @@ class PPORNDPolicy(nn.Module):
             self.dequant(self.ext_value(x_value)).squeeze(-1),
         )
 
+    def from_trunk(self, x: torch.Tensor) -> torch.Tensor:
+        return self.heads_from_trunk(x)[0]
+
+    def heads(self, obs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        return self.heads_from_trunk(self.trunk(obs))
+
     def forward(self, obs: torch.Tensor) -> torch.Tensor:
-        return self.heads(obs)[0]
+        return self.from_trunk(self.trunk(obs))
 
 
 class NatureCNNPolicy(nn.Module):
@@ -344,15 +364,18 @@ class NatureCNNPolicy(nn.Module):
 
     @property
     def roles(self) -> Roles:
-        return Roles(input="conv1", action_head="head")
+        return Roles(input="conv1", action_head="head", trunk=NATURE_TRUNK)
 
-    def forward(self, obs: torch.Tensor) -> torch.Tensor:
-        x = self.quant(frames_to_unit(obs))
-        x = torch.relu(self.conv3(torch.relu(self.conv2(torch.relu(self.conv1(x))))))
-        x = torch.flatten(x, 1)
+    def trunk(self, obs: torch.Tensor) -> torch.Tensor:
+        return nature_trunk(self, obs)
+
+    def from_trunk(self, x: torch.Tensor) -> torch.Tensor:
         for name in self.hidden_names:
             x = torch.relu(getattr(self, name)(x))
         return quantile_mean(self.dequant(self.head(x)), self.quantiles)
+
+    def forward(self, obs: torch.Tensor) -> torch.Tensor:
+        return self.from_trunk(self.trunk(obs))
 
 
 class RNDTarget(nn.Module):
