@@ -16,6 +16,15 @@ TINY_CONFIG = REPO / "tests" / "configs" / "tiny.yaml"
 SMALL_ARCH = {"kind": "mlp_q", "obs_dim": 8, "n_actions": 4, "hidden": [16, 16]}
 
 
+@pytest.fixture(scope="session", autouse=True)
+def sb3_log_folder(tmp_path_factory):
+    """Stable-Baselines3 makes a log folder for every model it trains, under the system's temporary
+    folder unless SB3_LOGDIR names one: keep them in this session's pytest folder."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SB3_LOGDIR", str(tmp_path_factory.mktemp("sb3_logs")))
+        yield
+
+
 @pytest.fixture
 def tiny_config() -> dict:
     return copy.deepcopy(yaml.safe_load(TINY_CONFIG.read_text()))
