@@ -4,18 +4,12 @@ import gymnasium as gym
 import numpy as np
 import pytest
 
-from tinyrl.atari import FRAME_SKIP, FRAME_STACK, make_atari_env
+from tinyrl.atari import FRAME_SKIP, FRAME_STACK, ale_game, make_atari_env
 
 
 def gymnasium_stack(env_id: str, max_episode_steps: int, repeat_action_probability: float, noop_max: int):
     """The protocol as gymnasium's wrappers build it: what SeedProtocol replaces."""
-    env = gym.make(
-        env_id,
-        frameskip=1,
-        repeat_action_probability=repeat_action_probability,
-        full_action_space=False,
-        max_num_frames_per_episode=None,
-    )
+    env = ale_game(env_id, repeat_action_probability)  # RGB observations, as gymnasium's default
     env = gym.wrappers.AtariPreprocessing(
         env, noop_max=noop_max, frame_skip=FRAME_SKIP, screen_size=84, terminal_on_life_loss=False, grayscale_obs=True
     )

@@ -230,7 +230,8 @@ def test_behaviour_cloning_learns_the_demonstration(key_demo):
 
 def test_every_default_montezuma_variant_compresses_and_reloads(tmp_path, policy, default_config, frames):
     variants = validate_config(default_config)["montezuma"]
-    assert {"fp32", "dynamic_qint8", "static_qint8_x86", "l1_rl_0.75", "tp_fc1-0.75", "l1_rl_0.75_ft"} <= {v["name"] for v in variants}
+    expected = {"fp32", "dynamic_qint8", "static_qint8_x86", "l1_rl_0.75", "tp_fc1-0.75", "l1_rl_0.75_ft"}
+    assert expected <= {v["name"] for v in variants}
     # the agent's own fine-tuning settings, with no episodes played and a few steps: this checks shapes, not quality
     settings = agent_finetune(default_config, "montezuma") | {"onpolicy_episodes": 0, "teacher_episodes": 0}
     assert agent_finetune(default_config, "montezuma")["teacher_episodes"] > 0

@@ -71,15 +71,22 @@ def make_atari_env(
 
         env = atari_protocols.make(env_id, protocol)
         return gym.wrappers.TimeLimit(env, max_episode_steps) if max_episode_steps else env
-    env = gym.make(
+    # grayscale: SeedProtocol reads the frames from the emulator itself, so no step copies an RGB screen
+    env = ale_game(env_id, repeat_action_probability, obs_type="grayscale")
+    return SeedProtocol(env, noop_max=noop_max, max_episode_steps=max_episode_steps)
+
+
+def ale_game(env_id: str, repeat_action_probability: float = 0.0, obs_type: str = "rgb") -> gym.Env:
+    """The bare ALE game the seed's protocol starts from: one frame per step, the minimal action set,
+    no frame limit of its own."""
+    return gym.make(
         env_id,
         frameskip=1,
         repeat_action_probability=repeat_action_probability,
         full_action_space=False,
         max_num_frames_per_episode=None,
-        obs_type="grayscale",  # the frames are read from the emulator below; no RGB copy per frame
+        obs_type=obs_type,
     )
-    return SeedProtocol(env, noop_max=noop_max, max_episode_steps=max_episode_steps)
 
 
 class SeedProtocol(gym.Wrapper):
