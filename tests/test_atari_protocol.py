@@ -16,18 +16,20 @@ def gymnasium_stack(env_id: str, max_episode_steps: int, repeat_action_probabili
     return gym.wrappers.TimeLimit(gym.wrappers.FrameStackObservation(env, FRAME_STACK), max_episode_steps)
 
 
-def transcript(env: gym.Env, actions: np.ndarray, seeds: list[int]) -> list:
-    """Everything the env returns over episodes of `actions`, one per seed."""
-    out = []
+def transcript(env: gym.Env, actions: np.ndarray, seeds: list[int]) -> list[list]:
+    """Everything the env returns over episodes of `actions`, one list per seed: the reset's observation,
+    then (observation, reward, terminated, truncated) per step."""
+    episodes = []
     for seed in seeds:
         obs, _ = env.reset(seed=seed)
-        out.append(obs)
+        episode = [obs]
         for action in actions:
             obs, reward, terminated, truncated, _ = env.step(action)
-            out += [obs, reward, terminated, truncated]
+            episode += [obs, reward, terminated, truncated]
             if terminated or truncated:
                 break
-    return out
+        episodes.append(episode)
+    return episodes
 
 
 @pytest.mark.parametrize(
@@ -46,11 +48,11 @@ def test_seed_protocol_matches_gymnasium_wrappers(game, sticky, noop_max, steps)
     assert ours.observation_space == theirs.observation_space
     assert ours.action_space == theirs.action_space
     got, expected = transcript(ours, actions, [3, 4]), transcript(theirs, actions, [3, 4])
-    assert len(got) == len(expected)
-    for mine, reference in zip(got, expected):
-        np.testing.assert_array_equal(mine, reference)
-    flags = expected[3::4] + expected[4::4]
-    assert any(flags)  # each transcript reached an episode's end, termination or time limit
+    for my_episode, their_episode in zip(got, expected, strict=True):
+        assert len(my_episode) == len(their_episode)
+        for mine, reference in zip(my_episode, their_episode):
+            np.testing.assert_array_equal(mine, reference)
+        assert their_episode[-2] or their_episode[-1]  # each episode reached its end: termination or time limit
 
 
 def test_seed_protocol_observation_is_a_fresh_array():
