@@ -171,6 +171,24 @@ def test_structural_pruning_removes_neurons(tmp_path, wide_policy):
     assert path.stat().st_size < base.stat().st_size
 
 
+def test_structural_pruning_follows_every_head_of_ppo_rnd():
+    """PPO-RND's fc2 feeds the policy and the value branches (x + relu(fc(x)) each): its removed neurons
+    leave both residual branches, so every head still runs (the policy head alone once left the value
+    branch at 448 inputs)."""
+    torch.manual_seed(0)
+    model = build_network({"kind": "ppo_rnd_cnn", "input_shape": [4, 84, 84], "n_actions": 18}).eval()
+    params = {**FAMILIES["prune_structural"].defaults, "amounts": {"fc1": 0.3, "fc2": 0.3}}
+    frames = torch.randint(0, 256, (64, 4, 84, 84), dtype=torch.uint8).float()
+    ctx = CompressContext(frames, "ALE/MontezumaRevenge-v5", "logits", FINETUNE)
+    pruned = FAMILIES["prune_structural"].compress(model, params, ctx).model
+    assert pruned.fc2.out_features == 314  # 448 - floor(448 x 0.3)
+    for layer in ("extra_value_fc", "extra_policy_fc"):
+        assert list(pruned.get_submodule(layer).weight.shape) == [314, 314]
+    assert pruned.int_value.in_features == pruned.ext_value.in_features == pruned.policy.in_features == 314
+    logits, int_value, ext_value = pruned.heads(frames[:2])
+    assert logits.shape == (2, 18) and int_value.shape == ext_value.shape == (2,)
+
+
 def test_structural_pruning_refuses_the_head(wide_policy):
     params = {**FAMILIES["prune_structural"].defaults, "amounts": {"head": 0.5}}
     with pytest.raises(ValueError, match="head"):

@@ -20,7 +20,7 @@ from tinyrl.compression.base import (
     schema,
 )
 from tinyrl.finetune import finetune_if_asked
-from tinyrl.networks import build_network
+from tinyrl.networks import build_network, every_head
 
 
 def _example_input(model: nn.Module) -> torch.Tensor:
@@ -31,8 +31,13 @@ def _example_input(model: nn.Module) -> torch.Tensor:
 
 def remove_channels(model: nn.Module, amounts: dict[str, float], p: int) -> dict[str, int]:
     """Remove the lowest-importance output channels of each named layer (group L-p magnitude,
-    counting every weight that goes with the channel); returns how many each layer lost."""
-    graph = tp.DependencyGraph().build_dependency(model, example_inputs=_example_input(model))
+    counting every weight that goes with the channel); returns how many each layer lost.
+
+    The graph is traced through every head, not only `forward`'s action outputs: a channel that feeds
+    the value heads too (PPO-RND's fc2, through its residual branches) must leave them as well."""
+    graph = tp.DependencyGraph().build_dependency(
+        model, example_inputs=_example_input(model), forward_fn=lambda net, obs: every_head(net)(obs)
+    )
     importance = tp.importance.GroupMagnitudeImportance(p=p)
     removed = {}
     for name, amount in amounts.items():
