@@ -262,6 +262,20 @@ def test_q_value_distillation_cares_about_the_action_ranking():
     assert torch.nn.functional.mse_loss(swapped, teacher) < torch.nn.functional.mse_loss(shifted, teacher)
 
 
+def test_logit_matching_sees_the_tail_of_a_confident_policy():
+    """A student that makes the teacher's rare actions 20x likelier (a slip of 0.18% per step, most of a
+    1000-step route's episodes) is almost free under KL, and costs under logit matching, which ignores a
+    shift of all logits as softmax does."""
+    from tinyrl.finetune import distillation_loss
+
+    teacher = torch.tensor([[10.0, 0.0, 0.0]])
+    slipping = torch.tensor([[10.0, 3.0, 3.0]])
+    assert torch.softmax(slipping, dim=1)[0, 1:].sum() > 20 * torch.softmax(teacher, dim=1)[0, 1:].sum()
+    assert distillation_loss(slipping, teacher, "logits").item() < 2e-3
+    assert distillation_loss(slipping, teacher, "logits", logits_loss="logit_mse").item() == pytest.approx(2.0)
+    assert distillation_loss(teacher + 5.0, teacher, "logits", logits_loss="logit_mse").item() == pytest.approx(0.0)
+
+
 FAMILY_EXAMPLES = {
     "baseline": {},
     "ptq_dynamic": {"dtype": "qint8"},
