@@ -12,7 +12,7 @@ from tinyrl.algorithms.go_explore import GoExploreConfig, canonical_demonstratio
 from tinyrl.atari import MAX_EPISODE_STEPS, make_atari_env
 from tinyrl.checkpoint import save_checkpoint
 from tinyrl.compression.base import CompressContext
-from tinyrl.config import agent_finetune, validate_config
+from tinyrl.config import agent_finetune, finetune_settings, validate_config
 from tinyrl.envs import action_space_of
 from tinyrl.errors import CheckpointError, ConfigError
 from tinyrl.evaluation import evaluate
@@ -233,7 +233,10 @@ def test_every_default_montezuma_variant_compresses_and_reloads(tmp_path, policy
     expected = {"fp32", "dynamic_qint8", "static_qint8_x86", "l1_rl_0.75", "tp_fc1-0.75", "l1_rl_0.75_ft"}
     assert expected <= {v["name"] for v in variants}
     # the agent's own fine-tuning settings, with no episodes played and a few steps: this checks shapes, not quality
-    settings = agent_finetune(default_config, "montezuma") | {"onpolicy_episodes": 0, "teacher_episodes": 0}
+    settings = finetune_settings(agent_finetune(default_config, "montezuma")) | {
+        "onpolicy_episodes": 0,
+        "teacher_episodes": 0,
+    }
     assert agent_finetune(default_config, "montezuma")["teacher_episodes"] > 0
     ctx = CompressContext(frames, ENV_ID, "logits", settings, actions="sampled")
     models = {}
@@ -349,7 +352,10 @@ def test_finetuning_freezes_a_trunk_compression_left_alone(shipped_policy_and_fr
     """L1 of the RL part leaves the convolutions as the teacher's: fine-tuning keeps them and trains the rest on
     trunk features computed once. L1 of everything changes them: they are trained."""
     policy, frames = shipped_policy_and_frames
-    settings = agent_finetune(default_config, "montezuma") | {"onpolicy_episodes": 0, "teacher_episodes": 0}
+    settings = finetune_settings(agent_finetune(default_config, "montezuma")) | {
+        "onpolicy_episodes": 0,
+        "teacher_episodes": 0,
+    }
     settings |= {"batch_size": 16, "learning_rate": 1e-3}
     ctx = CompressContext(frames, ENV_ID, "logits", settings, actions="sampled")
     params = get_family("prune_l1").defaults | {"amount": 0.75, "layers": layers}
