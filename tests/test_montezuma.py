@@ -228,15 +228,18 @@ def test_behaviour_cloning_learns_the_demonstration(key_demo):
     assert allowed[np.arange(len(actions)), predicted].mean() > 0.9
 
 
+def _finetune_without_episodes(config: dict) -> dict:
+    """Montezuma's fine-tuning settings as the workflow's validated config has them (the schema's defaults
+    under the config's and the agent's), with no episodes played: the data is the test's frames alone."""
+    return finetune_settings(agent_finetune(config, "montezuma")) | {"onpolicy_episodes": 0, "teacher_episodes": 0}
+
+
 def test_every_default_montezuma_variant_compresses_and_reloads(tmp_path, policy, default_config, frames):
     variants = validate_config(default_config)["montezuma"]
     expected = {"fp32", "dynamic_qint8", "static_qint8_x86", "l1_rl_0.75", "tp_fc1-0.75", "l1_rl_0.75_ft"}
     assert expected <= {v["name"] for v in variants}
     # the agent's own fine-tuning settings, with no episodes played and a few steps: this checks shapes, not quality
-    settings = finetune_settings(agent_finetune(default_config, "montezuma")) | {
-        "onpolicy_episodes": 0,
-        "teacher_episodes": 0,
-    }
+    settings = _finetune_without_episodes(default_config)
     assert agent_finetune(default_config, "montezuma")["teacher_episodes"] > 0
     ctx = CompressContext(frames, ENV_ID, "logits", settings, actions="sampled")
     models = {}
@@ -352,10 +355,7 @@ def test_finetuning_freezes_a_trunk_compression_left_alone(shipped_policy_and_fr
     """L1 of the RL part leaves the convolutions as the teacher's: fine-tuning keeps them and trains the rest on
     trunk features computed once. L1 of everything changes them: they are trained."""
     policy, frames = shipped_policy_and_frames
-    settings = finetune_settings(agent_finetune(default_config, "montezuma")) | {
-        "onpolicy_episodes": 0,
-        "teacher_episodes": 0,
-    }
+    settings = _finetune_without_episodes(default_config)
     settings |= {"batch_size": 16, "learning_rate": 1e-3}
     ctx = CompressContext(frames, ENV_ID, "logits", settings, actions="sampled")
     params = get_family("prune_l1").defaults | {"amount": 0.75, "layers": layers}

@@ -63,6 +63,8 @@ def distillation_loss(
     if output_kind == "logits":
         if logits_loss == "logit_mse":
             return F.mse_loss(_centred(student_out), _centred(teacher_out))
+        if logits_loss != "kl":  # the schema allows only these two: another value is a caller's bug
+            raise ValueError(f"unknown logits_loss {logits_loss!r}: kl or logit_mse")
         return _kl(student_out, teacher_out)
     if output_kind == "q_values":
         return _kl(student_out, teacher_out, temperature) + value_weight * F.mse_loss(student_out, teacher_out)
