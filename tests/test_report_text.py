@@ -41,3 +41,14 @@ def test_the_checkpoint_story_says_how_the_demonstration_was_made_followable():
     assert "4 deletions and 10 fills" in story and "(1042 -> 1004 steps, 0 such places left)" in story
     untouched = _checkpoint_story(meta | {"demonstration": demo | {"repair": repair | {"ambiguous_groups_before": 0}}})
     assert "static screen" not in untouched and "static screen" not in _checkpoint_story(meta)
+
+
+def test_the_protocol_states_the_fine_tuning_settings_each_agent_used(tiny_config):
+    config = copy.deepcopy(tiny_config)
+    config["agents"]["montezuma"]["finetune"] = {"batch_size": 64, "logits_loss": "logit_mse"}
+    variants = validate_config(config)
+    text = dict(protocol_items(report_settings(config, list(variants))))["Fine-tuning"]
+    assert f"learning rate {config['finetune']['learning_rate']:g}" in text
+    assert "KL from the teacher's action distribution (logits_loss kl)" in text  # the study's default
+    assert "Agent montezuma: batch_size 64, logits_loss logit_mse (logit matching, the MSE" in text
+    assert "Agent lunarlander" not in text  # no overrides, no sentence

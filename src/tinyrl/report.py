@@ -160,6 +160,7 @@ def protocol_items(settings: dict) -> list[tuple[str, str]]:
             "(eval / raw env rate) compares like with like: the policy's rate over the same first steps the "
             "replay covered; the eval µs/step column is over the whole run, tail included.",
         ),
+        ("Fine-tuning", _finetune_protocol(settings)),
         (
             "Observation set",
             f"observations visited by the float32 policy in {obs['episodes']} episodes (seeds from {obs['seed']}), "
@@ -213,6 +214,42 @@ def _statistics_protocol(settings: dict) -> str:
         "CI lies above 0; non-inferior if it lies above -margin; inferior if it lies below -margin; "
         "inconclusive if it straddles -margin. A fine-tuned variant's gain over its naive twin is paired the "
         "same way. IQM: the mean of the middle 50% of episode returns (rliable's interquartile mean)." + overrides
+    )
+
+
+LOGITS_LOSSES = {
+    "kl": "the KL from the teacher's action distribution",
+    "logit_mse": "logit matching, the MSE between teacher's and student's logits each centred on its mean",
+}
+
+
+def _finetune_protocol(settings: dict) -> str:
+    ft = settings["finetune"]
+    overrides = "".join(
+        f" Agent {agent}: {', '.join(f'{k} {v}' for k, v in cfg['finetune'].items())}"
+        + (f" ({LOGITS_LOSSES[cfg['finetune']['logits_loss']]})" if "logits_loss" in cfg["finetune"] else "")
+        + "."
+        for agent, cfg in settings["agents"].items()
+        if cfg.get("finetune")
+    )
+    return (
+        "for variants with fine-tune steps (their tables give the steps, what they were fine-tuned with and "
+        "the time). Distillation from the float32 policy: Adam, learning rate "
+        f"{ft['learning_rate']:g}, batches of {ft['batch_size']}, in {ft['rounds']} round(s); data: the "
+        f"observation set, the states the compressed policy visits in {ft['onpolicy_episodes']} episodes before "
+        f"each round (its deterministic actions; seeds from {ft['seed']} + 1000 x round) and those the float32 "
+        f"policy visits in {ft['teacher_episodes']} episodes (the agent's evaluation actions), each at most "
+        f"{ft['max_episode_steps']} steps; trunk layers compression left as they were stay frozen. Loss: for "
+        f"logit policies {LOGITS_LOSSES[ft['logits_loss']]} (logits_loss {ft['logits_loss']}); for Q-networks "
+        f"the KL between softmax(Q / {ft['temperature']:g}) of teacher and student plus {ft['value_weight']:g} x "
+        "the MSE of the Q-values; for continuous actions the MSE of the actions. RL fine-tuning: the agent's own "
+        f"algorithm and training hyperparameters for that many environment steps (seed {ft['seed']})"
+        + "".join(
+            f"; {algorithm}: {', '.join(f'{k} {v}' for k, v in hyper.items())}"
+            for algorithm, hyper in ft.get("rl_hyperparameters", {}).items()
+        )
+        + "."
+        + overrides
     )
 
 

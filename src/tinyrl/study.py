@@ -27,10 +27,11 @@ AGENT_SETTINGS = ("env_id", "algorithm", "network", "actions")  # what every job
 
 def report_settings(config: dict, agents: list[str]) -> dict:
     """What the report states of the protocol: the settings it was run with, and the config's hash."""
-    keep = (*AGENT_SETTINGS, "evaluation", "timing")
+    keep = (*AGENT_SETTINGS, "evaluation", "timing", "finetune")
     return {
         "evaluation": config["evaluation"],
         "timing": config["timing"],
+        "finetune": config["finetune"],
         "observations": config["observations"],
         "agents": {agent: {k: v for k, v in config["agents"][agent].items() if k in keep} for agent in agents},
         "config_hash": config_hash(config),
