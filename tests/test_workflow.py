@@ -23,7 +23,7 @@ from sb3_agents import (
 )
 from workflow_helpers import EXPECTED, edited_config, planned_jobs, snakemake, snakemake_command
 
-from tinyrl.reproducible import DETERMINISTIC_COLUMNS, deterministic_columns, differences
+from tinyrl.reproducible import DETERMINISTIC_COLUMNS, check_against_recorded, deterministic_columns, expected_file
 
 AGENTS = ["lunarlander", "halfcheetah", "montezuma"]
 VARIANTS = [
@@ -115,9 +115,11 @@ def test_deterministic_columns_match_the_committed_ones(study):
     compared). After an intended change, regenerate with TINYRL_UPDATE_EXPECTED=1 and review the diff."""
     summary_csv = study / "results" / "tables" / "summary.csv"
     if os.environ.get("TINYRL_UPDATE_EXPECTED"):
-        EXPECTED.parent.mkdir(exist_ok=True)
-        deterministic_columns(summary_csv).to_csv(EXPECTED, index=False)
-    assert differences(summary_csv, EXPECTED) is None, differences(summary_csv, EXPECTED)
+        EXPECTED.mkdir(parents=True, exist_ok=True)
+        deterministic_columns(summary_csv).to_csv(expected_file(EXPECTED), index=False)
+    problem, compared = check_against_recorded(summary_csv, EXPECTED)
+    assert problem is None, problem
+    print(f"tiny study: {compared}")
 
 
 def test_second_run_does_nothing(study):

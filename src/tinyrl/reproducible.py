@@ -3,10 +3,13 @@ run's summary against a committed one: `tools/check_tables.py`, CI and the end-t
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
 import pandas as pd
+
+from tinyrl.provenance import cpu_model
 
 DETERMINISTIC_COLUMNS = [
     "agent",
@@ -32,17 +35,55 @@ DETERMINISTIC_COLUMNS = [
 ]
 
 
+# What no CPU's kernels change: the rewards move with the CPU (its int8 kernels, AVX-512 or AVX2 float
+# kernels: the same tiny study gives other rewards on an Intel Xeon with AMX than on an AMD EPYC).
+CPU_INDEPENDENT_COLUMNS = ["agent", "variant", "family", "status", "episodes", "size_bytes", "parameters", "nonzeros"]
+
+
 def deterministic_columns(summary_csv: str | Path) -> pd.DataFrame:
     return pd.read_csv(summary_csv)[DETERMINISTIC_COLUMNS]
 
 
-def differences(summary_csv: str | Path, expected_csv: str | Path) -> str | None:
-    """None if the summary's deterministic columns equal the expected file's exactly; else what differs."""
+def cpu_slug(model: str | None = None) -> str:
+    """This machine's CPU model (tinyrl.provenance.cpu_model) as a file name: 'AMD EPYC' -> 'amd-epyc'."""
+    return re.sub(r"[^a-z0-9]+", "-", (model or cpu_model()).lower()).strip("-")
+
+
+def expected_file(folder: str | Path, model: str | None = None) -> Path:
+    """The expected deterministic columns recorded on this machine's CPU model: `folder`/<cpu_slug>.csv."""
+    return Path(folder) / f"{cpu_slug(model)}.csv"
+
+
+def differences(summary_csv: str | Path, expected_csv: str | Path, columns: list[str] | None = None) -> str | None:
+    """None if the summary's deterministic columns (or `columns` of them) equal the expected file's exactly;
+    else what differs."""
+    columns = columns or DETERMINISTIC_COLUMNS
     try:
-        pd.testing.assert_frame_equal(deterministic_columns(summary_csv), pd.read_csv(expected_csv), check_exact=True)
+        pd.testing.assert_frame_equal(
+            deterministic_columns(summary_csv)[columns], pd.read_csv(expected_csv)[columns], check_exact=True
+        )
     except AssertionError as exc:
         return f"{summary_csv} differs from {expected_csv} in its deterministic columns:\n{exc}"
     return None
+
+
+def check_against_recorded(summary_csv: str | Path, folder: str | Path) -> tuple[str | None, str]:
+    """Compare a summary with the expected columns recorded in `folder`: all deterministic columns against
+    the file of this machine's CPU model; on a CPU with no file, the CPU-independent columns against
+    every recorded file. Returns (what differs or None, what was compared)."""
+    mine = expected_file(folder)
+    if mine.exists():
+        return differences(summary_csv, mine), f"every deterministic column against {mine}"
+    recorded = sorted(Path(folder).glob("*.csv"))
+    if not recorded:
+        return f"no expected columns recorded in {folder}", "nothing"
+    problems = [problem for path in recorded if (problem := differences(summary_csv, path, CPU_INDEPENDENT_COLUMNS))]
+    names = ", ".join(path.name for path in recorded)
+    return (
+        "\n".join(problems) or None,
+        f"the CPU-independent columns ({', '.join(CPU_INDEPENDENT_COLUMNS)}) against {names}: no rewards are "
+        f"recorded for this CPU ({cpu_model()}; --update records them as {mine.name})",
+    )
 
 
 def workflow_command(snakefile: Path, workdir: Path, config: Path, cores: int, *args: str) -> list[str]:
