@@ -13,7 +13,7 @@ import yaml
 from conftest import REPO, TINY_CONFIG
 from workflow_helpers import EXPECTED, snakemake_command
 
-from tinyrl.reproducible import CPU_INDEPENDENT_COLUMNS, DETERMINISTIC_COLUMNS, expected_file
+from tinyrl.reproducible import recorded_expectations
 
 SLURM_CONF = os.environ.get("TINYRL_SLURM_CONF")
 VARIANTS = ["fp32", "dynamic_qint8", "l1_0.9_sparse_ft"]
@@ -44,13 +44,13 @@ def test_the_tiny_study_through_slurm_equals_the_local_run(tmp_path):
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
     print(f"tiny study through SLURM: {time.monotonic() - start:.0f} s")
     # Rewards against this CPU's recorded ones; on a CPU with none, what no CPU changes (tinyrl.reproducible)
-    recorded = expected_file(EXPECTED)
-    columns = DETERMINISTIC_COLUMNS if recorded.exists() else CPU_INDEPENDENT_COLUMNS
-    recorded = recorded if recorded.exists() else sorted(EXPECTED.glob("*.csv"))[0]
-    through_slurm = pd.read_csv(tmp_path / "results" / "tables" / "summary.csv")[columns]
-    expected = pd.read_csv(recorded)
-    expected = expected[(expected["agent"] == "lunarlander") & expected["variant"].isin(VARIANTS)][columns]
-    pd.testing.assert_frame_equal(
-        through_slurm.reset_index(drop=True), expected.reset_index(drop=True), check_exact=True
-    )
+    expectations = recorded_expectations(EXPECTED)
+    assert expectations, f"no expected columns recorded in {EXPECTED}"
+    for recorded, columns in expectations:
+        through_slurm = pd.read_csv(tmp_path / "results" / "tables" / "summary.csv")[columns]
+        expected = pd.read_csv(recorded)
+        expected = expected[(expected["agent"] == "lunarlander") & expected["variant"].isin(VARIANTS)][columns]
+        pd.testing.assert_frame_equal(
+            through_slurm.reset_index(drop=True), expected.reset_index(drop=True), check_exact=True
+        )
     assert list((tmp_path / ".snakemake" / "slurm_logs").rglob("*.log")), "the jobs ran as SLURM jobs"

@@ -23,7 +23,7 @@ from sb3_agents import (
 )
 from workflow_helpers import EXPECTED, edited_config, planned_jobs, snakemake, snakemake_command
 
-from tinyrl.reproducible import DETERMINISTIC_COLUMNS, check_against_recorded, deterministic_columns, expected_file
+from tinyrl.reproducible import DETERMINISTIC_COLUMNS, check_against_recorded, record_expected
 
 AGENTS = ["lunarlander", "halfcheetah", "montezuma"]
 VARIANTS = [
@@ -115,8 +115,7 @@ def test_deterministic_columns_match_the_committed_ones(study):
     compared). After an intended change, regenerate with TINYRL_UPDATE_EXPECTED=1 and review the diff."""
     summary_csv = study / "results" / "tables" / "summary.csv"
     if os.environ.get("TINYRL_UPDATE_EXPECTED"):
-        EXPECTED.mkdir(parents=True, exist_ok=True)
-        deterministic_columns(summary_csv).to_csv(expected_file(EXPECTED), index=False)
+        record_expected(summary_csv, EXPECTED)
     problem, compared = check_against_recorded(summary_csv, EXPECTED)
     assert problem is None, problem
     print(f"tiny study: {compared}")

@@ -19,7 +19,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from tinyrl.reproducible import check_against_recorded, deterministic_columns, expected_file, workflow_command
+from tinyrl.reproducible import check_against_recorded, record_expected, workflow_command
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -45,9 +45,7 @@ def main() -> int:
         return 2
     summary = workdir / "results" / "tables" / "summary.csv"
     if args.update:
-        args.expected.mkdir(parents=True, exist_ok=True)
-        deterministic_columns(summary).to_csv(expected_file(args.expected), index=False)
-        print(f"wrote {expected_file(args.expected)}: review its diff before committing it")
+        print(f"wrote {record_expected(summary, args.expected)}: review its diff before committing it")
         return 0
     problem, compared = check_against_recorded(summary, args.expected)
     if problem:

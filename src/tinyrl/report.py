@@ -136,12 +136,7 @@ def protocol_items(settings: dict) -> list[tuple[str, str]]:
             f"seeded from its seed, so an episode is the same whichever episodes share its batches; each variant "
             f"is loaded from its saved file in a fresh process. "
             f"Rewards unclipped. Mean with a {round(ev['confidence'] * 100)}% percentile-bootstrap CI "
-            f"({ev['bootstrap_samples']} resamples, fixed seed)."
-            + "".join(
-                f" Agent {agent}: {', '.join(f'{k} {v}' for k, v in cfg['evaluation'].items())}."
-                for agent, cfg in settings["agents"].items()
-                if cfg.get("evaluation")
-            ),
+            f"({ev['bootstrap_samples']} resamples, fixed seed)." + _agent_overrides(settings, "evaluation"),
         ),
         ("Statistics", _statistics_protocol(settings)),
         ("Timing", _timing_protocol(settings)),
@@ -223,14 +218,25 @@ LOGITS_LOSSES = {
 }
 
 
+def _listed(values: dict) -> str:
+    return ", ".join(f"{k} {v}" for k, v in values.items())
+
+
+def _agent_overrides(settings: dict, section: str, note=lambda values: "") -> str:
+    """One sentence per agent that overrides the study's `section`: its settings, then `note(them)`."""
+    return "".join(
+        f" Agent {agent}: {_listed(cfg[section])}{note(cfg[section])}."
+        for agent, cfg in settings["agents"].items()
+        if cfg.get(section)
+    )
+
+
 def _finetune_protocol(settings: dict) -> str:
     ft = settings["finetune"]
-    overrides = "".join(
-        f" Agent {agent}: {', '.join(f'{k} {v}' for k, v in cfg['finetune'].items())}"
-        + (f" ({LOGITS_LOSSES[cfg['finetune']['logits_loss']]})" if "logits_loss" in cfg["finetune"] else "")
-        + "."
-        for agent, cfg in settings["agents"].items()
-        if cfg.get("finetune")
+    overrides = _agent_overrides(
+        settings,
+        "finetune",
+        lambda values: f" ({LOGITS_LOSSES[values['logits_loss']]})" if "logits_loss" in values else "",
     )
     return (
         "for variants with fine-tune steps (their tables give the steps, what they were fine-tuned with and "
@@ -244,10 +250,7 @@ def _finetune_protocol(settings: dict) -> str:
         f"the KL between softmax(Q / {ft['temperature']:g}) of teacher and student plus {ft['value_weight']:g} x "
         "the MSE of the Q-values; for continuous actions the MSE of the actions. RL fine-tuning: the agent's own "
         f"algorithm and training hyperparameters for that many environment steps (seed {ft['seed']})"
-        + "".join(
-            f"; {algorithm}: {', '.join(f'{k} {v}' for k, v in hyper.items())}"
-            for algorithm, hyper in ft.get("rl_hyperparameters", {}).items()
-        )
+        + "".join(f"; {algorithm}: {_listed(hyper)}" for algorithm, hyper in ft.get("rl_hyperparameters", {}).items())
         + "."
         + overrides
     )
@@ -271,12 +274,7 @@ def _timing_protocol(settings: dict) -> str:
         f"(a PPO-RND policy's value heads too, as further outputs). Timing jobs claim every workflow core, so no "
         f"other job shares the CPU."
     )
-    overrides = [
-        f" Agent {agent}: {', '.join(f'{k} {v}' for k, v in cfg['timing'].items())}."
-        for agent, cfg in settings["agents"].items()
-        if cfg.get("timing")
-    ]
-    return text + "".join(overrides)
+    return text + _agent_overrides(settings, "timing")
 
 
 def build_context(

@@ -67,23 +67,39 @@ def differences(summary_csv: str | Path, expected_csv: str | Path, columns: list
     return None
 
 
-def check_against_recorded(summary_csv: str | Path, folder: str | Path) -> tuple[str | None, str]:
-    """Compare a summary with the expected columns recorded in `folder`: all deterministic columns against
-    the file of this machine's CPU model; on a CPU with no file, the CPU-independent columns against
-    every recorded file. Returns (what differs or None, what was compared)."""
+def record_expected(summary_csv: str | Path, folder: str | Path) -> Path:
+    """Write the summary's deterministic columns as this CPU model's expected file (after an intended change)."""
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    path = expected_file(folder)
+    deterministic_columns(summary_csv).to_csv(path, index=False)
+    return path
+
+
+def recorded_expectations(folder: str | Path) -> list[tuple[Path, list[str]]]:
+    """What a run on this machine is compared with: (file, columns) pairs. Every deterministic column of the
+    file of this machine's CPU model; on a CPU with no file, the CPU-independent columns of every file."""
     mine = expected_file(folder)
     if mine.exists():
-        return differences(summary_csv, mine), f"every deterministic column against {mine}"
-    recorded = sorted(Path(folder).glob("*.csv"))
-    if not recorded:
+        return [(mine, DETERMINISTIC_COLUMNS)]
+    return [(path, CPU_INDEPENDENT_COLUMNS) for path in sorted(Path(folder).glob("*.csv"))]
+
+
+def check_against_recorded(summary_csv: str | Path, folder: str | Path) -> tuple[str | None, str]:
+    """Compare a summary with the expected columns recorded in `folder` (recorded_expectations).
+    Returns (what differs or None, what was compared)."""
+    expectations = recorded_expectations(folder)
+    if not expectations:
         return f"no expected columns recorded in {folder}", "nothing"
-    problems = [problem for path in recorded if (problem := differences(summary_csv, path, CPU_INDEPENDENT_COLUMNS))]
-    names = ", ".join(path.name for path in recorded)
-    return (
-        "\n".join(problems) or None,
-        f"the CPU-independent columns ({', '.join(CPU_INDEPENDENT_COLUMNS)}) against {names}: no rewards are "
-        f"recorded for this CPU ({cpu_model()}; --update records them as {mine.name})",
-    )
+    problems = [problem for path, columns in expectations if (problem := differences(summary_csv, path, columns))]
+    if expectations[0][0] == expected_file(folder):
+        compared = f"every deterministic column against {expectations[0][0]}"
+    else:
+        names = ", ".join(path.name for path, _ in expectations)
+        compared = (
+            f"the CPU-independent columns ({', '.join(CPU_INDEPENDENT_COLUMNS)}) against {names}: no rewards are "
+            f"recorded for this CPU ({cpu_model()}; --update records them as {expected_file(folder).name})"
+        )
+    return "\n".join(problems) or None, compared
 
 
 def workflow_command(snakefile: Path, workdir: Path, config: Path, cores: int, *args: str) -> list[str]:
