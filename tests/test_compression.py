@@ -14,7 +14,7 @@ from tinyrl.config import finetune_settings
 from tinyrl.errors import CheckpointError
 from tinyrl.families import all_families
 from tinyrl.families.low_rank import factorise
-from tinyrl.finetune import distill
+from tinyrl.finetune import distill, distillation_loss
 from tinyrl.loading import load_policy
 from tinyrl.model_stats import size_stats, weight_tensors
 from tinyrl.networks import build_network
@@ -251,8 +251,6 @@ def test_student_is_smaller_and_loads_with_its_own_architecture(tmp_path, wide_p
 
 
 def test_q_value_distillation_cares_about_the_action_ranking():
-    from tinyrl.finetune import distillation_loss
-
     teacher = torch.tensor([[50.0, 50.1, 49.0, 49.5]])
     shifted = teacher + 2.0  # same ranking, values off by 2
     swapped = torch.tensor([[50.1, 50.0, 49.0, 49.5]])  # values off by 0.1, best action changed
@@ -266,8 +264,6 @@ def test_logit_matching_sees_the_tail_of_a_confident_policy():
     """A student that makes the teacher's rare actions 20x likelier (a slip of 0.18% per step, most of a
     1000-step route's episodes) is almost free under KL, and costs under logit matching, which ignores a
     shift of all logits as softmax does."""
-    from tinyrl.finetune import distillation_loss
-
     teacher = torch.tensor([[10.0, 0.0, 0.0]])
     slipping = torch.tensor([[10.0, 3.0, 3.0]])
     assert torch.softmax(slipping, dim=1)[0, 1:].sum() > 20 * torch.softmax(teacher, dim=1)[0, 1:].sum()
