@@ -52,3 +52,12 @@ def test_the_protocol_states_the_fine_tuning_settings_each_agent_used(tiny_confi
     assert "KL from the teacher's action distribution (logits_loss kl)" in text  # the study's default
     assert "Agent montezuma: batch_size 64, logits_loss logit_mse (logit matching, the MSE" in text
     assert "Agent lunarlander" not in text  # no overrides, no sentence
+
+
+def test_the_report_states_the_allocator_only_as_the_timing_jobs_recorded_it(tiny_config):
+    settings = report_settings(tiny_config, list(validate_config(tiny_config)))
+    assert "allocator" not in dict(protocol_items(settings))["Timing"]
+    held = dict(protocol_items(settings, ["glibc 2.36: mmap and trim thresholds fixed at 1073741824 bytes"]))["Timing"]
+    assert "thresholds fixed at 1073741824 bytes" in held and "Freed blocks stay in the process" in held
+    mixed = dict(protocol_items(settings, ["not glibc: the C allocator left as it is"]))["Timing"]
+    assert "left as it is" in mixed and "Freed blocks" not in mixed

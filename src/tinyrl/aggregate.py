@@ -69,6 +69,7 @@ def variant_row(agent: str, metadata_path, evaluation_path, timing_path, setting
         "time_iqr_s": tm.get("iqr_s", nan),
         **_backend_columns(tm),
         "timing_threads": tm.get("threads", nan),
+        "timing_allocator": tm.get("allocator", ""),
         "quantized_engine": tm.get("quantized_engine", ""),
         "eval_wall_time_s": system.get("eval_wall_time_s", nan),
         "eval_steps_per_s": system.get("steps_per_s", nan),

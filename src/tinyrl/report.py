@@ -123,8 +123,9 @@ def _atari_step_limit(settings: dict) -> str:
     return " or ".join(limits)
 
 
-def protocol_items(settings: dict) -> list[tuple[str, str]]:
-    """The exact protocol, as (label, sentence) pairs shared by the Markdown and HTML reports."""
+def protocol_items(settings: dict, allocators: list[str] = ()) -> list[tuple[str, str]]:
+    """The exact protocol, as (label, sentence) pairs shared by the Markdown and HTML reports. `allocators`:
+    what the timing jobs did to the C allocator, as they recorded it (summary.csv: timing_allocator)."""
     ev, tm, obs = settings["evaluation"], settings["timing"], settings["observations"]  # tm: the top-level timing
     return [
         (
@@ -139,7 +140,7 @@ def protocol_items(settings: dict) -> list[tuple[str, str]]:
             f"({ev['bootstrap_samples']} resamples, fixed seed)." + _agent_overrides(settings, "evaluation"),
         ),
         ("Statistics", _statistics_protocol(settings)),
-        ("Timing", _timing_protocol(settings)),
+        ("Timing", _timing_protocol(settings, allocators)),
         (
             "Speed ceiling",
             "the machine's float32 GEMM rate, measured once per study (square torch.mm of 256, 512 and 1024, "
@@ -256,7 +257,7 @@ def _finetune_protocol(settings: dict) -> str:
     )
 
 
-def _timing_protocol(settings: dict) -> str:
+def _timing_protocol(settings: dict, allocators: list[str]) -> str:
     tm = settings["timing"]
     latency = tm.get("latency", {})
     text = (
@@ -274,6 +275,13 @@ def _timing_protocol(settings: dict) -> str:
         f"(a PPO-RND policy's value heads too, as further outputs). Timing jobs claim every workflow core, so no "
         f"other job shares the CPU."
     )
+    if allocators:
+        text += f" C allocator, as each timing job set it before its first pass: {'; '.join(allocators)}."
+    if allocators and all(allocator.startswith("glibc") for allocator in allocators):
+        text += (
+            " Freed blocks stay in the process, so a pass reuses memory instead of mapping fresh pages, and no "
+            "variant's time depends on the variants timed before it in the same job."
+        )
     return text + _agent_overrides(settings, "timing")
 
 
@@ -332,7 +340,7 @@ def build_context(
     return {
         "generated": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "config_hash": settings["config_hash"],
-        "protocol": protocol_items(settings),
+        "protocol": protocol_items(settings, sorted(set(summary["timing_allocator"].dropna()) - {""})),
         "method_notes": [family.note for family in present if family.note],
         "agents": agents,
         "answers": [(agent["name"], agent_answers(summary, agent["name"])) for agent in agents],

@@ -19,6 +19,7 @@ import torch
 from torch import nn
 
 from tinyrl.agreement import DISCRETE_OUTPUTS, agreement
+from tinyrl.allocator import hold_freed_memory
 from tinyrl.backends import Runner, Unavailable, describe, native_backend, runners
 from tinyrl.errors import is_our_bug
 from tinyrl.model_stats import flops_per_observation
@@ -110,6 +111,7 @@ def time_backends(
     regime and on `eval_observations` (a sample of the variant's own evaluation observations, its
     `parity`). Returns (result, ONNX model bytes if a backend exported or ran one)."""
     torch.set_num_threads(cfg["threads"])
+    allocator = hold_freed_memory()  # else a variant's time depends on what was timed before it
     plan = regimes(cfg)
     batches = {
         regime: make_batches(observations, spec["batch_size"], spec["passes"], seed) for regime, spec in plan.items()
@@ -158,6 +160,7 @@ def time_backends(
         "fastest": fastest,
         "flops_per_observation": flops_per_observation(model, batches["latency"][0]),
         "threads": torch.get_num_threads(),
+        "allocator": allocator,
         "quantized_engine": torch.backends.quantized.engine,
     }
     return result, onnx_bytes
