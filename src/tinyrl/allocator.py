@@ -6,8 +6,8 @@ and the zeroing again. The threshold is dynamic: it rises when the process frees
 than it. So a variant's forward time depended on what the process had freed before it, and the first
 variant timed (float32, the baseline every ratio divides by) could run in the slower regime: on an Intel
 Xeon, a timing job took 26.5 ms a batch-100 pass for Montezuma's float32 timed first and 17.2 ms for the
-same variant timed again after three others. `python benchmarks/timing_order.py` measures it: in two of
-three processes the shipped policy's pass took 24-25 ms until a large block was freed and 15-17 ms after.
+same variant timed again after three others. `python benchmarks/timing_order.py` measures it: in 4 of the 6
+processes run here the shipped policy's pass took 24-25 ms until a large block was freed, 15-17 ms after.
 
 Fixing both thresholds high (which also turns the dynamic adjustment off) keeps freed blocks in the
 process: every pass of every variant reuses memory, whatever was timed before it.
