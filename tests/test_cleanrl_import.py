@@ -158,9 +158,9 @@ def test_atari_scripts_become_the_nature_network(tmp_path, module_class):
     model, data, agent = imported(tmp_path, "cleanrl_atari/Pong-v5", module.state_dict())
     kind = "nature_cnn_q" if module_class is DQNAtariQNetwork else "nature_cnn_logits"
     assert data["arch"] == {"kind": kind, "input_shape": [4, 84, 84], "n_actions": 6, "hidden": [512]}
-    frames = torch.randint(0, 256, (64, 4, 84, 84), dtype=torch.uint8)
+    model, module, frames = in_float64(model, module, torch.randint(0, 256, (64, 4, 84, 84), dtype=torch.uint8))
     with torch.no_grad():
-        expected = module(frames.float()) if module_class is DQNAtariQNetwork else module.logits(frames.float())
+        expected = module(frames) if module_class is DQNAtariQNetwork else module.logits(frames)
         torch.testing.assert_close(model(frames), expected)
 
 
@@ -170,6 +170,6 @@ def test_a_plain_state_dict_of_a_nature_network(tmp_path):
     model, data, agent = imported(tmp_path, "sb3_atari/Pong-v5", sequential.state_dict(), {"kind": "nature_cnn_q"})
     assert data["arch"]["input_shape"] == [4, 84, 84] and data["arch"]["hidden"] == [512]
     assert data["meta"]["source_format"] == "state_dict" and agent["algorithm"] == "unknown"
-    frames = torch.randint(0, 256, (16, 4, 84, 84), dtype=torch.uint8)
+    model, sequential, frames = in_float64(model, sequential, torch.randint(0, 256, (16, 4, 84, 84), dtype=torch.uint8))
     with torch.no_grad():
-        torch.testing.assert_close(model(frames), sequential(frames.float() / 255.0))
+        torch.testing.assert_close(model(frames), sequential(frames / 255.0))
