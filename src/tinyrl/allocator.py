@@ -16,19 +16,18 @@ process: every pass of every variant reuses memory, whatever was timed before it
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
+import functools
 
 HELD_BYTES = 1 << 30  # blocks up to 1 GiB come from the heap and stay there when freed
 _M_TRIM_THRESHOLD = -1  # glibc's mallopt parameters (malloc.h)
 _M_MMAP_THRESHOLD = -3
 
 
+@functools.cache
 def _glibc() -> tuple[ctypes.CDLL, str] | None:
-    """The process's C library and its version, if it is glibc (it alone has gnu_get_libc_version)."""
-    name = ctypes.util.find_library("c")
-    if name is None:
-        return None
-    libc = ctypes.CDLL(name)
+    """The C library this process runs on and its version, if it is glibc (it alone has gnu_get_libc_version).
+    Looked up among the symbols already loaded, not by a library search: the allocator to set is this one."""
+    libc = ctypes.CDLL(None)
     if not hasattr(libc, "gnu_get_libc_version") or not hasattr(libc, "mallopt"):
         return None
     libc.gnu_get_libc_version.restype = ctypes.c_char_p
