@@ -173,3 +173,29 @@ def test_the_teachers_own_episodes_count_in_the_seed_check(tiny_config):
     tiny_config["agents"]["montezuma"]["finetune"] = {"teacher_episodes": 2}
     with pytest.raises(ConfigError, match=r"seeds 50000-51999 .* agent 'montezuma''s"):
         validate_config(tiny_config)
+
+
+def test_selection_seeds_may_not_meet_evaluation_seeds(tiny_config):
+    tiny_config["selection"] = {"seed": 1, "episodes": 5}  # the tiny study evaluates on seeds 0-2
+    with pytest.raises(ConfigError, match=r"config field selection\.seed: its episodes \(seeds 1-5\) include agent"):
+        validate_config(tiny_config)
+
+
+def test_a_trainers_own_selection_seeds_may_not_meet_evaluation_seeds(tiny_config):
+    tiny_config["agents"]["lunarlander"]["pretrain"]["selection_seed"] = 2
+    with pytest.raises(ConfigError, match=r"agents\.lunarlander\.pretrain\.selection_seed: its episodes"):
+        validate_config(tiny_config)
+
+
+def test_a_chosen_setting_is_one_of_its_candidates(tiny_config):
+    spec = {
+        "name": "l1_ft",
+        "family": "prune_l1",
+        "agents": ["lunarlander"],
+        "params": {"amount": 0.5, "finetune_steps": 30},
+    }
+    tiny_config["variants"].append(spec | {"chosen": {"param": "finetune_steps", "candidates": [10, 20]}})
+    with pytest.raises(ConfigError, match=r"chosen: params\.finetune_steps = 30 is not one of its candidates"):
+        validate_config(tiny_config)
+    tiny_config["variants"][-1]["chosen"]["candidates"] = [10, 30]
+    assert "l1_ft" in {variant["name"] for variant in validate_config(tiny_config)["lunarlander"]}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 import torch
 
@@ -22,11 +23,16 @@ def test_a_programming_error_in_our_code_is_a_bug():
     assert isinstance(exc, KeyError) and is_our_bug(exc)
 
 
-def test_the_same_kind_of_error_raised_inside_a_library_is_a_result():
-    exc = raised(lambda: torch.zeros(2, 3) @ torch.zeros(4, 5))  # RuntimeError: not a programming error
+def test_a_library_refusing_is_a_result_but_a_library_called_wrongly_is_a_bug():
+    exc = raised(lambda: torch.zeros(2, 3) @ torch.zeros(4, 5))  # RuntimeError: the kernel refuses the shapes
     assert not is_our_bug(exc)
-    exc = raised(lambda: torch.nn.functional.linear("x", torch.zeros(2, 2)))  # TypeError, raised by torch
-    assert isinstance(exc, TypeError) and not is_our_bug(exc)
+    exc = raised(lambda: torch.nn.functional.linear("x", torch.zeros(2, 2)))  # TypeError: we passed a string
+    assert isinstance(exc, TypeError) and is_our_bug(exc)
+
+
+def test_a_programming_error_raised_in_a_library_frame_is_a_bug():
+    exc = raised(lambda: pd.DataFrame({"a": [1]})["no such column"])  # KeyError raised inside pandas
+    assert isinstance(exc, KeyError) and is_our_bug(exc)
 
 
 @pytest.mark.parametrize("error", [ValueError, RuntimeError])

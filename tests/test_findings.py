@@ -11,7 +11,14 @@ from tinyrl.figures import with_reduction_columns
 from tinyrl.findings import study_b_findings
 
 SEEDS = list(range(20))
-COMPARISON = {"cheetah": {"noninferiority_margin": 0.05, "bootstrap_samples": 1000, "confidence": 0.95}}
+COMPARISON = {
+    "cheetah": {
+        "noninferiority_margin": 0.05,
+        "min_paired_episodes": 10,
+        "bootstrap_samples": 1000,
+        "confidence": 0.95,
+    }
+}
 
 
 def episode_returns(mean, spread, own_noise, variant):
@@ -31,6 +38,8 @@ def row(variant, family, reward, ci=5.0, eval_s=10.0, ram=20.0, cpu=1.0, size=30
         "params": json.dumps(params),
         "reward_mean": reward,
         "random_reward_mean": 0.0,
+        "random_reward_min": -100.0,
+        "random_reward_max": 100.0,
         "reward_ci_low": reward - ci,
         "reward_ci_high": reward + ci,
         "eval_wall_time_s": eval_s,

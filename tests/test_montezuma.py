@@ -235,8 +235,16 @@ def _finetune_without_episodes(config: dict) -> dict:
 
 
 def test_every_default_montezuma_variant_compresses_and_reloads(tmp_path, policy, default_config, frames):
+    """The default study's Montezuma rows, and the fine-tuned rows of configs/montezuma_seed.yaml (layered over
+    config.yaml, whose Montezuma fine-tuning settings they use)."""
+    seed_rows = yaml.safe_load((REPO / "configs" / "montezuma_seed.yaml").read_text())["variants"]
+    names = {v["name"] for v in default_config["variants"]}
+    tuned = [
+        v for v in seed_rows if v["name"] not in names and ("finetune_steps" in v.get("params", {}) or "after" in v)
+    ]
+    default_config["variants"] += [v | {"agents": ["montezuma"]} for v in tuned]
     variants = validate_config(default_config)["montezuma"]
-    expected = {"fp32", "dynamic_qint8", "static_qint8_x86", "l1_rl_0.75", "tp_fc1-0.75", "l1_rl_0.75_ft"}
+    expected = {"fp32", "dynamic_qint8", "static_qint8_x86", "l1_rl_0.75", "tp_fc1-0.75", "l1_rl_0.75_dense_ft"}
     assert expected <= {v["name"] for v in variants}
     # the agent's own fine-tuning settings, with no episodes played and a few steps: this checks shapes, not quality
     settings = _finetune_without_episodes(default_config)

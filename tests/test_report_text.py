@@ -61,3 +61,32 @@ def test_the_report_states_the_allocator_only_as_the_timing_jobs_recorded_it(tin
     assert "thresholds fixed at 1073741824 bytes" in held and "Freed blocks stay in the process" in held
     mixed = dict(protocol_items(settings, ["not glibc: the C allocator left as it is"]))["Timing"]
     assert "left as it is" in mixed and "Freed blocks" not in mixed
+
+
+def test_the_protocol_says_how_each_chosen_setting_was_chosen(tiny_config):
+    config = copy.deepcopy(tiny_config)
+    agents = list(validate_config(config))
+    text = dict(protocol_items(report_settings(config, agents)))["Chosen settings"]
+    assert "no variant records a setting chosen" in text
+    config["variants"].append(
+        {
+            "name": "l1_ft",
+            "family": "prune_l1",
+            "agents": ["lunarlander"],
+            "params": {"amount": 0.5, "finetune_steps": 20},
+            "chosen": {"param": "finetune_steps", "candidates": [10, 20, 40]},
+        }
+    )
+    variants = validate_config(config)
+    text = dict(protocol_items(report_settings(config, list(variants))))["Chosen settings"]
+    seed = config["selection"]["seed"]
+    assert f"seeds {seed}-{seed + config['selection']['episodes'] - 1}" in text
+    assert "l1_ft: finetune_steps 20, from [10, 20, 40]" in text
+
+
+def test_the_statistics_protocol_states_the_minimum_and_the_bound_for_equal_differences(tiny_config):
+    config = copy.deepcopy(tiny_config)
+    variants = validate_config(config)
+    text = dict(protocol_items(report_settings(config, list(variants))))["Statistics"]
+    assert f"A verdict needs at least {config['evaluation']['min_paired_episodes']} paired episodes" in text
+    assert "Clopper-Pearson" in text and "too few episodes" in text

@@ -17,10 +17,10 @@ from tinyrl.stages.figures import figures
 from tinyrl.stages.observation_set import observation_set
 from tinyrl.stages.report import report
 from tinyrl.stages.time_forward import machine_ceiling, time_forward
-from tinyrl.stats import BETTER, INCONCLUSIVE, INFERIOR, NON_INFERIOR
+from tinyrl.stats import BETTER, INCONCLUSIVE, INFERIOR, NON_INFERIOR, TOO_FEW
 from tinyrl.study import plan_study
 
-VERDICTS = {BETTER, NON_INFERIOR, INCONCLUSIVE, INFERIOR}
+VERDICTS = {BETTER, NON_INFERIOR, INCONCLUSIVE, INFERIOR, TOO_FEW}
 
 
 def run_study(config: dict, root, checkpoint) -> dict:

@@ -6,11 +6,13 @@ from tinyrl.stats import (
     INCONCLUSIVE,
     INFERIOR,
     NON_INFERIOR,
+    TOO_FEW,
     bootstrap_ci,
     interquartile_mean,
     noninferiority_verdict,
     paired_difference,
     summarize_returns,
+    unseen_share,
 )
 from tinyrl.summaries import describe_returns, summarize_times
 
@@ -64,8 +66,13 @@ def test_paired_returns_must_be_of_the_same_episodes():
 
 def test_one_episode_gives_no_interval_and_no_verdict():
     diff = paired_difference([5.0], [4.0], samples=100, confidence=0.9)
-    assert diff["mean"] == 1.0 and np.isnan(diff["ci_low"])
-    assert noninferiority_verdict(diff["ci_low"], diff["ci_high"], margin=1.0) == INCONCLUSIVE
+    assert diff["mean"] == 1.0 and np.isnan(diff["ci_low"]) and diff["episodes"] == 1
+    assert noninferiority_verdict(diff["ci_low"], diff["ci_high"], 1.0, episodes=1, min_episodes=1) == INCONCLUSIVE
+
+
+def test_fewer_paired_episodes_than_the_minimum_carry_no_verdict():
+    assert noninferiority_verdict(0.5, 3.0, margin=1.0, episodes=9, min_episodes=10) == TOO_FEW
+    assert noninferiority_verdict(0.5, 3.0, margin=1.0, episodes=10, min_episodes=10) == BETTER
 
 
 @pytest.mark.parametrize(
@@ -76,12 +83,46 @@ def test_one_episode_gives_no_interval_and_no_verdict():
         (-0.9, -0.1, NON_INFERIOR),  # worse, but by less than the margin
         (-5.0, -1.5, INFERIOR),
         (-1.5, 0.5, INCONCLUSIVE),  # straddles -margin
-        (0.0, 0.0, NON_INFERIOR),  # identical episodes
     ],
 )
 def test_noninferiority_verdicts_at_a_margin_of_one(low, high, verdict):
-    assert noninferiority_verdict(low, high, margin=1.0) == verdict
+    assert noninferiority_verdict(low, high, margin=1.0, episodes=30, min_episodes=10) == verdict
 
 
-def test_identical_policies_are_non_inferior_even_at_a_zero_margin():
-    assert noninferiority_verdict(0.0, 0.0, margin=0.0) == NON_INFERIOR
+def test_a_zero_margin_accepts_a_bound_of_exactly_zero():
+    assert noninferiority_verdict(0.0, 5.0, margin=0.0, episodes=30, min_episodes=10) == NON_INFERIOR
+    assert noninferiority_verdict(-1e-9, 5.0, margin=0.0, episodes=30, min_episodes=10) == INCONCLUSIVE
+
+
+def test_the_unseen_share_is_clopper_pearson_for_no_event():
+    # None of n episodes differed: the largest share that could, at 95% two-sided (2.5% one tail).
+    assert unseen_share(100, 0.95) == pytest.approx(1 - 0.025 ** (1 / 100))
+    assert unseen_share(4, 0.95) > 0.5  # four equal episodes say little
+    assert 3.5 / 100 < unseen_share(100, 0.95) < 3.8 / 100  # the rule of three's neighbourhood
+
+
+def test_equal_differences_do_not_collapse_the_interval():
+    """Four identical episodes used to give [0, 0] and a non-inferior verdict; the interval now keeps the
+    chance of an episode it has not seen, bounded by the return range."""
+    baseline = [6600.0] * 4
+    diff = paired_difference(baseline, baseline, samples=100, confidence=0.95, return_range=(0.0, 6600.0))
+    assert diff["method"] == "unseen-episode bound"
+    assert diff["ci_low"] == pytest.approx(-unseen_share(4, 0.95) * 6600)
+    assert diff["ci_high"] == 0.0  # nothing scores above 6600: no gain is possible
+    assert noninferiority_verdict(diff["ci_low"], diff["ci_high"], 330.0, 4, 2) == INCONCLUSIVE
+    # A hundred equal episodes bound the loss within 5% of 6600: non-inferior.
+    many = [6600.0] * 100
+    diff = paired_difference(many, many, samples=100, confidence=0.95, return_range=(0.0, 6600.0))
+    assert -330 < diff["ci_low"] < 0 and noninferiority_verdict(diff["ci_low"], diff["ci_high"], 330.0, 100, 10) == (
+        NON_INFERIOR
+    )
+
+
+def test_equal_differences_without_a_range_have_no_interval():
+    diff = paired_difference([1.0, 2.0], [0.0, 1.0], samples=100, confidence=0.95)
+    assert diff["mean"] == 1.0 and np.isnan(diff["ci_low"]) and diff["method"] == "none"
+
+
+def test_varying_differences_keep_the_bootstrap():
+    diff = paired_difference([1.0, 2.0, 4.0], [0.0, 0.0, 0.0], samples=200, confidence=0.9, return_range=(0, 9))
+    assert diff["method"] == "bootstrap" and diff["ci_low"] >= 1.0 and diff["ci_high"] <= 4.0

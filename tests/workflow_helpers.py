@@ -13,7 +13,7 @@ from tinyrl.reproducible import workflow_command
 
 # The columns that must be equal, bit for bit, between runs of the tiny study (timings excluded), one file
 # per CPU model (tinyrl.reproducible.expected_file).
-EXPECTED = REPO / "tests" / "expected" / "tiny_summary"
+EXPECTED = REPO / "tests" / "expected" / "tiny_summary.csv"
 
 
 def snakemake_command(workdir: Path, *args: str, config: Path = TINY_CONFIG) -> list[str]:

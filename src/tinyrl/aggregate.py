@@ -70,6 +70,8 @@ def variant_row(agent: str, metadata_path, evaluation_path, timing_path, setting
         **_backend_columns(tm),
         "timing_threads": tm.get("threads", nan),
         "timing_allocator": tm.get("allocator", ""),
+        # whether the episodes were played with CPU-portable kernels (tinyrl.numerics)
+        "eval_numerics": _numerics_label(ev.get("numerics")),
         "quantized_engine": tm.get("quantized_engine", ""),
         "eval_wall_time_s": system.get("eval_wall_time_s", nan),
         "eval_steps_per_s": system.get("steps_per_s", nan),
@@ -91,16 +93,30 @@ def variant_row(agent: str, metadata_path, evaluation_path, timing_path, setting
     }
 
 
+def _numerics_label(record: dict | None) -> str:
+    if not record:
+        return ""
+    return "portable" if record["portable"] else f"native ({record['aten_capability']} ATen kernels)"
+
+
 def family_columns(family: str, params: dict, info: dict) -> dict:
     """Every family's own columns, filled for this one (None where they do not apply)."""
     return dict.fromkeys(family_column_names()) | get_family(family).column_values(params, info)
 
 
 def _backend_columns(tm: dict) -> dict:
-    """The native backend's batch-1 latency, the fastest agreeing backend in each regime, FLOPs."""
+    """The native backend's batch-1 latency, the fastest agreeing backend in each regime (with how far its
+    outputs were from the native backend's on the evaluation's observations), FLOPs."""
     backends, fastest = tm.get("backends", {}), tm.get("fastest", {})
     native = backends.get(tm.get("native_backend"), {})
-    return {
+    parity = {
+        f"fastest_{regime}_{field}": backends.get(fastest.get(regime, {}).get("backend"), {})
+        .get("parity", {})
+        .get(key, nan)
+        for regime in ("batch", "latency")
+        for field, key in (("eval_observations", "observations"), ("eval_max_abs_diff", "max_abs_diff"))
+    }
+    return parity | {
         "native_backend": tm.get("native_backend", ""),
         "latency_median_s": native.get("latency", {}).get("median_s", nan),
         "latency_iqr_s": native.get("latency", {}).get("iqr_s", nan),
@@ -192,16 +208,36 @@ def episode_returns(evaluation_path) -> dict:
     return {"seeds": ev.get("seeds", []), "returns": ev.get("returns", [])}
 
 
+def return_ranges(df: pd.DataFrame, episodes: dict[tuple[str, str], dict], comparison: dict[str, dict]) -> dict:
+    """Per agent, the returns an episode can plausibly take: the config's `return_range` when it gives one,
+    else the span of what float32 and the random policy played on the evaluation seeds (NaN-free; an agent
+    without float32 returns has none)."""
+    ranges = {}
+    for agent, rows in df.groupby("agent"):
+        if comparison[agent].get("return_range"):
+            low, high = comparison[agent]["return_range"]
+            ranges[agent] = (float(low), float(high))
+            continue
+        base = rows[rows["family"] == BASELINE]
+        returns = episodes[(agent, base["variant"].iloc[0])]["returns"] if not base.empty else []
+        if returns:
+            random_span = rows[["random_reward_min", "random_reward_max"]].iloc[0].tolist()
+            ranges[agent] = (float(np.nanmin([*random_span, *returns])), float(np.nanmax([*random_span, *returns])))
+    return ranges
+
+
 def paired_columns(
     df: pd.DataFrame, episodes: dict[tuple[str, str], dict], comparison: dict[str, dict]
 ) -> pd.DataFrame:
     """Each variant against its agent's float32 baseline on the same episode seeds: the mean per-episode
-    difference with its bootstrap CI, the margin and the non-inferiority verdict.
+    difference with its CI (tinyrl.stats.paired_difference), how many paired episodes it rests on, the
+    margin and the non-inferiority verdict.
 
     `episodes[(agent, variant)]`: episode_returns; `comparison[agent]`: the agent's evaluation settings
-    (noninferiority_margin, bootstrap_samples, confidence)."""
+    (noninferiority_margin, min_paired_episodes, bootstrap_samples, confidence, return_range)."""
     columns = {name: [] for name in PAIRED_COLUMNS}
     baselines = df[df["family"] == BASELINE].groupby("agent")["variant"].first()
+    ranges = return_ranges(df, episodes, comparison)
     for agent, variant, family, status, random_mean in zip(
         df["agent"], df["variant"], df["family"], df["status"], df["random_reward_mean"]
     ):
@@ -211,7 +247,7 @@ def paired_columns(
             settings["noninferiority_margin"] * abs(np.mean(base["returns"]) - random_mean) if base["returns"] else nan
         )
         if status != "ok" or not base["returns"]:
-            diff, verdict = {"mean": nan, "ci_low": nan, "ci_high": nan}, None
+            diff, verdict = {"mean": nan, "ci_low": nan, "ci_high": nan, "episodes": 0, "method": ""}, None
         elif played["seeds"] != base["seeds"]:
             raise ValueError(
                 f"agent {agent!r}: variant {variant!r} was played on other episode seeds than {baselines[agent]!r}"
@@ -219,14 +255,24 @@ def paired_columns(
             )
         else:
             diff = paired_difference(
-                played["returns"], base["returns"], settings["bootstrap_samples"], settings["confidence"]
+                played["returns"],
+                base["returns"],
+                settings["bootstrap_samples"],
+                settings["confidence"],
+                return_range=ranges[agent],
             )
             verdict = (
-                BASELINE if family == BASELINE else noninferiority_verdict(diff["ci_low"], diff["ci_high"], margin)
+                BASELINE
+                if family == BASELINE
+                else noninferiority_verdict(
+                    diff["ci_low"], diff["ci_high"], margin, diff["episodes"], settings["min_paired_episodes"]
+                )
             )
         columns["reward_diff_mean"].append(diff["mean"])
         columns["reward_diff_ci_low"].append(diff["ci_low"])
         columns["reward_diff_ci_high"].append(diff["ci_high"])
+        columns["reward_diff_method"].append(diff["method"])
+        columns["paired_episodes"].append(diff["episodes"])
         columns["noninferiority_margin"].append(margin)
         columns["verdict"].append(verdict)
     return df.assign(**columns)
@@ -245,7 +291,8 @@ def finetune_gain_columns(
     df: pd.DataFrame, episodes: dict[tuple[str, str], dict], comparison: dict[str, dict]
 ) -> pd.DataFrame:
     """Each fine-tuned variant against its naive twin (same family and parameters, no fine-tuning), paired
-    on the same episode seeds: the twin's name and the mean per-episode gain with its bootstrap CI."""
+    on the same episode seeds: the twin's name and the mean per-episode gain with its CI (as paired_columns)."""
+    ranges = return_ranges(df, episodes, comparison)
     keys = [naive_key(family, params) for family, params in zip(df["family"], df["params"])]
     naive = {
         (agent, key): variant
@@ -267,6 +314,7 @@ def finetune_gain_columns(
                 episodes[(agent, twin)]["returns"],
                 settings["bootstrap_samples"],
                 settings["confidence"],
+                return_range=ranges.get(agent),
             )
         columns["naive_twin"].append(twin)
         columns["finetune_gain_mean"].append(gain["mean"])
@@ -284,15 +332,20 @@ PAIRED_COLUMNS = (
     "reward_diff_mean",
     "reward_diff_ci_low",
     "reward_diff_ci_high",
+    "reward_diff_method",
+    "paired_episodes",
     "noninferiority_margin",
     "verdict",
 )
 
 
 def random_row(agent: str, evaluation_path, settings: dict) -> dict:
-    reward = reward_summary(_read(evaluation_path), settings)
+    evaluation = _read(evaluation_path)
+    reward, returns = reward_summary(evaluation, settings), evaluation.get("returns") or [nan]
     return {
         "agent": agent,
+        "random_reward_min": float(np.min(returns)),  # the span of its returns: tinyrl.aggregate.return_range
+        "random_reward_max": float(np.max(returns)),
         "random_reward_mean": reward["mean"],
         "random_ci_low": reward["ci_low"],
         "random_ci_high": reward["ci_high"],
@@ -327,6 +380,7 @@ def build_summary(
     df["speedup_fastest_latency"] = df["agent"].map(base["latency_median_s"]) / df["fastest_latency_median_s"]
     df["latency_batch_size"] = 1
     df["confidence"] = df["agent"].map(lambda agent: comparison[agent]["confidence"])  # of every CI in the row
+    df["min_paired_episodes"] = df["agent"].map(lambda agent: comparison[agent]["min_paired_episodes"])
     if ceiling_flops_per_s:
         add_ceiling_fractions(
             df,

@@ -8,15 +8,36 @@ import pandas as pd
 from tinyrl.aggregate import noninferior
 from tinyrl.compression.base import BASELINE
 from tinyrl.speed import REGIME_LABELS, fastest_noninferior, regime_label
+from tinyrl.stats import TOO_FEW
 
 
-def _reward(row: pd.Series) -> str:
-    text = f"reward {row['reward_mean']:.1f}"
+def verdict_text(row: pd.Series) -> str:
+    """A verdict with the paired episodes it rests on, and how its interval was had when not by bootstrap."""
+    method = row.get("reward_diff_method", "bootstrap")
+    how = f", {method}" if method and method != "bootstrap" and not pd.isna(method) else ""
+    return f"{row['verdict']} (n={int(row['paired_episodes'])} paired episodes{how})"
+
+
+def _reward(row: pd.Series, played_on: str = "") -> str:
+    text = f"reward {row['reward_mean']:.1f}{played_on}"
     if row["family"] == BASELINE:
         return text
     return (
         f"{text}, paired difference from float32 {row['reward_diff_mean']:+.1f} "
-        f"[{row['reward_diff_ci_low']:.1f}, {row['reward_diff_ci_high']:.1f}]: {row['verdict']}"
+        f"[{row['reward_diff_ci_low']:.1f}, {row['reward_diff_ci_high']:.1f}]: {verdict_text(row)}"
+    )
+
+
+def without_verdict(rows: pd.DataFrame) -> str:
+    """Why an agent's variants have no verdict, when none has one ('' when some do)."""
+    judged = rows[(rows["family"] != BASELINE) & rows["verdict"].notna() & (rows["verdict"] != TOO_FEW)]
+    lacking = rows[rows["verdict"] == TOO_FEW]
+    if not judged.empty or lacking.empty:
+        return ""
+    episodes = int(lacking["paired_episodes"].max())
+    return (
+        f"no variant has a verdict: {episodes} paired episodes each, fewer than the "
+        f"{int(lacking['min_paired_episodes'].iloc[0])} a verdict needs"
     )
 
 
@@ -26,7 +47,8 @@ def smallest_answer(rows: pd.DataFrame) -> str:
         return "smallest non-inferior: none (float32 failed)"
     row = good.loc[good["size_bytes"].idxmin()]
     if row["family"] == BASELINE:
-        return "smallest non-inferior: float32 itself; no smaller variant is non-inferior"
+        reason = without_verdict(rows) or "no smaller variant is non-inferior"
+        return f"smallest non-inferior: float32 itself; {reason}"
     return (
         f"smallest non-inferior: {row['variant']}, {row['size_mb']:.4g} MB, {row['size_ratio']:.3g}x float32's "
         f"file; {_reward(row)}"
@@ -40,10 +62,28 @@ def fastest_answer(rows: pd.DataFrame, regime: str) -> str:
         return f"fastest non-inferior at {label}: none timed"
     row = rows[rows["variant"] == pick["variant"]].iloc[0]
     who = "float32 itself" if row["family"] == BASELINE else pick["variant"]
-    return (
+    text = (
         f"fastest non-inferior at {label}: {who} on {pick['backend']}, {pick['median_s'] * 1e3:.3g} ms median, "
-        f"{pick['speedup']:.2f}x float32 on torch eager; {_reward(row)}"
+        f"{pick['speedup']:.2f}x float32 on torch eager; {_reward(row, played_on(row, regime, pick['backend']))}"
     )
+    reason = without_verdict(rows) if row["family"] == BASELINE else ""
+    return f"{text}; {reason}" if reason else text
+
+
+def played_on(row: pd.Series, regime: str, backend: str) -> str:
+    """Which runtime played the reward's episodes, and, when the pick runs on another, how closely that one
+    agreed with it: a reward is never shown as if the runtime it is printed beside had played it."""
+    native = row["native_backend"]
+    if backend == native:
+        return f", played on {native}"
+    observations = row.get(f"fastest_{regime}_eval_observations", float("nan"))
+    diff = row.get(f"fastest_{regime}_eval_max_abs_diff", float("nan"))
+    agreed = (
+        f"{backend}'s outputs within {diff:.2g} of {native}'s on {int(observations)} of the episodes' observations"
+        if not pd.isna(observations) and not pd.isna(diff)
+        else f"{backend} agreed with {native} on the timing batches"
+    )
+    return f", played on {native}, not on {backend} ({agreed})"
 
 
 def agent_answers(summary: pd.DataFrame, agent: str) -> list[str]:

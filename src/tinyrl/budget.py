@@ -22,8 +22,9 @@ POLL_S = 0.2
 GRACE_S = 5.0  # after asking the main thread to stop, how long before the process is ended outright
 
 
-class BudgetExceeded(RuntimeError):
-    pass
+class BudgetExceeded(BaseException):
+    """A job outgrew its declared budget. Like KeyboardInterrupt it is not an Exception, so no handler that
+    records a method's failure as the variant's result can take it for one: the job fails, saying why."""
 
 
 def _rss_mb() -> float:

@@ -18,7 +18,7 @@ import jsonschema
 import yaml
 
 from tinyrl.agents import resolve_agents
-from tinyrl.algorithms import finetunable, get_algorithm
+from tinyrl.algorithms import ALGORITHMS, finetunable, get_algorithm
 from tinyrl.compression.base import BASELINE, resolve_layers
 from tinyrl.errors import CheckpointError, ConfigError
 from tinyrl.families import get_family
@@ -144,6 +144,12 @@ def expand_variants(config: dict) -> dict[str, list[dict]]:
             point = dict(zip(keys, values))
             params = {**family.defaults, **spec.get("params", {}), **point}
             _check_schema(params, family.param_schema, f"{where}.params")
+            chosen = spec.get("chosen")
+            if chosen and params.get(chosen["param"]) not in chosen["candidates"]:
+                raise ConfigError(
+                    f"config field {where}.chosen: params.{chosen['param']} = {params.get(chosen['param'])!r} "
+                    f"is not one of its candidates {chosen['candidates']}"
+                )
             for agent in agents:
                 _check_layer_names(networks[agent], agent, params, f"{where}.params")
                 _check_rl_finetuning(config["agents"][agent], agent, params, f"{where}.params")
@@ -247,6 +253,35 @@ def _check_finetune_seeds(config: dict, variants: dict[str, list[dict]]) -> None
             )
 
 
+def _overlap(a: range, b: range) -> bool:
+    return a.start < b.stop and b.start < a.stop
+
+
+def _check_selection(config: dict, agents: list[str]) -> None:
+    """No choice is made on the evaluation seeds: the selection episodes (and each trainer's own selection
+    episodes, `selection_seed` + i) never meet an agent's evaluation seeds (a variant's
+    `chosen` value is checked against its candidates where its parameters are, in expand_variants)."""
+    chosen_from = range(config["selection"]["seed"], config["selection"]["seed"] + config["selection"]["episodes"])
+    for agent in agents:
+        evaluation = agent_evaluation(config, agent)
+        seeds = range(evaluation["seed"], evaluation["seed"] + evaluation["episodes"])
+        blocks = {"selection.seed": chosen_from}
+        pretrain = config["agents"][agent].get("pretrain")
+        if pretrain is not None and config["agents"][agent].get("algorithm") in ALGORITHMS:
+            defaults = ALGORITHMS[config["agents"][agent]["algorithm"]].hyperparameter_defaults()
+            start = pretrain.get("selection_seed", defaults.get("selection_seed"))
+            if start is not None:
+                count = pretrain.get("eval_episodes", defaults.get("eval_episodes", 1))
+                blocks[f"agents.{agent}.pretrain.selection_seed"] = range(start, start + count)
+        for field, block in blocks.items():
+            if _overlap(block, seeds):
+                raise ConfigError(
+                    f"config field {field}: its episodes (seeds {block.start}-{block.stop - 1}) include agent "
+                    f"{agent!r}'s evaluation seeds {seeds.start}-{seeds.stop - 1}: a setting chosen there would be "
+                    f"chosen on the episodes it is then judged on; move one of the two"
+                )
+
+
 def validate_config(config: dict) -> dict[str, list[dict]]:
     """Validate against the JSON schema and the families' parameter schemas; return the expanded variants.
     Fills in place the schema's defaults into the config's `finetune` and `evaluation` sections, and the
@@ -256,10 +291,12 @@ def validate_config(config: dict) -> dict[str, list[dict]]:
     resolve_agents(config)  # algorithm, network and actions read off files that say them
     config["finetune"] = with_schema_defaults(config.get("finetune"), schema["properties"]["finetune"])
     config["evaluation"] = with_schema_defaults(config["evaluation"], schema["properties"]["evaluation"])
+    config["selection"] = with_schema_defaults(config.get("selection"), schema["properties"]["selection"])
     _check_pretrain(config)
     _check_action_modes(config)
     variants = expand_variants(config)
     _check_finetune_seeds(config, variants)
+    _check_selection(config, list(variants))
     _check_robustness(config, variants)
     return variants
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 
 class TinyRLError(Exception):
     """Base class for every error this project raises on purpose."""
@@ -25,18 +23,17 @@ class VariantFailure(TinyRLError):
     """
 
 
-LIBRARY = Path(__file__).resolve().parent  # jobs import it through scripts/tinyrl, a link resolved here
+# Python's programming errors: raised by our own lines, or by a library we called wrongly (torch raising a
+# TypeError for an argument we passed, pandas a KeyError for a column we named). Libraries refuse what they
+# cannot do with their own exceptions (RuntimeError from a kernel or an exporter, torch.onnx's
+# UnsupportedOperatorError, torch._dynamo's BackendCompilerFailed, which wraps the compiler's assertion).
 PROGRAMMING_ERRORS = (NameError, AttributeError, TypeError, KeyError, IndexError, AssertionError)
 
 
 def is_our_bug(exc: BaseException) -> bool:
-    """Whether `exc` is a programming error raised in tiny_rl's own code (its innermost frame is ours).
+    """Whether `exc` is a programming error, wherever it was raised: in tiny_rl's code, or in a library's
+    frame because tiny_rl called it wrongly (the innermost frame cannot tell the two apart).
 
     Where a method, an engine or a backend may fail on a variant, that failure is the variant's result; a
-    TypeError or AttributeError raised by our own lines is a bug, and must fail the job loudly instead."""
-    if not isinstance(exc, PROGRAMMING_ERRORS):
-        return False
-    frame = exc.__traceback__
-    while frame is not None and frame.tb_next is not None:
-        frame = frame.tb_next
-    return frame is not None and Path(frame.tb_frame.f_code.co_filename).resolve().is_relative_to(LIBRARY)
+    programming error is a bug, and must fail the job loudly instead."""
+    return isinstance(exc, PROGRAMMING_ERRORS)

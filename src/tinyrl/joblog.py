@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from tinyrl.budget import enforce_budget
+from tinyrl.budget import BudgetExceeded, enforce_budget
 
 
 @contextlib.contextmanager
@@ -27,7 +27,7 @@ def job_log(path: str, resources: Any = None) -> Iterator[None]:
         try:
             with enforce_budget(mem_mb, runtime * 60 if runtime else None, job=f"the job logging to {path}"):
                 yield
-        except Exception as exc:
+        except (Exception, BudgetExceeded) as exc:
             traceback.print_exc()
             print(f"tiny_rl error: {exc} (full log: {path})", file=sys.__stderr__)
             raise
@@ -44,7 +44,11 @@ def stage_arguments(job: Any) -> dict[str, Any]:
     return arguments
 
 
-def run_stage(job: Any, stage: Callable[..., None]) -> None:
-    """Run a stage function for a Snakemake job (the `snakemake` object of a script), under its log and budget."""
+def run_stage(job: Any, stage: Callable[..., None], setup: Callable[[], Any] | None = None) -> None:
+    """Run a stage function for a Snakemake job (the `snakemake` object of a script), under its log and budget.
+    `setup` runs first, under the same log: the jobs that make or play a policy pin their kernels with it
+    (tinyrl.numerics.pin_portable_numerics), and what it returns is logged."""
     with job_log(job.log[0], job.resources):
+        if setup is not None:
+            print(f"{setup.__name__}: {setup()}", flush=True)
         stage(**stage_arguments(job))

@@ -37,6 +37,7 @@ SUMMARY_COLUMNS = {
     "reward_ci_low": "CI low",
     "reward_ci_high": "CI high",
     "verdict": "verdict",
+    "paired_episodes": "paired episodes",
     "reward_iqm": "reward IQM",
     "size_mb": "size (MB)",
     "pruned_sparsity": "pruned sparsity",
@@ -140,6 +141,7 @@ def protocol_items(settings: dict, allocators: list[str] = ()) -> list[tuple[str
             f"({ev['bootstrap_samples']} resamples, fixed seed)." + _agent_overrides(settings, "evaluation"),
         ),
         ("Statistics", _statistics_protocol(settings)),
+        ("Chosen settings", _chosen_protocol(settings)),
         ("Timing", _timing_protocol(settings, allocators)),
         (
             "Speed ceiling",
@@ -191,25 +193,62 @@ def protocol_items(settings: dict, allocators: list[str] = ()) -> list[tuple[str
     ]
 
 
+def _chosen_protocol(settings: dict) -> str:
+    """How each setting chosen by looking at returns was chosen: on the selection episodes, never the
+    evaluation's (config validation keeps the two apart)."""
+    selection = settings["selection"]
+    seeds = f"seeds {selection['seed']}-{selection['seed'] + selection['episodes'] - 1}"
+    chosen = [f"{c['variant']}: {c['param']} {c['value']}, from {c['candidates']}" for c in settings.get("chosen", [])]
+    where = f"on the selection episodes ({selection['episodes']} episodes, {seeds}; no evaluation seed is among them)"
+    if not chosen:
+        return (
+            f"no variant records a setting chosen by looking at returns; such a choice is made {where} by "
+            "tools/select_setting.py and recorded on the variant (`chosen`). Settings without such a record "
+            "are the config's as written."
+        )
+    return (
+        f"chosen {where} by tools/select_setting.py: the smallest candidate whose mean return there came within "
+        f"the non-inferiority margin of float32's on the same seeds, else the best: {'; '.join(chosen)}. "
+        "Settings without such a record are the config's as written."
+    )
+
+
 def _statistics_protocol(settings: dict) -> str:
     ev = settings["evaluation"]
-    margins = {
-        agent: (cfg.get("evaluation") or {}).get("noninferiority_margin", ev["noninferiority_margin"])
-        for agent, cfg in settings["agents"].items()
-    }
     overrides = "".join(
-        f" Agent {agent}: margin {margin:g}."
-        for agent, margin in margins.items()
-        if margin != ev["noninferiority_margin"]
+        f" Agent {agent}: {', '.join(changed)}."
+        for agent, cfg in settings["agents"].items()
+        if (
+            changed := [
+                f"{label} {(cfg.get('evaluation') or {})[key]}"
+                for key, label in (
+                    ("noninferiority_margin", "margin"),
+                    ("min_paired_episodes", "at least"),
+                    ("return_range", "return range"),
+                )
+                if (cfg.get("evaluation") or {}).get(key, ev.get(key)) != ev.get(key)
+            ]
+        )
+    )
+    level = round(ev["confidence"] * 100)
+    span = (
+        f"the config's return range {ev['return_range']}"
+        if ev.get("return_range")
+        else "the span of the returns float32 and the random policy played on these seeds"
     )
     return (
         "every variant is played on float32's episode seeds, so each is compared with float32 episode by episode: "
-        f"the mean per-episode reward difference with a {round(ev['confidence'] * 100)}% percentile-bootstrap CI "
-        f"(scipy.stats.bootstrap, {ev['bootstrap_samples']} resamples, fixed seed). The margin is "
+        f"the mean per-episode reward difference with a {level}% percentile-bootstrap CI "
+        f"(scipy.stats.bootstrap, {ev['bootstrap_samples']} resamples, fixed seed). When every paired episode gave "
+        "the same difference, the bootstrap has nothing to resample; the CI is then distribution-free: at most a "
+        f"share 1 - ({(1 - ev['confidence']) / 2:g})^(1/n) of episodes (Clopper-Pearson, none in n seen) may "
+        f"differ, each by at most what {span} allows. A verdict needs at least {ev['min_paired_episodes']} paired "
+        'episodes; with fewer it is "too few episodes", and the Answers do not count the variant. The margin is '
         f"{ev['noninferiority_margin']:g} x (float32's mean - the random policy's mean). Verdict: better if the "
         "CI lies above 0; non-inferior if it lies above -margin; inferior if it lies below -margin; "
-        "inconclusive if it straddles -margin. A fine-tuned variant's gain over its naive twin is paired the "
-        "same way. IQM: the mean of the middle 50% of episode returns (rliable's interquartile mean)." + overrides
+        "inconclusive if it straddles -margin. n beside a verdict is its number of paired episodes. A fine-tuned "
+        "variant's gain over its naive twin is paired the same way. IQM: the mean of the middle 50% of episode "
+        "returns (rliable's interquartile mean)." + overrides
     )
 
 

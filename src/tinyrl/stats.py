@@ -52,26 +52,66 @@ def summarize_returns(returns, samples: int, confidence: float, seed: int = 0) -
     }
 
 
-def paired_difference(variant_returns, baseline_returns, samples: int, confidence: float, seed: int = 0) -> dict:
-    """The mean per-episode difference variant - baseline, with its bootstrap CI; the returns are of the
-    same episode seeds in the same order. A single episode gives no interval (NaN)."""
+def unseen_share(episodes: int, confidence: float) -> float:
+    """The largest share of episodes that could differ from what all `episodes` showed, at the confidence
+    given (the one-sided Clopper-Pearson bound for zero events in n trials: 1 - alpha^(1/n), alpha the
+    interval's one tail; the "rule of three" is its large-n form, 3/n at 95%)."""
+    return 1.0 - ((1.0 - confidence) / 2) ** (1.0 / episodes)
+
+
+def paired_difference(
+    variant_returns,
+    baseline_returns,
+    samples: int,
+    confidence: float,
+    seed: int = 0,
+    return_range: tuple[float, float] | None = None,
+) -> dict:
+    """The mean per-episode difference variant - baseline with its CI; the returns are of the same episode
+    seeds in the same order, and `episodes` is how many pairs there are.
+
+    The CI is the percentile bootstrap of the mean difference while the differences vary. When they are all
+    equal the bootstrap has nothing to resample and would give the value itself, as if n equal episodes
+    proved that no episode could differ; the CI is then distribution-free instead: at most a share
+    `unseen_share(n)` of episodes differs, and such an episode's difference is bounded by the agent's
+    `return_range` (low, high): the variant scoring `low` where float32 scored its best, or `high` where it
+    scored its worst. Without a range the interval is missing (NaN). A single episode gives no interval."""
     variant, baseline = np.asarray(variant_returns, np.float64), np.asarray(baseline_returns, np.float64)
     if variant.shape != baseline.shape:
         raise ValueError(f"paired returns differ in length: {variant.size} vs {baseline.size} episodes")
     diff = variant - baseline
-    low, high = bootstrap_ci(diff, samples, confidence, seed) if diff.size > 1 else (float("nan"), float("nan"))
-    return {"mean": float(diff.mean()) if diff.size else float("nan"), "ci_low": low, "ci_high": high}
+    result = {"mean": float(diff.mean()) if diff.size else float("nan"), "episodes": int(diff.size)}
+    if diff.size < 2:
+        return result | {"ci_low": float("nan"), "ci_high": float("nan"), "method": "none"}
+    if not np.all(diff == diff[0]):
+        low, high = bootstrap_ci(diff, samples, confidence, seed)
+        return result | {"ci_low": low, "ci_high": high, "method": "bootstrap"}
+    if return_range is None:
+        return result | {"ci_low": float("nan"), "ci_high": float("nan"), "method": "none"}
+    share, value = unseen_share(diff.size, confidence), float(diff[0])
+    worst, best = return_range[0] - baseline.max(), return_range[1] - baseline.min()
+    return result | {
+        "ci_low": (1 - share) * value + share * min(worst, value),
+        "ci_high": (1 - share) * value + share * max(best, value),
+        "method": "unseen-episode bound",
+    }
 
 
-def noninferiority_verdict(ci_low: float, ci_high: float, margin: float) -> str:
+TOO_FEW = "too few episodes"
+
+
+def noninferiority_verdict(ci_low: float, ci_high: float, margin: float, episodes: int, min_episodes: int) -> str:
     """Read the CI of variant - baseline against the margin (a reward difference ≥ 0 we accept losing):
     better if the whole CI is above 0, non-inferior if it is above -margin, inferior if it is below
-    -margin, inconclusive if it straddles -margin or is missing."""
+    -margin, inconclusive if it straddles -margin or is missing. Fewer than `min_episodes` paired episodes
+    carry no verdict at all (TOO_FEW): a bootstrap of a handful of episodes covers far less than it says."""
+    if episodes < min_episodes:
+        return TOO_FEW
     if np.isnan(ci_low) or np.isnan(ci_high):
         return INCONCLUSIVE
     if ci_low > 0:
         return BETTER
-    if ci_low > -margin or (margin == 0 and ci_low == 0 and ci_high == 0):
+    if ci_low > -margin or (margin == 0 and ci_low == 0):  # nothing to lose, and nothing lost
         return NON_INFERIOR
     if ci_high < -margin:
         return INFERIOR

@@ -34,6 +34,13 @@ def report_settings(config: dict, agents: list[str]) -> dict:
         "finetune": config["finetune"],
         "observations": config["observations"],
         "agents": {agent: {k: v for k, v in config["agents"][agent].items() if k in keep} for agent in agents},
+        "selection": config["selection"],
+        # the variants whose setting was chosen on the selection episodes, as their `chosen` records say
+        "chosen": [
+            {"variant": spec["name"], "value": spec.get("params", {}).get(spec["chosen"]["param"]), **spec["chosen"]}
+            for spec in config["variants"]
+            if "chosen" in spec and set(spec.get("agents", agents)) & set(agents)
+        ],
         "config_hash": config_hash(config),
     }
 

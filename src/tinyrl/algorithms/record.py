@@ -23,3 +23,7 @@ class Algorithm:
 
     def hyperparameter_names(self) -> set[str]:
         return {f.name for f in dataclasses.fields(self.config)}
+
+    def hyperparameter_defaults(self) -> dict:
+        """The trainer's defaults, for the fields that have one."""
+        return {f.name: f.default for f in dataclasses.fields(self.config) if f.default is not dataclasses.MISSING}

@@ -13,6 +13,7 @@ from tinyrl.errors import VariantFailure
 from tinyrl.evaluation import evaluate
 from tinyrl.loading import load_policy
 from tinyrl.model_stats import state_bytes
+from tinyrl.numerics import numerics_record
 from tinyrl.observations import ObservationSample, save_observations
 from tinyrl.policy import network_policy, random_policy
 
@@ -36,6 +37,7 @@ def evaluate_variant(*, model: str, evaluation: str, observations: str, agent: d
     result["model_bytes_in_memory"] = state_bytes(policy_model.state_dict())
     result["actions"] = agent["actions"]
     result["torch_threads"] = torch.get_num_threads()
+    result["numerics"] = numerics_record()
     result["status"] = "ok"
     write_json(evaluation, result)
 
@@ -45,5 +47,6 @@ def evaluate_random(*, evaluation: str, agent: dict, settings: dict) -> None:
     policy = random_policy(action_space_of(agent["env_id"]), seed=settings["seed"])
     result = evaluate(policy, agent["env_id"], settings)
     result["actions"] = "uniform random"
+    result["numerics"] = numerics_record()
     result["status"] = "ok"
     write_json(evaluation, result)
