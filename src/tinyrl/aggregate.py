@@ -14,6 +14,7 @@ from tinyrl.families import all_families, families_feeding, family_column_names,
 from tinyrl.stats import (
     BETTER,
     NON_INFERIOR,
+    TOO_FEW,
     noninferiority_verdict,
     paired_difference,
     summarize_returns,
@@ -321,6 +322,13 @@ def finetune_gain_columns(
         columns["finetune_gain_ci_low"].append(gain["ci_low"])
         columns["finetune_gain_ci_high"].append(gain["ci_high"])
     return df.assign(**columns)
+
+
+def with_verdict(rows: pd.DataFrame) -> pd.DataFrame:
+    """The variants (float32 aside) that carry a verdict: played, and on enough paired episodes."""
+    return rows[
+        (rows["status"] == "ok") & (rows["family"] != BASELINE) & rows["verdict"].notna() & (rows["verdict"] != TOO_FEW)
+    ]
 
 
 def noninferior(rows: pd.DataFrame) -> pd.DataFrame:

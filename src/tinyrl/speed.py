@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from tinyrl.aggregate import noninferior
+from tinyrl.aggregate import noninferior, with_verdict
 from tinyrl.compression.base import BASELINE, INT8
 from tinyrl.families import families_feeding
 
@@ -119,8 +119,11 @@ def speed_targets(summary: pd.DataFrame, backends: pd.DataFrame, agent: str) -> 
     if rows.get("env_id", pd.Series(dtype=str)).astype(str).str.startswith("ALE/").any():
         result["int8"], result["conv_pruned"] = fastest_int8(rows), fastest_conv_pruned(rows)
         int8, conv = result["int8"], result["conv_pruned"]
-        int8_rows = rows[rows[INT8].astype("boolean").fillna(False)] if INT8 in rows else rows.iloc[:0]
-        conv_rows = rows[rows.get("conv_channels_removed", pd.Series(0, index=rows.index)).fillna(0) > 0]
+        # "not tested" where no row of the kind carries a verdict (none exists, or too few episodes)
+        judged_rows = with_verdict(rows)
+        int8_rows = judged_rows[judged_rows[INT8].astype("boolean").fillna(False)] if INT8 in rows else rows.iloc[:0]
+        removed = judged_rows.get("conv_channels_removed", pd.Series(0, index=judged_rows.index))
+        conv_rows = judged_rows[removed.fillna(0) > 0]
         checks[f"fastest non-inferior int8 variant ≥ {INT8_SPEEDUP_TARGET:g}× fp32 torch eager, batch"] = (
             None if int8_rows.empty else bool(int8 and int8["speedup"] >= INT8_SPEEDUP_TARGET)
         )

@@ -2,7 +2,8 @@
 
 "Non-inferior" is the paired verdict against float32 on the same episode seeds (tinyrl.stats): the CI of
 the per-episode reward difference lies above minus the config's margin. Every target counts non-inferior
-variants only; a target is "not tested" (None) where the study has no row it could count at all.
+variants only; a target is "not tested" (None) where no row of its kind carries a verdict at all (none
+exists, or each was played on too few episodes).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import json
 
 import pandas as pd
 
-from tinyrl.aggregate import noninferior
+from tinyrl.aggregate import noninferior, with_verdict
 from tinyrl.compression.base import BASELINE
 from tinyrl.families import families_feeding
 from tinyrl.speed import check_mark, fastest_noninferior
@@ -56,10 +57,11 @@ def agent_targets(summary: pd.DataFrame, agent: str) -> dict:
         return {"agent": agent, "error": "no baseline variant"}
     good = noninferior(rows[rows["family"] != BASELINE])
     tuned = good[good["finetune_steps"] > 0]
-    pruned_tuned = rows[(rows["finetune_steps"] > 0) & (rows["pruned_sparsity"].fillna(0) >= 0.9)]
-    all_pairs = sparse_vs_dense(rows)
+    judged = with_verdict(rows)  # a target with no such row is "not tested"
+    pruned_tuned = judged[(judged["finetune_steps"] > 0) & (judged["pruned_sparsity"].fillna(0) >= 0.9)]
+    all_pairs = [pair for pair in sparse_vs_dense(rows) if pair["sparse"] in set(judged["variant"])]
     pairs = [pair for pair in all_pairs if pair["sparse"] in set(good["variant"])]
-    binary_rows = rows[rows["family"].isin(families_feeding("binary_packing"))]
+    binary_rows = judged[judged["family"].isin(families_feeding("binary_packing"))]
     binary = good[good["family"].isin(families_feeding("binary_packing"))]
     best_sparsity = _pick(tuned, "pruned_sparsity", largest=True)
     result = {
@@ -86,7 +88,6 @@ def agent_targets(summary: pd.DataFrame, agent: str) -> dict:
         else bool(len(binary)) and bool((binary["binarized_compression"] >= 20).all()),
     }
     return result
-
 
 
 def format_targets(results: list[dict]) -> str:
