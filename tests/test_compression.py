@@ -11,7 +11,7 @@ from tinyrl.checkpoint import SUBCLASS_MARK, load_state_into, read_checkpoint, s
 from tinyrl.compression.base import CompressContext
 from tinyrl.compression.eager_quant import available_engines
 from tinyrl.config import finetune_settings
-from tinyrl.errors import CheckpointError
+from tinyrl.errors import CheckpointError, VariantFailure
 from tinyrl.families import all_families
 from tinyrl.families.low_rank import factorise
 from tinyrl.finetune import distill, distillation_loss
@@ -191,7 +191,7 @@ def test_structural_pruning_follows_every_head_of_ppo_rnd():
 
 def test_structural_pruning_refuses_the_head(wide_policy):
     params = {**FAMILIES["prune_structural"].defaults, "amounts": {"head": 0.5}}
-    with pytest.raises(ValueError, match="head"):
+    with pytest.raises(VariantFailure, match="head"):
         FAMILIES["prune_structural"].compress(wide_policy, params, context())
 
 

@@ -1,43 +1,54 @@
-"""A method that cannot apply is a recorded failure; a bug in tiny_rl's own code fails loudly."""
+"""A method that cannot apply is a recorded failure; anything else fails the job loudly."""
 
 from __future__ import annotations
 
 import pandas as pd
 import pytest
 import torch
+from onnxruntime.capi.onnxruntime_pybind11_state import InvalidProtobuf
 
-from tinyrl.errors import is_our_bug
+from tinyrl.budget import BudgetExceeded
+from tinyrl.errors import VariantFailure, is_refusal
+from tinyrl.families import get_family
 from tinyrl.networks import build_network
 
 
 def raised(call) -> BaseException:
     try:
         call()
-    except Exception as exc:  # the exception itself is what the test looks at
+    except BaseException as exc:  # the exception itself is what the test looks at
         return exc
     raise AssertionError("nothing was raised")
 
 
-def test_a_programming_error_in_our_code_is_a_bug():
-    exc = raised(lambda: build_network({"kind": "mlp_q", "obs_dim": 4}))  # KeyError in networks.py
-    assert isinstance(exc, KeyError) and is_our_bug(exc)
-
-
-def test_a_library_refusing_is_a_result_but_a_library_called_wrongly_is_a_bug():
+def test_a_kernel_refusing_its_input_is_a_refusal():
     exc = raised(lambda: torch.zeros(2, 3) @ torch.zeros(4, 5))  # RuntimeError: the kernel refuses the shapes
-    assert not is_our_bug(exc)
-    exc = raised(lambda: torch.nn.functional.linear("x", torch.zeros(2, 2)))  # TypeError: we passed a string
-    assert isinstance(exc, TypeError) and is_our_bug(exc)
+    assert is_refusal(exc)
 
 
-def test_a_programming_error_raised_in_a_library_frame_is_a_bug():
-    exc = raised(lambda: pd.DataFrame({"a": [1]})["no such column"])  # KeyError raised inside pandas
-    assert isinstance(exc, KeyError) and is_our_bug(exc)
+def test_our_own_cannot_apply_is_a_refusal():
+    """A family that knows why it cannot apply says so with VariantFailure (here: no hidden layer to narrow)."""
+    cnn = build_network({"kind": "ppo_rnd_cnn", "input_shape": [4, 84, 84], "n_actions": 18})
+    exc = raised(lambda: get_family("distill_student").compress(cnn, {"hidden": [8]}, None))
+    assert isinstance(exc, VariantFailure) and is_refusal(exc)
 
 
-@pytest.mark.parametrize("error", [ValueError, RuntimeError])
-def test_errors_that_report_a_method_failing_are_results(error):
-    def fail():
-        raise error("this method cannot apply")
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: build_network({"kind": "mlp_q", "obs_dim": 4}),  # KeyError in our code
+        lambda: torch.nn.functional.linear("x", torch.zeros(2, 2)),  # TypeError raised by torch: we passed a string
+        lambda: pd.DataFrame({"a": [1]})["no such column"],  # KeyError raised inside pandas
+        lambda: int("not a number"),  # ValueError
+    ],
+)
+def test_anything_else_is_a_bug_wherever_it_was_raised(call):
+    assert not is_refusal(raised(call))
 
-    assert not is_our_bug(raised(fail))  # raised in a test file: not the library, and not a programming error
+
+def test_onnx_runtimes_own_refusals_are_refusals():
+    assert is_refusal(InvalidProtobuf("the model is not a valid ONNX file"))
+
+
+def test_a_budget_overrun_is_no_refusal():
+    assert not is_refusal(BudgetExceeded("over its memory budget"))

@@ -9,6 +9,7 @@ import pandas as pd
 from tinyrl.aggregate import finetune_gain_columns, paired_columns
 from tinyrl.figures import with_reduction_columns
 from tinyrl.findings import study_b_findings
+from tinyrl.report import quantization_findings
 
 SEEDS = list(range(20))
 COMPARISON = {
@@ -144,3 +145,32 @@ def test_a_resource_without_a_ratio_is_not_tested_and_does_not_decide_the_verdic
     assert "RAM increase: not tested" in out["our_data"]
     only_ram = [dict(r, eval_us_per_step=0.0, cpu_percent=0.0) for r in rows]
     assert findings(only_ram)["rank"]["verdict"] == "not tested"
+
+
+def test_qat_costing_more_cpu_is_still_no_gain():
+    """The seed claims QAT gives no RAM/CPU gain: CPU 17% above float32's is no gain either."""
+    rows = [row("fp32", "baseline", 5000), row("qat", "qat_int8", 4900, size=90_000, cpu=1.17, finetune_steps=3000)]
+    assert findings(rows)["8-bit"]["verdict"] == "agrees"
+    rows[1] = row("qat", "qat_int8", 4900, size=90_000, cpu=0.5, finetune_steps=3000)  # a real CPU gain
+    assert findings(rows)["8-bit"]["verdict"] == "mixed"
+
+
+def test_the_fp16_storage_note_explains_only_a_file_that_saved_nothing():
+    def summary(size_mb):
+        return pd.DataFrame(
+            [
+                {"agent": "a", "variant": "fp32", "family": "baseline", "status": "ok", "size_mb": 1.0, "dtype": None},
+                {
+                    "agent": "a",
+                    "variant": "fp16",
+                    "family": "ptq_dynamic",
+                    "status": "ok",
+                    "size_mb": size_mb,
+                    "dtype": "float16",
+                },
+            ]
+        )
+
+    assert "saves no space on disk" in quantization_findings(summary(1.0))[0]
+    note = quantization_findings(summary(0.5))[0]
+    assert "0.5000 MB vs 1.0000 MB" in note and "saves no space" not in note

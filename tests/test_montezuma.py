@@ -14,7 +14,7 @@ from tinyrl.checkpoint import save_checkpoint
 from tinyrl.compression.base import CompressContext
 from tinyrl.config import agent_finetune, finetune_settings, validate_config
 from tinyrl.envs import action_space_of
-from tinyrl.errors import CheckpointError, ConfigError
+from tinyrl.errors import CheckpointError, ConfigError, VariantFailure
 from tinyrl.evaluation import evaluate
 from tinyrl.families import get_family
 from tinyrl.loading import load_policy
@@ -285,7 +285,7 @@ def test_rl_finetuning_is_refused_for_an_agent_without_an_rl_trainer(default_con
 
 def test_student_distillation_refuses_a_cnn(policy, frames, default_config):
     ctx = CompressContext(frames, ENV_ID, "logits", default_config["finetune"])
-    with pytest.raises(ValueError, match="ppo_rnd_cnn network has none"):
+    with pytest.raises(VariantFailure, match="ppo_rnd_cnn network has none"):
         get_family("distill_student").compress(policy, {"hidden": [64], "finetune_steps": 1}, ctx)
 
 

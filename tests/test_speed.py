@@ -11,6 +11,7 @@ import torch
 from conftest import SMALL_ARCH
 
 from tinyrl.agreement import agreement
+from tinyrl.answers import fastest_answer
 from tinyrl.checkpoint import QUANTIZED_MARK, safe_torch_load, save_checkpoint
 from tinyrl.compression.base import CompressContext
 from tinyrl.config import finetune_settings
@@ -19,7 +20,10 @@ from tinyrl.families import get_family
 from tinyrl.loading import load_policy
 from tinyrl.model_stats import flops_per_observation, size_stats
 from tinyrl.networks import build_network
+from tinyrl.observations import save_observations
 from tinyrl.onnx_runtime import OUTPUT_NAME, OnnxRuntimePolicy, export_onnx, session, session_runner, weight_arrays
+from tinyrl.speed import fastest_noninferior, speed_targets
+from tinyrl.stages.time_forward import time_forward
 from tinyrl.timing import parity_check, time_backends
 
 TIMING = {"passes": 5, "batch_size": 8, "warmup": 1, "threads": 1, "latency": {"passes": 5, "warmup": 1}}
@@ -389,3 +393,76 @@ def test_a_backend_that_acts_otherwise_on_the_evaluations_observations_does_not_
         "agrees": True,
         "max_abs_diff": None,
     }
+
+
+def test_a_variant_is_the_fastest_only_beyond_the_rounds_spread():
+    summary, _ = _summary(1.44, {"batch": 10.0, "latency": 0.5})
+    # int8 (3.0x) against tp_conv (1.67x): apart when their rounds do not overlap ...
+    summary["speedup_fastest_batch_rounds_low"] = summary["speedup_fastest_batch"] * 0.95
+    summary["speedup_fastest_batch_rounds_high"] = summary["speedup_fastest_batch"] * 1.05
+    pick = fastest_noninferior(summary, "batch")
+    assert pick["variant"] == "int8" and pick["tied_with"] == [] and pick["speedup_low"] == pytest.approx(2.85)
+    # ... a tie when tp_conv's fastest round reaches int8's slowest
+    summary.loc[summary["variant"] == "tp_conv", "speedup_fastest_batch_rounds_high"] = 2.9
+    pick = fastest_noninferior(summary, "batch")
+    assert pick["variant"] == "int8" and pick["tied_with"] == ["tp_conv"]
+    judged = summary.assign(
+        reward_diff_mean=0.0,
+        reward_diff_ci_low=-1.0,
+        reward_diff_ci_high=1.0,
+        paired_episodes=30,
+        native_backend="torch-eager",
+        timing_batch_size=100,
+    )
+    assert "a tie: not faster beyond the timing rounds' spread than tp_conv" in fastest_answer(judged, "batch")
+
+
+def test_a_speed_target_is_met_only_when_the_slowest_round_meets_it():
+    summary, backends = _summary(1.44, {"batch": 10.0, "latency": 0.5})  # int8: 3.0x at its median
+    summary["speedup_fastest_batch_rounds_low"] = summary["speedup_fastest_batch"] * 0.9  # 2.7x: under 3x
+    summary["speedup_fastest_batch_rounds_high"] = summary["speedup_fastest_batch"] * 1.1
+    checks = speed_targets(summary, backends, "a")["checks"]
+    assert checks["fastest non-inferior variant ≥ 2× fp32 torch eager, batch"]
+    assert not checks["fastest non-inferior int8 variant ≥ 3× fp32 torch eager, batch"]
+
+
+def test_an_agents_variants_are_timed_in_interleaved_rounds_with_ratios_taken_within_each(
+    tmp_path, small_policy, observations
+):
+    """Two variants timed together: every backend gets one median per round, and each round's speed-up over
+    float32's torch eager is that round's ratio (float32's own is exactly 1 in every round)."""
+    fp32 = tmp_path / "fp32.pt"
+    save_checkpoint(fp32, SMALL_ARCH, small_policy.state_dict(), meta={}, recipe={"family": "baseline", "params": {}})
+    params = {"dtype": "qint8"}
+    dynamic = saved(tmp_path, compressed(small_policy, "ptq_dynamic", params, observations), "ptq_dynamic", params)
+    obs = tmp_path / "observations.npy"
+    save_observations(obs, observations.numpy())
+    evaluated = tmp_path / "eval_observations.npy"
+    save_observations(evaluated, observations.numpy()[:8])
+    settings = TIMING | {"rounds": 3, "passes": 6, "backends": ["torch-eager", "torch-engines", "onnxruntime"]}
+    time_forward(
+        models=[str(fp32), str(dynamic)],
+        observations=str(obs),
+        eval_observations=[str(evaluated), str(evaluated)],
+        timings=str(tmp_path / "timing"),
+        variants=["fp32", "dynamic"],
+        settings=settings,
+    )
+    base = json.loads((tmp_path / "timing" / "fp32.json").read_text())
+    variant = json.loads((tmp_path / "timing" / "dynamic.json").read_text())
+    eager = base["backends"]["torch-eager"]["batch"]
+    assert eager["rounds"] == 3 and len(eager["round_medians_s"]) == 3 and eager["passes"] == 6
+    assert eager["speedup_rounds"] == [1.0, 1.0, 1.0]
+    for name, record in variant["backends"].items():
+        if record["status"] != "ok":
+            continue
+        for regime in ("batch", "latency"):
+            ratios = record[regime]["speedup_rounds"]
+            expected = [
+                b / t
+                for b, t in zip(
+                    base["backends"]["torch-eager"][regime]["round_medians_s"], record[regime]["round_medians_s"]
+                )
+            ]
+            assert ratios == pytest.approx(expected), name
+    assert "torch-eager[qnnpack]" in variant["backends"]  # a quantized variant on the other engines too

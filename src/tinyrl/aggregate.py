@@ -94,6 +94,17 @@ def variant_row(agent: str, metadata_path, evaluation_path, timing_path, setting
     }
 
 
+def _speedup_spread(regime_record: dict, prefix: str) -> dict:
+    """The median, lowest and highest of a backend's per-round speed-ups over float32's torch eager (each
+    taken within one timing round); NaN where the variant was timed without float32 beside it."""
+    ratios = regime_record.get("speedup_rounds") or [nan]
+    return {
+        prefix: float(np.median(ratios)),
+        f"{prefix}_low": float(np.min(ratios)),
+        f"{prefix}_high": float(np.max(ratios)),
+    }
+
+
 def _numerics_label(record: dict | None) -> str:
     if not record:
         return ""
@@ -117,18 +128,27 @@ def _backend_columns(tm: dict) -> dict:
         for regime in ("batch", "latency")
         for field, key in (("eval_observations", "observations"), ("eval_max_abs_diff", "max_abs_diff"))
     }
-    return parity | {
-        "native_backend": tm.get("native_backend", ""),
-        "latency_median_s": native.get("latency", {}).get("median_s", nan),
-        "latency_iqr_s": native.get("latency", {}).get("iqr_s", nan),
-        "fastest_batch_backend": fastest.get("batch", {}).get("backend", ""),
-        "fastest_batch_median_s": fastest.get("batch", {}).get("median_s", nan),
-        "fastest_latency_backend": fastest.get("latency", {}).get("backend", ""),
-        "fastest_latency_median_s": fastest.get("latency", {}).get("median_s", nan),
-        "flops_per_observation": tm.get("flops_per_observation", nan),
-        "timing_batch_size": tm.get("batch_size", nan),
-        "onnx_bytes": tm.get("onnx_bytes", nan),
-    }
+    spread = {}
+    for regime in ("batch", "latency"):
+        chosen = backends.get(fastest.get(regime, {}).get("backend"), {}).get(regime, {})
+        spread |= _speedup_spread(chosen, f"speedup_fastest_{regime}_rounds")
+    spread |= _speedup_spread(native.get("batch", {}), "speedup_native_batch_rounds")
+    return (
+        parity
+        | spread
+        | {
+            "native_backend": tm.get("native_backend", ""),
+            "latency_median_s": native.get("latency", {}).get("median_s", nan),
+            "latency_iqr_s": native.get("latency", {}).get("iqr_s", nan),
+            "fastest_batch_backend": fastest.get("batch", {}).get("backend", ""),
+            "fastest_batch_median_s": fastest.get("batch", {}).get("median_s", nan),
+            "fastest_latency_backend": fastest.get("latency", {}).get("backend", ""),
+            "fastest_latency_median_s": fastest.get("latency", {}).get("median_s", nan),
+            "flops_per_observation": tm.get("flops_per_observation", nan),
+            "timing_batch_size": tm.get("batch_size", nan),
+            "onnx_bytes": tm.get("onnx_bytes", nan),
+        }
+    )
 
 
 BACKEND_COLUMNS = [
@@ -384,8 +404,15 @@ def build_summary(
     df["pruned_sparsity"] = df["sparsity"].where(pruned, 0.0)
     df["incidental_zeros"] = df["sparsity"].where(~pruned)
     df["speedup"] = df["agent"].map(base["time_mean_s"]) / df["time_mean_s"]
-    df["speedup_fastest_batch"] = df["agent"].map(base["time_median_s"]) / df["fastest_batch_median_s"]
-    df["speedup_fastest_latency"] = df["agent"].map(base["latency_median_s"]) / df["fastest_latency_median_s"]
+    # Speed-ups over float32's torch eager: the median of the ratios taken within each timing round, with the
+    # lowest and highest round beside it; a ratio of the two medians where rounds were not recorded.
+    missing = pd.Series(nan, index=df.index)
+    df["speedup_fastest_batch"] = df.get("speedup_fastest_batch_rounds", missing).fillna(
+        df["agent"].map(base["time_median_s"]) / df["fastest_batch_median_s"]
+    )
+    df["speedup_fastest_latency"] = df.get("speedup_fastest_latency_rounds", missing).fillna(
+        df["agent"].map(base["latency_median_s"]) / df["fastest_latency_median_s"]
+    )
     df["latency_batch_size"] = 1
     df["confidence"] = df["agent"].map(lambda agent: comparison[agent]["confidence"])  # of every CI in the row
     df["min_paired_episodes"] = df["agent"].map(lambda agent: comparison[agent]["min_paired_episodes"])

@@ -62,9 +62,20 @@ def fastest_answer(rows: pd.DataFrame, regime: str) -> str:
         return f"fastest non-inferior at {label}: none timed"
     row = rows[rows["variant"] == pick["variant"]].iloc[0]
     who = "float32 itself" if row["family"] == BASELINE else pick["variant"]
+    spread = (
+        f" (rounds {pick['speedup_low']:.2f}-{pick['speedup_high']:.2f}x)"
+        if pick["speedup_high"] > pick["speedup_low"]
+        else ""
+    )
+    tie = (
+        f"; a tie: not faster beyond the timing rounds' spread than {', '.join(pick['tied_with'])}"
+        if pick["tied_with"]
+        else ""
+    )
     text = (
         f"fastest non-inferior at {label}: {who} on {pick['backend']}, {pick['median_s'] * 1e3:.3g} ms median, "
-        f"{pick['speedup']:.2f}x float32 on torch eager; {_reward(row, played_on(row, regime, pick['backend']))}"
+        f"{pick['speedup']:.2f}x float32 on torch eager{spread}{tie}; "
+        f"{_reward(row, played_on(row, regime, pick['backend']))}"
     )
     reason = without_verdict(rows) if row["family"] == BASELINE else ""
     return f"{text}; {reason}" if reason else text

@@ -24,7 +24,7 @@ import torch
 from torch import nn
 
 from tinyrl.compression.eager_quant import available_engines, quiet
-from tinyrl.errors import is_our_bug
+from tinyrl.errors import is_refusal
 from tinyrl.executorch_runtime import export_program, program_runner
 from tinyrl.onnx_runtime import export_onnx, session, session_runner
 from tinyrl.program_policy import ProgramPolicy
@@ -107,7 +107,7 @@ def _engines(model: nn.Module, state_dict: dict) -> Iterator[Runner | Unavailabl
             runner.name, runner.setup_s = name, time.perf_counter() - start
             yield runner
         except Exception as exc:  # an engine that cannot pack these weights (fp16 on onednn, ...)
-            if is_our_bug(exc):
+            if not is_refusal(exc):
                 raise
             yield Unavailable(name, describe(exc))
         finally:
@@ -129,13 +129,13 @@ def _program(name: str, model: nn.Module, example: torch.Tensor, export, load, t
         try:
             program = export(model, example)
         except Exception as exc:
-            if is_our_bug(exc):
+            if not is_refusal(exc):
                 raise
             return Unavailable(name, f"{target} export failed: {describe(exc)}")
     try:
         run = load(program)
     except Exception as exc:
-        if is_our_bug(exc):
+        if not is_refusal(exc):
             raise
         return Unavailable(name, f"{name} refused the program: {describe(exc)}")
     return Runner(name, run, time.perf_counter() - start, artifact=program, notes={"program_bytes": len(program)})

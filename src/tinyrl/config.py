@@ -292,6 +292,7 @@ def validate_config(config: dict) -> dict[str, list[dict]]:
     config["finetune"] = with_schema_defaults(config.get("finetune"), schema["properties"]["finetune"])
     config["evaluation"] = with_schema_defaults(config["evaluation"], schema["properties"]["evaluation"])
     config["selection"] = with_schema_defaults(config.get("selection"), schema["properties"]["selection"])
+    config["timing"] = with_schema_defaults(config["timing"], schema["properties"]["timing"])
     _check_pretrain(config)
     _check_action_modes(config)
     variants = expand_variants(config)

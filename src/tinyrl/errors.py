@@ -23,17 +23,18 @@ class VariantFailure(TinyRLError):
     """
 
 
-# Python's programming errors: raised by our own lines, or by a library we called wrongly (torch raising a
-# TypeError for an argument we passed, pandas a KeyError for a column we named). Libraries refuse what they
-# cannot do with their own exceptions (RuntimeError from a kernel or an exporter, torch.onnx's
-# UnsupportedOperatorError, torch._dynamo's BackendCompilerFailed, which wraps the compiler's assertion).
-PROGRAMMING_ERRORS = (NameError, AttributeError, TypeError, KeyError, IndexError, AssertionError)
+# The modules whose own exception classes are a library's documented refusal of what it cannot run: ONNX
+# Runtime's (Fail, InvalidGraph, NotImplemented, ...: not RuntimeErrors) and ExecuTorch's lowering
+# (ExportError). Read by name, so that this module imports neither.
+REFUSING_MODULES = ("onnxruntime.capi.onnxruntime_pybind11_state", "executorch.exir.error")
 
 
-def is_our_bug(exc: BaseException) -> bool:
-    """Whether `exc` is a programming error, wherever it was raised: in tiny_rl's code, or in a library's
-    frame because tiny_rl called it wrongly (the innermost frame cannot tell the two apart).
+def is_refusal(exc: BaseException) -> bool:
+    """Whether `exc` says that a method, an engine or a backend cannot handle this variant: our own
+    VariantFailure; a RuntimeError, which is how torch's kernels, packers, exporters and compilers refuse
+    (torch.onnx's OnnxExporterError and UnsupportedOperatorError, dynamo's BackendCompilerFailed and
+    Unsupported, NotImplementedError are RuntimeErrors); or an exception of a module in REFUSING_MODULES.
 
-    Where a method, an engine or a backend may fail on a variant, that failure is the variant's result; a
-    programming error is a bug, and must fail the job loudly instead."""
-    return isinstance(exc, PROGRAMMING_ERRORS)
+    Such a refusal is the variant's (or backend's) result. Anything else (a TypeError, KeyError, ValueError,
+    AssertionError, a budget overrun) is a bug, ours or a library's, and fails the job."""
+    return isinstance(exc, (VariantFailure, RuntimeError)) or type(exc).__module__ in REFUSING_MODULES

@@ -107,7 +107,8 @@ def qat_storage(agent: str, rows: pd.DataFrame, base: pd.Series) -> dict:
         f"x0.25); RAM increase x{ram:.2f}, CPU% x{cpu:.2f} of fp32"
     )
     storage_agrees = size_ratio < 0.4
-    no_gain = abs(ram - 1) <= NOISE and abs(cpu - 1) <= NOISE
+    # the claim is "no gain": RAM and CPU not lower than float32's beyond the noise (higher is no gain either)
+    no_gain = ram >= 1 - NOISE and cpu >= 1 - NOISE
     verdict = "agrees" if storage_agrees and no_gain else "disagrees" if not storage_agrees else "mixed"
     return _finding(agent, claim, data, verdict)
 

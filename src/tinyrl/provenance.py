@@ -43,6 +43,27 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
+# The instruction sets a speed answer depends on: the kernels torch, oneDNN, FBGEMM and ONNX Runtime pick.
+ISA_FLAGS = {
+    "avx2": "AVX2",
+    "fma": "FMA",
+    "avx512f": "AVX-512",
+    "avx512_vnni": "AVX-512 VNNI",
+    "avx_vnni": "AVX-VNNI",
+    "avx512_bf16": "AVX-512 BF16",
+    "amx_tile": "AMX",
+}
+
+
+def cpu_isa() -> list[str]:
+    """The instruction sets in ISA_FLAGS this CPU has, as /proc/cpuinfo lists them (empty if unreadable)."""
+    try:
+        flags = set(Path("/proc/cpuinfo").read_text().split())
+    except OSError:
+        return []
+    return [name for flag, name in ISA_FLAGS.items() if flag in flags]
+
+
 # What a study writes into the checkout: the committed published report and its tables and figures are
 # rewritten by every run, which does not make the code that ran differ from its commit.
 STUDY_OUTPUTS = ("results", "report")
@@ -71,6 +92,7 @@ def provenance(repo_dir: str | Path) -> dict:
         "python": platform.python_version(),
         "platform": platform.platform(),
         "cpu_model": cpu_model(),
+        "cpu_isa": cpu_isa(),
         "cpu_count": os.cpu_count(),
         "packages": package_versions(),
         "commit": git_commit(repo_dir),

@@ -21,7 +21,7 @@ from tinyrl.families import get_family
 from tinyrl.figures import FIGURES
 from tinyrl.findings import study_b_findings
 from tinyrl.peers import format_races, race, side_by_side
-from tinyrl.provenance import provenance
+from tinyrl.provenance import cpu_isa, cpu_model, provenance
 from tinyrl.robustness_report import robustness_table
 from tinyrl.seed_rows import SEED_ENV, SEED_NETWORK, seed_comparison
 from tinyrl.speed import backend_matrix, format_speed_targets, speed_table, speed_targets
@@ -193,6 +193,20 @@ def protocol_items(settings: dict, allocators: list[str] = ()) -> list[tuple[str
     ]
 
 
+def answers_scope(summary: pd.DataFrame) -> str:
+    """What the Answers hold for: the speed on this CPU (its model and instruction sets), the rewards on any
+    x86-64 CPU when every episode was played with portable numerics (tinyrl.numerics)."""
+    isa = ", ".join(cpu_isa()) or "instruction sets unknown"
+    numerics = set(summary["eval_numerics"].dropna()) - {""} if "eval_numerics" in summary else set()
+    rewards = (
+        "the rewards and verdicts were played with portable numerics and hold on any x86-64 CPU"
+        if numerics == {"portable"}
+        else "the rewards and verdicts were played with this CPU's own kernels "
+        f"({', '.join(sorted(numerics)) or 'not recorded'}) and may differ on another"
+    )
+    return f"Speed answers hold for the CPU that timed them, {cpu_model()} ({isa}); {rewards}."
+
+
 def _chosen_protocol(settings: dict) -> str:
     """How each setting chosen by looking at returns was chosen: on the selection episodes, never the
     evaluation's (config validation keeps the two apart)."""
@@ -312,7 +326,13 @@ def _timing_protocol(settings: dict, allocators: list[str]) -> str:
         f"the variant's fastest (backends.csv: action_agreement on the check batches, eval_action_agreement and "
         f"eval_max_abs_diff on the evaluation's observations). ONNX files hold every head the checkpoint holds "
         f"(a PPO-RND policy's value heads too, as further outputs). Timing jobs claim every workflow core, so no "
-        f"other job shares the CPU."
+        f"other job shares the CPU. The passes are spread over {tm['rounds']} interleaved rounds: each round "
+        f"times every variant of the agent in turn (the order rotated by one each round), each backend for "
+        f"passes / {tm['rounds']} passes after warm-up / {tm['rounds']} (at least one); a speed-up over "
+        f"float32's torch eager is taken within each round, and the tables give the median over the rounds with "
+        f"the lowest and the highest. A variant is the fastest only when its slowest round beats every other "
+        f"variant's fastest round (otherwise the Answers name the tie), and a speed target is met only when the "
+        f"slowest round meets it."
     )
     if allocators:
         text += f" C allocator, as each timing job set it before its first pass: {'; '.join(allocators)}."
@@ -383,6 +403,7 @@ def build_context(
         "method_notes": [family.note for family in present if family.note],
         "agents": agents,
         "answers": [(agent["name"], agent_answers(summary, agent["name"])) for agent in agents],
+        "answers_scope": answers_scope(summary),
         "seed_rows": [
             (agent["name"], seed_comparison(summary, agent["name"]))
             for agent in agents
@@ -424,6 +445,9 @@ def build_context(
     }
 
 
+FP16_NO_SAVING = 0.95  # a dynamic fp16 file at least this share of float32's saved nothing worth the name
+
+
 def quantization_findings(summary: pd.DataFrame) -> list[str]:
     """Plain statements read off the measured quantization rows (no number here is typed by hand)."""
     notes = []
@@ -434,11 +458,15 @@ def quantization_findings(summary: pd.DataFrame) -> list[str]:
             continue
         base_size = base["size_mb"].iloc[0]
         for variant, row in rows[(rows["family"] == "ptq_dynamic") & (rows["dtype"] == "float16")].iterrows():
-            notes.append(
-                f"{agent}: dynamic fp16 ({variant}) file is {row['size_mb']:.4f} MB vs {base_size:.4f} MB "
-                f"for float32: the eager API keeps fp16 weights packed for its kernels but serialises them "
-                f"back as float32, so fp16 dynamic quantization saves no space on disk."
+            text = (
+                f"{agent}: dynamic fp16 ({variant}) file is {row['size_mb']:.4f} MB vs {base_size:.4f} MB for float32"
             )
+            if row["size_mb"] >= FP16_NO_SAVING * base_size:  # the explanation only where the file shows it
+                text += (
+                    ": the eager API keeps fp16 weights packed for its kernels but serialises them back as "
+                    "float32, so this file saves no space on disk"
+                )
+            notes.append(text + ".")
     return notes
 
 

@@ -13,6 +13,7 @@ outputs are not the ones whose reward was measured.
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
@@ -21,7 +22,7 @@ from torch import nn
 from tinyrl.agreement import DISCRETE_OUTPUTS, agreement
 from tinyrl.allocator import hold_freed_memory
 from tinyrl.backends import Runner, Unavailable, describe, native_backend, runners
-from tinyrl.errors import is_our_bug
+from tinyrl.errors import is_refusal
 from tinyrl.model_stats import flops_per_observation
 from tinyrl.summaries import summarize_times
 
@@ -39,10 +40,14 @@ def make_batches(observations: np.ndarray, batch_size: int, passes: int, seed: i
     ]
 
 
+def warm_up(run, batches: list[torch.Tensor], passes: int) -> None:
+    for i in range(passes):
+        run(batches[i % len(batches)])
+
+
 def time_runner(run, batches: list[torch.Tensor], passes: int, warmup: int) -> dict:
     times = []
-    for i in range(warmup):
-        run(batches[i % len(batches)])
+    warm_up(run, batches, warmup)
     for i in range(passes):
         batch = batches[i % len(batches)]
         start = time.perf_counter()
@@ -79,7 +84,9 @@ def parity_check(runner: Runner, reference: np.ndarray, observations: list[torch
     return parity
 
 
-def _time_one(runner: Runner, batches: dict, plan: dict, reference: dict, discrete: bool) -> dict:
+def _check_one(runner: Runner, batches: dict, plan: dict, reference: dict, discrete: bool) -> dict:
+    """A backend's first calls (compiling, if it compiles) and its outputs against the native runner's,
+    then its warm-up passes: what it records before the timed rounds."""
     start = time.perf_counter()
     first = {regime: _as_array(runner.run(batches[regime][0])) for regime in plan}  # compiles, if it compiles
     record = {"status": "ok", "setup_s": runner.setup_s + time.perf_counter() - start, **runner.notes}
@@ -94,8 +101,137 @@ def _time_one(runner: Runner, batches: dict, plan: dict, reference: dict, discre
         observations = sum(c["observations"] for c in checks)
         record["action_agreement"] = sum(c["same_actions"] for c in checks) / observations if observations else 0.0
     for regime, spec in plan.items():
-        record[regime] = time_runner(runner.run, batches[regime], spec["passes"], spec["warmup"])
+        warm_up(runner.run, batches[regime], spec["warmup"])
     return record
+
+
+@dataclass
+class PreparedVariant:
+    """One variant's backends, built and checked, waiting for the timed rounds: its record so far, and per
+    backend that runs it the runner with the quantized engine it was built under (the engine a quantized
+    module's kernels run with is the process's, so each block of passes sets it again)."""
+
+    record: dict
+    runners: dict[str, tuple[Runner, str]] = field(default_factory=dict)
+    onnx_bytes: bytes | None = None
+
+
+def prepare_variant(
+    model: nn.Module, state_dict: dict, batches: dict, cfg: dict, eval_observations: np.ndarray | None = None
+) -> PreparedVariant:
+    """Build every selected backend's runner for the variant (or record why it cannot run), check each
+    against the native runner's outputs on the first batch of each regime and on `eval_observations` (a
+    sample of the variant's own evaluation observations, its `parity`), and warm it up. `batches`: the
+    agent's timing batches per regime (timing_batches), shared by its variants."""
+    plan = regimes(cfg)
+    parity_rows = eval_observations if eval_observations is not None and eval_observations.size else []
+    batches = batches | {"parity": [torch.as_tensor(row[None], dtype=torch.float32) for row in parity_rows]}
+    discrete = getattr(model, "output_kind", None) in DISCRETE_OUTPUTS
+    prepared = PreparedVariant(record={"backends": {}})
+    backends = prepared.record["backends"]
+    reference: dict = {}
+    for runner in runners(model, state_dict, batches["latency"][0], cfg.get("backends", ["torch-eager"])):
+        if isinstance(runner, Unavailable):
+            backends[runner.name] = {"status": "unavailable", "reason": runner.reason}
+            continue
+        if not reference:  # the native runner comes first: its outputs are the evaluated ones
+            reference = {regime: _as_array(runner.run(batches[regime][0])) for regime in plan}
+            reference["parity"] = _outputs_one_by_one(runner.run, batches["parity"])
+        try:
+            backends[runner.name] = _check_one(runner, batches, plan, reference, discrete)
+        except Exception as exc:  # a backend failing on this variant is a result, not a job failure
+            if not is_refusal(exc):
+                raise
+            backends[runner.name] = {"status": "failed", "reason": describe(exc)}
+            continue
+        prepared.runners[runner.name] = (runner, torch.backends.quantized.engine)
+        if runner.name == "onnxruntime":
+            prepared.onnx_bytes = runner.artifact
+    prepared.record |= {
+        "native_backend": native_backend(model),
+        "batch_size": plan["batch"]["batch_size"],
+        "warmup": plan["batch"]["warmup"],
+        "regimes": plan,
+        "flops_per_observation": flops_per_observation(model, batches["latency"][0]),
+        "quantized_engine": torch.backends.quantized.engine,
+    }
+    prepared.record["batches"] = batches  # kept for the rounds, dropped by finish()
+    return prepared
+
+
+def timing_batches(observations: np.ndarray, cfg: dict, seed: int = 0) -> dict:
+    """Each regime's batches from the observation set, made once per agent: every variant is timed on them."""
+    return {
+        regime: make_batches(observations, spec["batch_size"], spec["passes"], seed)
+        for regime, spec in regimes(cfg).items()
+    }
+
+
+def round_passes(passes: int, rounds: int) -> int:
+    """Passes per round: the configured passes spread over the rounds (at least one each)."""
+    return max(1, -(-passes // rounds))
+
+
+def time_rounds(variants: dict[str, PreparedVariant], cfg: dict) -> None:
+    """Time every variant's every backend in `rounds` interleaved rounds: each round times each variant in
+    turn (the order rotated by one every round, so no variant is always first), each of its backends for
+    its share of the passes after a short warm-up. Machine drift and one-off stalls then land on every
+    variant alike, and a ratio between two variants can be taken within a round."""
+    rounds = cfg.get("rounds", 1)
+    plan = regimes(cfg)
+    names = list(variants)
+    own = torch.backends.quantized.engine
+    for r in range(rounds):
+        for name in names[r % len(names) :] + names[: r % len(names)] if names else []:
+            prepared = variants[name]
+            batches = prepared.record["batches"]
+            for backend, (runner, engine) in prepared.runners.items():
+                torch.backends.quantized.engine = engine
+                record = prepared.record["backends"][backend]
+                for regime, spec in plan.items():
+                    warmup = min(spec["warmup"], max(1, spec["warmup"] // rounds))
+                    timed = time_runner(runner.run, batches[regime], round_passes(spec["passes"], rounds), warmup)
+                    record.setdefault(regime, {"times_s": [], "round_medians_s": []})
+                    record[regime]["times_s"] += timed["times_s"]
+                    record[regime]["round_medians_s"].append(timed["median_s"])
+    torch.backends.quantized.engine = own
+
+
+def finish(prepared: PreparedVariant, baseline: PreparedVariant | None, allocator: str, threads: int) -> dict:
+    """The variant's timing record: per backend and regime the summary of every timed pass and the median of
+    each round, and its speed-up over the baseline's torch-eager in each round (`speedup_rounds`: the
+    baseline's round median over this backend's, same round); the fastest agreeing backend per regime."""
+    record = {k: v for k, v in prepared.record.items() if k != "batches"}
+    backends, native = record["backends"], record["native_backend"]
+    base = baseline.record["backends"].get("torch-eager", {}) if baseline else {}
+    for entry in backends.values():
+        for regime in record["regimes"]:
+            if regime not in entry:
+                continue
+            times = entry[regime]
+            entry[regime] = summarize_times(times["times_s"]) | times | {"rounds": len(times["round_medians_s"])}
+            if regime in base:
+                entry[regime]["speedup_rounds"] = [
+                    b / t for b, t in zip(base[regime]["round_medians_s"], times["round_medians_s"], strict=True)
+                ]
+    fastest = {}
+    for regime in record["regimes"]:
+        timed = {name: r[regime]["median_s"] for name, r in backends.items() if r["status"] == "ok" and r["agrees"]}
+        best = min(timed, key=timed.get)
+        fastest[regime] = {
+            "backend": best,
+            "median_s": timed[best],
+            "speedup_vs_native": backends[native][regime]["median_s"] / timed[best],
+        }
+    seed_regime = {k: v for k, v in backends[native]["batch"].items() if k not in ("times_s", "round_medians_s")}
+    return {
+        **seed_regime,  # the seed's figure (mean of the batch regime, native backend) at the top level
+        "backend": native,
+        **record,
+        "fastest": fastest,
+        "threads": threads,
+        "allocator": allocator,
+    }
 
 
 def time_backends(
@@ -106,61 +242,12 @@ def time_backends(
     seed: int = 0,
     eval_observations: np.ndarray | None = None,
 ) -> tuple[dict, bytes | None]:
-    """Every selected backend's timings (or why it could not run) and the fastest agreeing one per
-    regime. A backend agrees when its outputs equal the native runner's on the first batch of each
-    regime and on `eval_observations` (a sample of the variant's own evaluation observations, its
-    `parity`). Returns (result, ONNX model bytes if a backend exported or ran one)."""
+    """One variant timed alone (its own baseline): prepare_variant, its rounds, finish. Returns (result, ONNX
+    model bytes if a backend exported or ran one). A study times an agent's variants together
+    (stages.time_forward), so that their ratios are taken within rounds."""
     torch.set_num_threads(cfg["threads"])
     allocator = hold_freed_memory()  # else a variant's time depends on what was timed before it
-    plan = regimes(cfg)
-    batches = {
-        regime: make_batches(observations, spec["batch_size"], spec["passes"], seed) for regime, spec in plan.items()
-    }
-    parity_rows = eval_observations if eval_observations is not None and eval_observations.size else []
-    batches["parity"] = [torch.as_tensor(row[None], dtype=torch.float32) for row in parity_rows]
-    discrete = getattr(model, "output_kind", None) in DISCRETE_OUTPUTS
-    backends: dict[str, dict] = {}
-    reference: dict = {}
-    onnx_bytes = None
-    for runner in runners(model, state_dict, batches["latency"][0], cfg.get("backends", ["torch-eager"])):
-        if isinstance(runner, Unavailable):
-            backends[runner.name] = {"status": "unavailable", "reason": runner.reason}
-            continue
-        if not reference:  # the native runner comes first: its outputs are the evaluated ones
-            reference = {regime: _as_array(runner.run(batches[regime][0])) for regime in plan}
-            reference["parity"] = _outputs_one_by_one(runner.run, batches["parity"])
-        try:
-            backends[runner.name] = _time_one(runner, batches, plan, reference, discrete)
-        except Exception as exc:  # a backend failing on this variant is a result, not a job failure
-            if is_our_bug(exc):
-                raise
-            backends[runner.name] = {"status": "failed", "reason": describe(exc)}
-            continue
-        if runner.name == "onnxruntime":
-            onnx_bytes = runner.artifact
-    native = native_backend(model)
-    fastest = {}
-    for regime in plan:
-        timed = {name: r[regime]["median_s"] for name, r in backends.items() if r["status"] == "ok" and r["agrees"]}
-        best = min(timed, key=timed.get)
-        fastest[regime] = {
-            "backend": best,
-            "median_s": timed[best],
-            "speedup_vs_native": backends[native][regime]["median_s"] / timed[best],
-        }
-    seed_regime = {k: v for k, v in backends[native]["batch"].items() if k != "times_s"}
-    result = {
-        **seed_regime,  # the seed's figure (mean of the batch regime, native backend) at the top level
-        "backend": native,
-        "native_backend": native,
-        "batch_size": plan["batch"]["batch_size"],
-        "warmup": plan["batch"]["warmup"],
-        "regimes": plan,
-        "backends": backends,
-        "fastest": fastest,
-        "flops_per_observation": flops_per_observation(model, batches["latency"][0]),
-        "threads": torch.get_num_threads(),
-        "allocator": allocator,
-        "quantized_engine": torch.backends.quantized.engine,
-    }
-    return result, onnx_bytes
+    batches = timing_batches(observations, cfg, seed)
+    prepared = prepare_variant(model, state_dict, batches, cfg, eval_observations)
+    time_rounds({"variant": prepared}, cfg)
+    return finish(prepared, None, allocator, torch.get_num_threads()), prepared.onnx_bytes

@@ -20,6 +20,8 @@ import torch
 import torch.ao.quantization as tq
 from torch import nn
 
+from tinyrl.errors import VariantFailure
+
 ENGINES = ("x86", "fbgemm", "onednn", "qnnpack")
 DTYPES = {"qint8": torch.qint8, "float16": torch.float16}
 
@@ -30,8 +32,8 @@ def available_engines() -> list[str]:
 
 def use_engine(engine: str) -> None:
     """Select the quantized kernel library; packed weights depend on it, so loading must match saving."""
-    if engine not in torch.backends.quantized.supported_engines:
-        raise ValueError(
+    if engine not in torch.backends.quantized.supported_engines:  # this machine's torch cannot: the variant fails
+        raise VariantFailure(
             f"quantized engine {engine!r} is not available in this torch build "
             f"(available: {', '.join(available_engines())})"
         )

@@ -34,6 +34,7 @@ from tinyrl.compression.base import (
     resolve_layers,
     schema,
 )
+from tinyrl.errors import VariantFailure
 from tinyrl.finetune import finetune_if_asked
 
 
@@ -113,7 +114,7 @@ def default_layers(model: nn.Module) -> list[str]:
 def _binary(model: nn.Module, params: dict, ctx: CompressContext) -> Compressed:
     layers = resolve_layers(model, params["layers"]) if params["layers"] else default_layers(model)
     if not layers:
-        raise ValueError("no layer to binarize: the network has no layer besides its input layer and heads")
+        raise VariantFailure("no layer to binarize: the network has no layer besides its input layer and heads")
     config = BConfig(
         activation_pre_process=BasicInputBinarizer if params["activations"] else nn.Identity,
         weight_pre_process=XNORWeights.with_args(center_weights=params["center_weights"]),

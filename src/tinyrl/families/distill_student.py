@@ -7,13 +7,14 @@ import torch
 from torch import nn
 
 from tinyrl.compression.base import FINETUNE_STEPS, CompressContext, Compressed, Family, Table, schema
+from tinyrl.errors import VariantFailure
 from tinyrl.finetune import distill
 from tinyrl.networks import build_network
 
 
 def _student(model: nn.Module, params: dict, ctx: CompressContext) -> Compressed:
     if "hidden" not in model.arch:
-        raise ValueError(f"distill_student narrows an MLP's hidden layers; a {model.arch['kind']} network has none")
+        raise VariantFailure(f"distill_student narrows an MLP's hidden layers; a {model.arch['kind']} network has none")
     arch = {**model.arch, "hidden": list(params["hidden"])}
     torch.manual_seed(ctx.finetune["seed"])
     student = build_network(arch)

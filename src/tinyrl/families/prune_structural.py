@@ -19,6 +19,7 @@ from tinyrl.compression.base import (
     replace_module,
     schema,
 )
+from tinyrl.errors import VariantFailure
 from tinyrl.finetune import finetune_if_asked
 from tinyrl.networks import build_network, every_head
 
@@ -46,7 +47,7 @@ def remove_channels(model: nn.Module, amounts: dict[str, float], p: int) -> dict
         channels = layer.out_channels if isinstance(layer, nn.Conv2d) else layer.out_features
         count = int(channels * amount)  # floor, as torch-pruning does: 256 x 0.3 -> 76 removed (seed: 180 left)
         if count == 0 or count >= channels:
-            raise ValueError(f"amount {amount} would remove {count} of {channels} channels of {name}")
+            raise VariantFailure(f"amount {amount} would remove {count} of {channels} channels of {name}")
         group = graph.get_pruning_group(layer, prune_fn, idxs=list(range(channels)))
         idxs = torch.argsort(importance(group))[:count].tolist()
         group = graph.get_pruning_group(layer, prune_fn, idxs=idxs)
@@ -64,7 +65,7 @@ def _structural(model: nn.Module, params: dict, ctx: CompressContext) -> Compres
     layers = dict(model.named_modules())
     for name in params["amounts"]:
         if name not in layers or not isinstance(layers[name], (nn.Linear, nn.Conv2d)) or name in model.roles.heads:
-            raise ValueError(f"cannot remove channels of {name!r}: not a hidden Linear/Conv2d layer")
+            raise VariantFailure(f"cannot remove channels of {name!r}: not a hidden Linear/Conv2d layer")
     convolutions = {name for name in params["amounts"] if isinstance(layers[name], nn.Conv2d)}
     removed = remove_channels(model, params["amounts"], params["p"])
     info = finetune_if_asked(model, teacher, ctx, params)

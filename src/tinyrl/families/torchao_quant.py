@@ -16,6 +16,7 @@ from torch import nn
 
 from tinyrl.compression.base import INT8, LAYERS, Compressed, Family, param, param_in, resolve_layers, schema
 from tinyrl.compression.tables import QUANTIZATION
+from tinyrl.errors import VariantFailure
 from tinyrl.networks import build_network
 
 # scheme -> the torchao config class (torchao.quantization) that makes it
@@ -42,7 +43,7 @@ def quantize(model: nn.Module, params: dict) -> nn.Module:
         name for name in resolve_layers(model, params["layers"]) if isinstance(model.get_submodule(name), nn.Linear)
     }
     if not selected:
-        raise ValueError(f"no Linear layer among {params['layers']}: torchao quantizes Linear layers only")
+        raise VariantFailure(f"no Linear layer among {params['layers']}: torchao quantizes Linear layers only")
     quantize_(
         model,
         _torchao_config(params["scheme"], params["group_size"]),

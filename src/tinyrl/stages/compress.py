@@ -10,7 +10,7 @@ import torch
 from tinyrl.atomic import write_json
 from tinyrl.checkpoint import save_checkpoint, save_failure
 from tinyrl.compression.base import CompressContext
-from tinyrl.errors import VariantFailure, is_our_bug
+from tinyrl.errors import VariantFailure, is_refusal
 from tinyrl.families import get_family
 from tinyrl.loading import load_policy
 from tinyrl.model_stats import batched_forward, size_stats
@@ -71,8 +71,8 @@ def compress(
     try:
         result = family.compress(baseline, variant["params"], context)
         check_outputs(result.model, data)
-    except Exception as exc:  # the method's failure is this variant's result, reported as such
-        if is_our_bug(exc):
+    except Exception as exc:  # a refusal (tinyrl.errors.is_refusal) is this variant's result; anything else fails
+        if not is_refusal(exc):
             raise
         traceback.print_exc()
         return failed(f"compression failed: {type(exc).__name__}: {exc}")

@@ -7,13 +7,15 @@ from pathlib import Path
 
 import torch
 
+from tinyrl.allocator import hold_freed_memory
 from tinyrl.atomic import atomic_dir, write_json
 from tinyrl.ceiling import measure_ceiling
+from tinyrl.compression.base import BASELINE
 from tinyrl.errors import VariantFailure
 from tinyrl.families import get_family
 from tinyrl.loading import load_policy
 from tinyrl.observations import load_observations, observation_shape
-from tinyrl.timing import time_backends
+from tinyrl.timing import finish, prepare_variant, time_rounds, timing_batches
 
 
 def time_forward(
@@ -25,37 +27,47 @@ def time_forward(
     variants: list[str],
     settings: dict,
 ) -> None:
-    """Time every variant of one agent, one after the other in this one process, on every selected backend
-    (and those its family asks for), each checked against the variant's own outputs on the observation set
-    and on its evaluation's observations. The `timings` folder gets `<variant>.json` per variant and
-    `<variant>.onnx`, the variant's ONNX form, when one was made. One process for all of them: every
-    ratio to float32 compares times taken in the same process, back to back, and no job start-up is paid
-    per variant while the timing claims every core."""
+    """Time every variant of one agent in this one process, on every selected backend (and those its family
+    asks for), each checked against the variant's own outputs on the observation set and on its evaluation's
+    observations, then timed in interleaved rounds with all the others (tinyrl.timing.time_rounds): every
+    ratio to float32 is taken within a round. The `timings` folder gets `<variant>.json` per variant and
+    `<variant>.onnx`, the variant's ONNX form, when one was made. One process for all of them: no job
+    start-up is paid per variant while the timing claims every core."""
+    torch.set_num_threads(settings["threads"])
+    allocator = hold_freed_memory()  # else a variant's time depends on what was timed before it
+    # Every variant's compiled graphs stay alive until the last round: more than dynamo's default allows.
+    torch._dynamo.config.recompile_limit = max(torch._dynamo.config.recompile_limit, 4 * len(variants))
+    prepared, failed, baseline, batches = {}, {}, None, None
+    for variant, model, evaluated in zip(variants, models, eval_observations, strict=True):
+        try:
+            policy_model, checkpoint = load_policy(model)  # selects the variant's quantized engine, if any
+        except VariantFailure as exc:
+            failed[variant] = {"status": "failed", "reason": str(exc)}
+            continue
+        shape = observation_shape(checkpoint["arch"])
+        if batches is None:
+            batches = timing_batches(load_observations(observations, shape), settings)
+        evaluation = load_observations(evaluated, shape, allow_empty=True)  # empty: the evaluation failed
+        family = get_family(checkpoint["recipe"]["family"])
+        groups = list(dict.fromkeys([*settings.get("backends", ["torch-eager"]), *family.backends]))
+        prepared[variant] = prepare_variant(
+            policy_model, checkpoint["state_dict"], batches, {**settings, "backends": groups}, evaluation
+        )
+        if family.name == BASELINE:
+            baseline = prepared[variant]
+    time_rounds(prepared, settings)
     with atomic_dir(timings) as tmp_dir:
-        for variant, model, evaluated in zip(variants, models, eval_observations, strict=True):
-            result, onnx_bytes = _time_variant(model, observations, evaluated, settings)
-            if onnx_bytes:
-                (tmp_dir / f"{variant}.onnx").write_bytes(onnx_bytes)
+        for variant in variants:
+            if variant in failed:
+                write_json(tmp_dir / f"{variant}.json", failed[variant])
+                continue
+            result = finish(prepared[variant], baseline, allocator, torch.get_num_threads())
+            result |= {"cpu_count": os.cpu_count(), "status": "ok"}
+            if prepared[variant].onnx_bytes:
+                (tmp_dir / f"{variant}.onnx").write_bytes(prepared[variant].onnx_bytes)
                 result["onnx_file"] = str(Path(timings) / f"{variant}.onnx")
-                result["onnx_bytes"] = len(onnx_bytes)
+                result["onnx_bytes"] = len(prepared[variant].onnx_bytes)
             write_json(tmp_dir / f"{variant}.json", result)
-            torch._dynamo.reset()  # compiled graphs of one variant are of no use to the next
-
-
-def _time_variant(model: str, observations: str, eval_observations: str, settings: dict) -> tuple[dict, bytes]:
-    try:
-        policy_model, checkpoint = load_policy(model)  # selects the variant's quantized engine, if any
-    except VariantFailure as exc:
-        return {"status": "failed", "reason": str(exc)}, b""
-    shape = observation_shape(checkpoint["arch"])
-    data = load_observations(observations, shape)
-    evaluated = load_observations(eval_observations, shape, allow_empty=True)  # empty: the evaluation failed
-    family = get_family(checkpoint["recipe"]["family"])
-    groups = list(dict.fromkeys([*settings.get("backends", ["torch-eager"]), *family.backends]))
-    result, onnx_bytes = time_backends(
-        policy_model, checkpoint["state_dict"], data, {**settings, "backends": groups}, eval_observations=evaluated
-    )
-    return {**result, "cpu_count": os.cpu_count(), "status": "ok"}, onnx_bytes or b""
 
 
 def machine_ceiling(*, ceiling: str, settings: dict) -> None:
