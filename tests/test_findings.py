@@ -174,3 +174,14 @@ def test_the_fp16_storage_note_explains_only_a_file_that_saved_nothing():
     assert "saves no space on disk" in quantization_findings(summary(1.0))[0]
     note = quantization_findings(summary(0.5))[0]
     assert "0.5000 MB vs 1.0000 MB" in note and "saves no space" not in note
+
+
+def test_a_fine_tuning_gain_on_too_few_episodes_is_no_finding(monkeypatch):
+    rows = [
+        row("fp32", "baseline", 5000),
+        row("l1_0.5", "prune_l1", 1000, amount=0.5),
+        row("l1_0.5_ft", "prune_l1", 4000, amount=0.5, finetune_steps=100, finetune_with="distillation"),
+    ]
+    monkeypatch.setitem(COMPARISON["cheetah"], "min_paired_episodes", len(SEEDS) + 1)
+    out = findings(rows)["fine-tuning"]
+    assert out["verdict"] == "inconclusive" and "(too few episodes)" in out["our_data"]

@@ -466,3 +466,11 @@ def test_an_agents_variants_are_timed_in_interleaved_rounds_with_ratios_taken_wi
             ]
             assert ratios == pytest.approx(expected), name
     assert "torch-eager[qnnpack]" in variant["backends"]  # a quantized variant on the other engines too
+
+
+def test_speed_targets_are_not_tested_where_no_variant_has_a_verdict():
+    summary, backends = _summary(1.44, {"batch": 10.0, "latency": 0.5})
+    summary.loc[summary["family"] != "baseline", "verdict"] = "too few episodes"
+    checks = speed_targets(summary, backends, "a")["checks"]
+    assert checks["fastest non-inferior variant ≥ 2× fp32 torch eager, batch"] is None
+    assert checks["fastest non-inferior int8 variant ≥ 3× fp32 torch eager, batch"] is None

@@ -294,6 +294,7 @@ def paired_columns(
         columns["reward_diff_ci_high"].append(diff["ci_high"])
         columns["reward_diff_method"].append(diff["method"])
         columns["paired_episodes"].append(diff["episodes"])
+        columns["min_paired_episodes"].append(settings["min_paired_episodes"])
         columns["noninferiority_margin"].append(margin)
         columns["verdict"].append(verdict)
     return df.assign(**columns)
@@ -362,6 +363,7 @@ PAIRED_COLUMNS = (
     "reward_diff_ci_high",
     "reward_diff_method",
     "paired_episodes",
+    "min_paired_episodes",
     "noninferiority_margin",
     "verdict",
 )
@@ -415,7 +417,6 @@ def build_summary(
     )
     df["latency_batch_size"] = 1
     df["confidence"] = df["agent"].map(lambda agent: comparison[agent]["confidence"])  # of every CI in the row
-    df["min_paired_episodes"] = df["agent"].map(lambda agent: comparison[agent]["min_paired_episodes"])
     if ceiling_flops_per_s:
         add_ceiling_fractions(
             df,

@@ -72,6 +72,9 @@ def finetuned_vs_naive(agent: str, rows: pd.DataFrame) -> dict:
     kinds = []
     for _, t in pairs.iterrows():
         margin, low, high = t["noninferiority_margin"], t["finetune_gain_ci_low"], t["finetune_gain_ci_high"]
+        if t.get("paired_episodes", 0) < t.get("min_paired_episodes", 0):  # as few as carry no verdict
+            kinds.append("too few episodes")
+            continue
         kinds.append("gain" if low > margin else "little" if high < margin else "inconclusive")
     parts = [
         f"{t['variant']} ({t['finetune_with']}, {t['finetune_time_s']:.0f} s) vs {t['naive_twin']}: "
@@ -87,7 +90,7 @@ def finetuned_vs_naive(agent: str, rows: pd.DataFrame) -> dict:
         verdict = "agrees"
     elif all(kind == "gain" for kind in kinds):
         verdict = "disagrees"
-    elif "inconclusive" in kinds:
+    elif "inconclusive" in kinds or "too few episodes" in kinds:
         verdict = "inconclusive"
     else:
         verdict = "mixed"

@@ -19,22 +19,25 @@ from pathlib import Path
 
 import torch
 
-# Environment settings read by the libraries at their first use in the process.
+# Environment settings read by the libraries at their first use in the process: every layer at AVX2, the
+# instruction set every x86-64 CPU this project meets has (Intel since Haswell, AMD since Zen). One compiled
+# code path for one ISA gives the same bits on every CPU that runs it.
 PORTABLE_ENVIRONMENT = {
-    # ATen's elementwise and reduction kernels without ISA-specific vector code (its "default" build).
-    "ATEN_CPU_CAPABILITY": "default",
-    # MKL's conditional numerical reproducibility: one code path whose results are the same on any x86-64
-    # CPU, Intel's or AMD's (MKL otherwise picks kernels by ISA and vendor).
-    "MKL_CBWR": "COMPATIBLE",
-    # oneDNN (int8 convolutions of the onednn and x86 engines) and FBGEMM (int8 linear layers) at AVX2, the
-    # ISA every x86-64 CPU this project meets has.
+    # ATen's elementwise and reduction kernels: its AVX2 build, not the AVX-512 one a newer CPU would take.
+    "ATEN_CPU_CAPABILITY": "avx2",
+    # MKL's conditional numerical reproducibility at AVX2: one code path whose results are the same on every
+    # CPU with AVX2, Intel's or AMD's (MKL otherwise picks kernels by ISA and vendor; its COMPATIBLE path
+    # would do too, at about half the speed).
+    "MKL_CBWR": "AVX2",
+    # oneDNN (int8 convolutions of the onednn and x86 engines) and FBGEMM (int8 linear layers) at AVX2.
     "ONEDNN_MAX_CPU_ISA": "AVX2",
     "FBGEMM_ENABLE_INSTRUCTIONS": "AVX2",
 }
+PINNED_CAPABILITY = "AVX2"  # what ATen reports once pinned
 
 
 class NumericsAlreadyChosen(RuntimeError):
-    """Torch computed before the pin: its kernels were already chosen for this CPU."""
+    """Torch computed before the pin (its kernels were already chosen for this CPU), or the CPU lacks AVX2."""
 
 
 def pin_portable_numerics() -> dict:
@@ -44,10 +47,10 @@ def pin_portable_numerics() -> dict:
     cache-blocked kernels."""
     os.environ.update(PORTABLE_ENVIRONMENT)
     capability = torch.backends.cpu.get_cpu_capability()
-    if capability.lower() != "default":
+    if capability != PINNED_CAPABILITY:
         raise NumericsAlreadyChosen(
-            f"ATen already runs its {capability} kernels: pin_portable_numerics() must run before the "
-            f"process's first torch op"
+            f"ATen runs its {capability} kernels, not {PINNED_CAPABILITY}: pin_portable_numerics() must run "
+            f"before the process's first torch op, on a CPU with AVX2"
         )
     torch.set_num_threads(1)
     torch.backends.mkldnn.enabled = False
@@ -69,7 +72,7 @@ def numerics_record() -> dict:
     environment = {name: os.environ.get(name) for name in PORTABLE_ENVIRONMENT}
     portable = (
         environment == PORTABLE_ENVIRONMENT
-        and torch.backends.cpu.get_cpu_capability().lower() == "default"
+        and torch.backends.cpu.get_cpu_capability() == PINNED_CAPABILITY
         and torch.get_num_threads() == 1
         and not torch.backends.mkldnn.enabled
     )
