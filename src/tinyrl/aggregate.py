@@ -121,34 +121,26 @@ def _backend_columns(tm: dict) -> dict:
     outputs were from the native backend's on the evaluation's observations), FLOPs."""
     backends, fastest = tm.get("backends", {}), tm.get("fastest", {})
     native = backends.get(tm.get("native_backend"), {})
-    parity = {
-        f"fastest_{regime}_{field}": backends.get(fastest.get(regime, {}).get("backend"), {})
-        .get("parity", {})
-        .get(key, nan)
-        for regime in ("batch", "latency")
-        for field, key in (("eval_observations", "observations"), ("eval_max_abs_diff", "max_abs_diff"))
-    }
-    spread = {}
+    measured = {}  # per regime: the fastest backend's agreement on the evaluation's observations, its rounds
     for regime in ("batch", "latency"):
-        chosen = backends.get(fastest.get(regime, {}).get("backend"), {}).get(regime, {})
-        spread |= _speedup_spread(chosen, f"speedup_fastest_{regime}_rounds")
-    spread |= _speedup_spread(native.get("batch", {}), "speedup_native_batch_rounds")
-    return (
-        parity
-        | spread
-        | {
-            "native_backend": tm.get("native_backend", ""),
-            "latency_median_s": native.get("latency", {}).get("median_s", nan),
-            "latency_iqr_s": native.get("latency", {}).get("iqr_s", nan),
-            "fastest_batch_backend": fastest.get("batch", {}).get("backend", ""),
-            "fastest_batch_median_s": fastest.get("batch", {}).get("median_s", nan),
-            "fastest_latency_backend": fastest.get("latency", {}).get("backend", ""),
-            "fastest_latency_median_s": fastest.get("latency", {}).get("median_s", nan),
-            "flops_per_observation": tm.get("flops_per_observation", nan),
-            "timing_batch_size": tm.get("batch_size", nan),
-            "onnx_bytes": tm.get("onnx_bytes", nan),
-        }
-    )
+        chosen = backends.get(fastest.get(regime, {}).get("backend"), {})
+        parity = chosen.get("parity", {})
+        measured[f"fastest_{regime}_eval_observations"] = parity.get("observations", nan)
+        measured[f"fastest_{regime}_eval_max_abs_diff"] = parity.get("max_abs_diff", nan)
+        measured |= _speedup_spread(chosen.get(regime, {}), f"speedup_fastest_{regime}_rounds")
+    measured |= _speedup_spread(native.get("batch", {}), "speedup_native_batch_rounds")
+    return measured | {
+        "native_backend": tm.get("native_backend", ""),
+        "latency_median_s": native.get("latency", {}).get("median_s", nan),
+        "latency_iqr_s": native.get("latency", {}).get("iqr_s", nan),
+        "fastest_batch_backend": fastest.get("batch", {}).get("backend", ""),
+        "fastest_batch_median_s": fastest.get("batch", {}).get("median_s", nan),
+        "fastest_latency_backend": fastest.get("latency", {}).get("backend", ""),
+        "fastest_latency_median_s": fastest.get("latency", {}).get("median_s", nan),
+        "flops_per_observation": tm.get("flops_per_observation", nan),
+        "timing_batch_size": tm.get("batch_size", nan),
+        "onnx_bytes": tm.get("onnx_bytes", nan),
+    }
 
 
 BACKEND_COLUMNS = [

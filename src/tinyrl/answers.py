@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from tinyrl.aggregate import noninferior
+from tinyrl.aggregate import noninferior, with_verdict
 from tinyrl.compression.base import BASELINE
 from tinyrl.speed import REGIME_LABELS, fastest_noninferior, regime_label
 from tinyrl.stats import TOO_FEW
@@ -30,9 +30,8 @@ def _reward(row: pd.Series, played_on: str = "") -> str:
 
 def without_verdict(rows: pd.DataFrame) -> str:
     """Why an agent's variants have no verdict, when none has one ('' when some do)."""
-    judged = rows[(rows["family"] != BASELINE) & rows["verdict"].notna() & (rows["verdict"] != TOO_FEW)]
     lacking = rows[rows["verdict"] == TOO_FEW]
-    if not judged.empty or lacking.empty:
+    if not with_verdict(rows).empty or lacking.empty:
         return ""
     episodes = int(lacking["paired_episodes"].max())
     return (

@@ -15,9 +15,10 @@ the process; it checks that it did (ATen reports the capability it took) and fai
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import torch
+
+from tinyrl.provenance import cpu_isa
 
 # Environment settings read by the libraries at their first use in the process: every layer at AVX2, the
 # instruction set every x86-64 CPU this project meets has (Intel since Haswell, AMD since Zen). One compiled
@@ -57,14 +58,6 @@ def pin_portable_numerics() -> dict:
     return numerics_record()
 
 
-def _cpu_has_fma() -> bool:
-    try:
-        flags = Path("/proc/cpuinfo").read_text().split()
-    except OSError:
-        return False
-    return "fma" in flags
-
-
 def numerics_record() -> dict:
     """What this process's kernels were, for a job's output record and the report's protocol: `portable`
     when every pinnable layer is pinned. glibc's libm is not pinnable from inside the process (its FMA
@@ -82,5 +75,5 @@ def numerics_record() -> dict:
         "aten_capability": torch.backends.cpu.get_cpu_capability(),
         "torch_threads": torch.get_num_threads(),
         "mkldnn_fp32": torch.backends.mkldnn.enabled,
-        "libm_fma": _cpu_has_fma(),
+        "libm_fma": "FMA" in cpu_isa(),
     }

@@ -21,7 +21,7 @@ from tinyrl.families import get_family
 from tinyrl.figures import FIGURES
 from tinyrl.findings import study_b_findings
 from tinyrl.peers import format_races, race, side_by_side
-from tinyrl.provenance import cpu_isa, cpu_model, provenance
+from tinyrl.provenance import provenance
 from tinyrl.robustness_report import robustness_table
 from tinyrl.seed_rows import SEED_ENV, SEED_NETWORK, seed_comparison
 from tinyrl.speed import backend_matrix, format_speed_targets, speed_table, speed_targets
@@ -193,18 +193,19 @@ def protocol_items(settings: dict, allocators: list[str] = ()) -> list[tuple[str
     ]
 
 
-def answers_scope(summary: pd.DataFrame) -> str:
-    """What the Answers hold for: the speed on this CPU (its model and instruction sets), the rewards on any
-    x86-64 CPU when every episode was played with portable numerics (tinyrl.numerics)."""
-    isa = ", ".join(cpu_isa()) or "instruction sets unknown"
+def answers_scope(summary: pd.DataFrame, machine: dict) -> str:
+    """What the Answers hold for: the speed on this CPU (`machine`: the provenance record, its model and
+    instruction sets), the rewards on any x86-64 CPU with AVX2 and FMA when every episode was played with
+    portable numerics (tinyrl.numerics)."""
+    isa = ", ".join(machine["cpu_isa"]) or "instruction sets unknown"
     numerics = set(summary["eval_numerics"].dropna()) - {""} if "eval_numerics" in summary else set()
     rewards = (
-        "the rewards and verdicts were played with portable numerics and hold on any x86-64 CPU"
+        "the rewards and verdicts were played with portable numerics and hold on any x86-64 CPU with AVX2 and FMA"
         if numerics == {"portable"}
         else "the rewards and verdicts were played with this CPU's own kernels "
         f"({', '.join(sorted(numerics)) or 'not recorded'}) and may differ on another"
     )
-    return f"Speed answers hold for the CPU that timed them, {cpu_model()} ({isa}); {rewards}."
+    return f"Speed answers hold for the CPU that timed them, {machine['cpu_model']} ({isa}); {rewards}."
 
 
 def _chosen_protocol(settings: dict) -> str:
@@ -357,6 +358,7 @@ def build_context(
     """`settings`: the study's protocol settings (tinyrl.study.report_settings); `speed`: {"backends": the
     per-backend table, "ceiling": the GEMM ceiling record}; `robustness`: (agent, its robustness record,
     its float32 evaluation) per agent played off the protocol."""
+    machine = provenance(repo_dir)  # the CPU the report names, once
     agents = []
     for name, agent_cfg in settings["agents"].items():
         if name not in agent_checkpoints:  # not run in this study (only_agents)
@@ -403,7 +405,7 @@ def build_context(
         "method_notes": [family.note for family in present if family.note],
         "agents": agents,
         "answers": [(agent["name"], agent_answers(summary, agent["name"])) for agent in agents],
-        "answers_scope": answers_scope(summary),
+        "answers_scope": answers_scope(summary, machine),
         "seed_rows": [
             (agent["name"], seed_comparison(summary, agent["name"]))
             for agent in agents
@@ -441,7 +443,7 @@ def build_context(
         "side_by_side": [
             (agent, side_by_side(summary, speed["backends"], agent)) for agent in summary["agent"].unique()
         ],
-        "provenance": provenance(repo_dir),
+        "provenance": machine,
     }
 
 

@@ -20,6 +20,7 @@ from tinyrl.config import load_schema, name_part, with_schema_defaults
 
 # Timing is not what is chosen on: the fewest passes the workflow's timing job accepts.
 MINIMAL_TIMING = {
+    "rounds": 1,
     "passes": 1,
     "warmup": 0,
     "latency": {"passes": 1, "warmup": 0},
@@ -56,10 +57,9 @@ def selection_study(config: dict, agent: str, variants: list[str], param: str, c
     for name in variants:
         spec = {k: v for k, v in specs[name].items() if k != "chosen"}
         for value in candidates:
+            params = {**spec.get("params", {}), param: value}
             study["variants"].append(
-                spec
-                | {"name": candidate_name(name, param, value), "params": {**spec.get("params", {}), param: value}}
-                | {"agents": [agent]}
+                spec | {"name": candidate_name(name, param, value), "params": params, "agents": [agent]}
             )
     return study
 

@@ -42,20 +42,18 @@ def _fastest(rows: pd.DataFrame, median: str, backend: str, speedup: str, low: s
     if good.empty:
         return None
     good = good.sort_values(median, kind="stable")
-    row = good.iloc[0]
-    spread = {name: row.get(name, row[speedup]) for name in (low, high)}
-    spread = {name: row[speedup] if pd.isna(value) else value for name, value in spread.items()}
-    others = good.iloc[1:]
-    reach = others.get(high, others[speedup]).fillna(others[speedup])
+    # without timing rounds recorded, a speed-up's spread is the speed-up itself
+    lows, highs = (good.get(column, good[speedup]).fillna(good[speedup]) for column in (low, high))
+    row, slowest = good.iloc[0], lows.iloc[0]
     return {
         "variant": row["variant"],
         "backend": row[backend],
         "median_s": row[median],
         "reward": row["reward_mean"],
         "speedup": row[speedup],
-        "speedup_low": spread[low],
-        "speedup_high": spread[high],
-        "tied_with": others.loc[reach >= spread[low], "variant"].tolist(),
+        "speedup_low": slowest,
+        "speedup_high": highs.iloc[0],
+        "tied_with": good["variant"].iloc[1:][highs.iloc[1:] >= slowest].tolist(),
     }
 
 
@@ -137,19 +135,17 @@ def speed_targets(summary: pd.DataFrame, backends: pd.DataFrame, agent: str) -> 
         "static_int8": static_int8_check(rows, backends, agent),
     }
     checks = {}
-    judged = not with_verdict(rows).empty  # no variant with a verdict: the targets are not tested
+    judged_rows = with_verdict(rows)  # a target with no such row of its kind is "not tested"
     for regime, target in SPEEDUP_TARGETS.items():
         pick = result["fastest"][regime]
         # met only when the slowest timing round meets it
         checks[f"fastest non-inferior variant ≥ {target:g}× fp32 torch eager, {REGIME_LABELS[regime]}"] = (
-            bool(pick and pick["speedup_low"] >= target) if judged else None
+            None if judged_rows.empty else bool(pick and pick["speedup_low"] >= target)
         )
     # The size and speed targets are the PPO-RND network's (Study A); other agents' rows are shown only.
     if rows.get("env_id", pd.Series(dtype=str)).astype(str).str.startswith("ALE/").any():
         result["int8"], result["conv_pruned"] = fastest_int8(rows), fastest_conv_pruned(rows)
         int8, conv = result["int8"], result["conv_pruned"]
-        # "not tested" where no row of the kind carries a verdict (none exists, or too few episodes)
-        judged_rows = with_verdict(rows)
         int8_rows = judged_rows[judged_rows[INT8].astype("boolean").fillna(False)] if INT8 in rows else rows.iloc[:0]
         removed = judged_rows.get("conv_channels_removed", pd.Series(0, index=judged_rows.index))
         conv_rows = judged_rows[removed.fillna(0) > 0]
@@ -160,9 +156,9 @@ def speed_targets(summary: pd.DataFrame, backends: pd.DataFrame, agent: str) -> 
             f"a non-inferior variant with convolution channels removed ≥ {CONV_PRUNING_SPEEDUP_TARGET:g}× fp32, "
             f"both on torch eager, batch"
         ] = None if conv_rows.empty else bool(conv and conv["speedup_low"] >= CONV_PRUNING_SPEEDUP_TARGET)
-        judged = set(noninferior(rows)["variant"])
+        good = set(noninferior(rows)["variant"])
         for check in result["static_int8"]:
-            if check["variant"] not in judged:  # shown with its speed-ups, but not a target's evidence
+            if check["variant"] not in good:  # shown with its speed-ups, but not a target's evidence
                 continue
             checks[f"{check['variant']} ≤ {STATIC_INT8_MAX_MB} MB"] = bool(check["size_mb"] <= STATIC_INT8_MAX_MB)
             checks[f"{check['variant']} faster than fp32 torch eager on every backend that runs it (batch)"] = bool(

@@ -112,6 +112,7 @@ class PreparedVariant:
     module's kernels run with is the process's, so each block of passes sets it again)."""
 
     record: dict
+    batches: dict  # the agent's timing batches, and this variant's parity observations
     runners: dict[str, tuple[Runner, str]] = field(default_factory=dict)
     onnx_bytes: bytes | None = None
 
@@ -127,7 +128,7 @@ def prepare_variant(
     parity_rows = eval_observations if eval_observations is not None and eval_observations.size else []
     batches = batches | {"parity": [torch.as_tensor(row[None], dtype=torch.float32) for row in parity_rows]}
     discrete = getattr(model, "output_kind", None) in DISCRETE_OUTPUTS
-    prepared = PreparedVariant(record={"backends": {}})
+    prepared = PreparedVariant(record={"backends": {}}, batches=batches)
     backends = prepared.record["backends"]
     reference: dict = {}
     for runner in runners(model, state_dict, batches["latency"][0], cfg.get("backends", ["torch-eager"])):
@@ -155,7 +156,6 @@ def prepare_variant(
         "flops_per_observation": flops_per_observation(model, batches["latency"][0]),
         "quantized_engine": torch.backends.quantized.engine,
     }
-    prepared.record["batches"] = batches  # kept for the rounds, dropped by finish()
     return prepared
 
 
@@ -184,36 +184,42 @@ def time_rounds(variants: dict[str, PreparedVariant], cfg: dict) -> None:
     for r in range(rounds):
         for name in names[r % len(names) :] + names[: r % len(names)] if names else []:
             prepared = variants[name]
-            batches = prepared.record["batches"]
             for backend, (runner, engine) in prepared.runners.items():
                 torch.backends.quantized.engine = engine
                 record = prepared.record["backends"][backend]
                 for regime, spec in plan.items():
                     warmup = min(spec["warmup"], max(1, spec["warmup"] // rounds))
-                    timed = time_runner(runner.run, batches[regime], round_passes(spec["passes"], rounds), warmup)
+                    passes = round_passes(spec["passes"], rounds)
+                    timed = time_runner(runner.run, prepared.batches[regime], passes, warmup)
                     record.setdefault(regime, {"times_s": [], "round_medians_s": []})
                     record[regime]["times_s"] += timed["times_s"]
                     record[regime]["round_medians_s"].append(timed["median_s"])
     torch.backends.quantized.engine = own
 
 
+def _summarized(entry: dict, regimes: dict, base: dict) -> dict:
+    """A backend's record with each timed regime's passes summarized, and its per-round speed-ups over the
+    baseline's torch-eager (`base`, as recorded by the rounds) where the baseline was timed beside it."""
+    entry = dict(entry)
+    for regime in regimes:
+        if regime not in entry:
+            continue
+        times = entry[regime]
+        entry[regime] = summarize_times(times["times_s"]) | times | {"rounds": len(times["round_medians_s"])}
+        if regime in base:
+            entry[regime]["speedup_rounds"] = [
+                b / t for b, t in zip(base[regime]["round_medians_s"], times["round_medians_s"], strict=True)
+            ]
+    return entry
+
+
 def finish(prepared: PreparedVariant, baseline: PreparedVariant | None, allocator: str, threads: int) -> dict:
     """The variant's timing record: per backend and regime the summary of every timed pass and the median of
     each round, and its speed-up over the baseline's torch-eager in each round (`speedup_rounds`: the
     baseline's round median over this backend's, same round); the fastest agreeing backend per regime."""
-    record = {k: v for k, v in prepared.record.items() if k != "batches"}
-    backends, native = record["backends"], record["native_backend"]
+    record, native = prepared.record, prepared.record["native_backend"]
     base = baseline.record["backends"].get("torch-eager", {}) if baseline else {}
-    for entry in backends.values():
-        for regime in record["regimes"]:
-            if regime not in entry:
-                continue
-            times = entry[regime]
-            entry[regime] = summarize_times(times["times_s"]) | times | {"rounds": len(times["round_medians_s"])}
-            if regime in base:
-                entry[regime]["speedup_rounds"] = [
-                    b / t for b, t in zip(base[regime]["round_medians_s"], times["round_medians_s"], strict=True)
-                ]
+    backends = {name: _summarized(entry, record["regimes"], base) for name, entry in record["backends"].items()}
     fastest = {}
     for regime in record["regimes"]:
         timed = {name: r[regime]["median_s"] for name, r in backends.items() if r["status"] == "ok" and r["agrees"]}
@@ -228,6 +234,7 @@ def finish(prepared: PreparedVariant, baseline: PreparedVariant | None, allocato
         **seed_regime,  # the seed's figure (mean of the batch regime, native backend) at the top level
         "backend": native,
         **record,
+        "backends": backends,
         "fastest": fastest,
         "threads": threads,
         "allocator": allocator,
