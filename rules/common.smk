@@ -114,7 +114,9 @@ def finetune_settings(wildcards):
 
 
 def agent_variants(wildcards):
-    return [variant["name"] for variant in PLAN["agents"][wildcards.agent]["variants"]]
+    """The variants timed: a recipe's further training seeds (`seed_of`) share its architecture, so only
+    its first is."""
+    return [variant["name"] for variant in PLAN["agents"][wildcards.agent]["variants"] if "seed_of" not in variant]
 
 
 def agent_variant_files(name):

@@ -10,6 +10,7 @@ rule aggregate:
         summary="results/tables/summary.csv",
         summary_md="results/tables/summary.md",
         backends="results/tables/backends.csv",
+        training_seeds="results/tables/training_seeds.csv",
         tables=expand("results/tables/{table}.{ext}", table=TABLES, ext=["csv", "md"]),
     log:
         "logs/aggregate.log",

@@ -199,3 +199,33 @@ def test_a_chosen_setting_is_one_of_its_candidates(tiny_config):
         validate_config(tiny_config)
     tiny_config["variants"][-1]["chosen"]["candidates"] = [10, 30]
     assert "l1_ft" in {variant["name"] for variant in validate_config(tiny_config)["lunarlander"]}
+
+
+def test_a_trained_variant_from_several_training_seeds_expands_into_one_variant_per_seed(tiny_config):
+    variants = {v["name"]: v for v in validate_config(tiny_config)["lunarlander"]}
+    recipe, second = variants["l1_0.9_sparse_ft"], variants["l1_0.9_sparse_ft_seed1"]
+    assert recipe["training_seeds"] == 2 and "seed_of" not in recipe
+    assert second["seed_of"] == "l1_0.9_sparse_ft" and second["training_seed"] == 1
+    assert second["params"] == recipe["params"]
+    assert "training_seeds" not in variants["lowrank_0.5"]  # untrained: one file whatever the seed
+
+
+def test_finetune_seeds_apply_to_every_trained_variant_and_only_to_those(tiny_config):
+    tiny_config["finetune"]["seeds"] = 3
+    names = [v["name"] for v in validate_config(tiny_config)["lunarlander"]]
+    assert {"l1_0.5_rl_seed1", "l1_0.5_rl_seed2", "l1_0.9_sparse_ft_seed1"} <= set(names)
+    assert "l1_0.9_sparse_ft_seed2" not in names  # the variant's own `seeds: 2` wins
+    assert not any(name.startswith("lowrank_0.5_seed") for name in names)
+
+
+def test_seeds_on_a_variant_that_does_not_train_is_an_error(tiny_config):
+    tiny_config["variants"].append({"name": "l1_half", "family": "prune_l1", "params": {"amount": 0.5}, "seeds": 3})
+    with pytest.raises(ConfigError, match=r"variants\[\d+\]\.seeds: variant 'l1_half' does not train"):
+        validate_config(tiny_config)
+
+
+def test_every_training_seeds_block_is_kept_from_the_evaluation_seeds(tiny_config):
+    """Training seed 1 resets environments from finetune.seed + 10000: 60000-60999 here."""
+    tiny_config["evaluation"]["seed"] = 60500
+    with pytest.raises(ConfigError, match=r"training seed 1\) resets environments with seeds 60000-60999"):
+        validate_config(tiny_config)

@@ -10,7 +10,7 @@ import pandas as pd
 from tinyrl.aggregate import markdown_table
 from tinyrl.config import validate_config
 from tinyrl.evaluation import REPLAY_MAX_SECONDS
-from tinyrl.report import _checkpoint_story, protocol_items
+from tinyrl.report import _checkpoint_story, protocol_items, timing_cpus
 from tinyrl.study import report_settings
 
 
@@ -24,7 +24,7 @@ def test_markdown_tables_show_missing_values_as_a_dash_never_nan():
 def test_the_protocol_states_the_replay_and_step_limit_the_code_uses(tiny_config):
     config = copy.deepcopy(tiny_config)
     variants = validate_config(config)
-    items = dict(protocol_items(report_settings(config, list(variants))))
+    items = dict(protocol_items(report_settings(config, variants)))
     assert f"for at most {REPLAY_MAX_SECONDS:g} s" in items["Evaluation throughput"]
     assert "pre-drawn random" not in items["Evaluation throughput"]
     limit = config["agents"]["montezuma"]["evaluation"]["max_episode_steps"]  # the tiny config's 150, not 4500
@@ -47,7 +47,7 @@ def test_the_protocol_states_the_fine_tuning_settings_each_agent_used(tiny_confi
     config = copy.deepcopy(tiny_config)
     config["agents"]["montezuma"]["finetune"] = {"batch_size": 64, "logits_loss": "logit_mse"}
     variants = validate_config(config)
-    text = dict(protocol_items(report_settings(config, list(variants))))["Fine-tuning"]
+    text = dict(protocol_items(report_settings(config, variants)))["Fine-tuning"]
     assert f"learning rate {config['finetune']['learning_rate']:g}" in text
     assert "KL from the teacher's action distribution (logits_loss kl)" in text  # the study's default
     assert "Agent montezuma: batch_size 64, logits_loss logit_mse (logit matching, the MSE" in text
@@ -55,7 +55,7 @@ def test_the_protocol_states_the_fine_tuning_settings_each_agent_used(tiny_confi
 
 
 def test_the_report_states_the_allocator_only_as_the_timing_jobs_recorded_it(tiny_config):
-    settings = report_settings(tiny_config, list(validate_config(tiny_config)))
+    settings = report_settings(tiny_config, validate_config(tiny_config))
     assert "allocator" not in dict(protocol_items(settings))["Timing"]
     held = dict(protocol_items(settings, ["glibc 2.36: mmap and trim thresholds fixed at 1073741824 bytes"]))["Timing"]
     assert "thresholds fixed at 1073741824 bytes" in held and "Freed blocks stay in the process" in held
@@ -65,8 +65,7 @@ def test_the_report_states_the_allocator_only_as_the_timing_jobs_recorded_it(tin
 
 def test_the_protocol_says_how_each_chosen_setting_was_chosen(tiny_config):
     config = copy.deepcopy(tiny_config)
-    agents = list(validate_config(config))
-    text = dict(protocol_items(report_settings(config, agents)))["Chosen settings"]
+    text = dict(protocol_items(report_settings(config, validate_config(config))))["Chosen settings"]
     assert "no variant records a setting chosen" in text
     config["variants"].append(
         {
@@ -78,7 +77,7 @@ def test_the_protocol_says_how_each_chosen_setting_was_chosen(tiny_config):
         }
     )
     variants = validate_config(config)
-    text = dict(protocol_items(report_settings(config, list(variants))))["Chosen settings"]
+    text = dict(protocol_items(report_settings(config, variants)))["Chosen settings"]
     seed = config["selection"]["seed"]
     assert f"seeds {seed}-{seed + config['selection']['episodes'] - 1}" in text
     assert "l1_ft: finetune_steps 20, from [10, 20, 40]" in text
@@ -87,6 +86,15 @@ def test_the_protocol_says_how_each_chosen_setting_was_chosen(tiny_config):
 def test_the_statistics_protocol_states_the_minimum_and_the_bound_for_equal_differences(tiny_config):
     config = copy.deepcopy(tiny_config)
     variants = validate_config(config)
-    text = dict(protocol_items(report_settings(config, list(variants))))["Statistics"]
+    text = dict(protocol_items(report_settings(config, variants)))["Statistics"]
     assert f"A verdict needs at least {config['evaluation']['min_paired_episodes']} paired episodes" in text
     assert "Clopper-Pearson" in text and "too few episodes" in text
+
+
+def test_speed_answers_name_the_cpu_each_timing_job_ran_on():
+    machine = {"cpu_model": "Report Node", "cpu_isa": ["AVX2"]}
+    one = pd.DataFrame({"agent": ["a", "b"], "timing_cpu": ["Xeon", "Xeon"], "timing_cpu_isa": ["AVX2, FMA"] * 2})
+    assert timing_cpus(one, machine) == "Xeon (AVX2, FMA)"
+    two = one.assign(timing_cpu=["Xeon", "EPYC"])
+    assert timing_cpus(two, machine) == "a on Xeon (AVX2, FMA); b on EPYC (AVX2, FMA)"
+    assert timing_cpus(pd.DataFrame({"agent": ["a"]}), machine) == "Report Node (AVX2)"  # an older summary

@@ -77,6 +77,7 @@ def run_study(config: dict, root, checkpoint) -> dict:
         summary=tables / "summary.csv",
         summary_md=tables / "summary.md",
         backends=tables / "backends.csv",
+        training_seeds=tables / "training_seeds.csv",
         tables=table_paths,
         agents=list(plan["agents"]),
         comparison={name: agent["evaluation"] for name, agent in plan["agents"].items()},

@@ -11,7 +11,10 @@ from tinyrl.stats import (
     interquartile_mean,
     noninferiority_verdict,
     paired_difference,
+    pooled_paired_difference,
     summarize_returns,
+    summarize_returns_over_seeds,
+    two_level_bootstrap_ci,
     unseen_share,
 )
 from tinyrl.summaries import describe_returns, summarize_times
@@ -126,3 +129,46 @@ def test_equal_differences_without_a_range_have_no_interval():
 def test_varying_differences_keep_the_bootstrap():
     diff = paired_difference([1.0, 2.0, 4.0], [0.0, 0.0, 0.0], samples=200, confidence=0.9, return_range=(0, 9))
     assert diff["method"] == "bootstrap" and diff["ci_low"] >= 1.0 and diff["ci_high"] <= 4.0
+
+
+def test_two_level_bootstrap_carries_the_spread_between_training_seeds():
+    rng = np.random.default_rng(1)
+    episodes = rng.normal(0.0, 1.0, size=100)
+    alike = np.stack([episodes + rng.normal(0, 0.01, 100) for _ in range(3)])
+    apart = np.stack([episodes + offset for offset in (-3.0, 0.0, 3.0)])
+    low_alike, high_alike = two_level_bootstrap_ci(alike, 2000, 0.95)
+    low_apart, high_apart = two_level_bootstrap_ci(apart, 2000, 0.95)
+    assert low_alike < alike.mean() < high_alike
+    assert high_apart - low_apart > 2 * (high_alike - low_alike)  # seeds that disagree widen the interval
+    assert two_level_bootstrap_ci(apart, 2000, 0.95) == (low_apart, high_apart)  # fixed seed: reruns agree
+
+
+def test_one_training_seed_is_the_plain_paired_difference():
+    variant, baseline = [1.0, 3.0, 2.0, 5.0], [0.0, 1.0, 1.0, 2.0]
+    pooled = pooled_paired_difference([variant], baseline, 500, 0.95)
+    assert pooled == paired_difference(variant, baseline, 500, 0.95) | {"training_seeds": 1}
+
+
+def test_pooled_seeds_give_the_mean_over_all_and_the_episodes_per_seed():
+    baseline = np.arange(10.0)
+    seeds = [baseline + 1.0, baseline + 2.0 + np.linspace(0, 1, 10), baseline - 1.0]
+    pooled = pooled_paired_difference(seeds, baseline, 1000, 0.95)
+    assert pooled["training_seeds"] == 3 and pooled["episodes"] == 10
+    assert pooled["mean"] == pytest.approx(np.mean([1.0, 2.5, -1.0]))
+    assert pooled["method"] == "two-level bootstrap" and pooled["ci_low"] < pooled["mean"] < pooled["ci_high"]
+    with pytest.raises(ValueError, match="differ in length"):
+        pooled_paired_difference([baseline, baseline[:5]], baseline, 100, 0.95)
+
+
+def test_pooled_equal_differences_keep_the_distribution_free_bound():
+    baseline = [5.0, 7.0, 6.0]
+    pooled = pooled_paired_difference([baseline, baseline], baseline, 100, 0.95, return_range=(0.0, 10.0))
+    assert pooled["method"] == "unseen-episode bound" and pooled["mean"] == 0.0
+    assert pooled["ci_low"] < 0.0 < pooled["ci_high"]  # six equal pairs do not prove that no episode differs
+    assert pooled["episodes"] == 3 and pooled["training_seeds"] == 2
+
+
+def test_rewards_over_seeds_pool_every_episode():
+    summary = summarize_returns_over_seeds([[1.0, 2.0, 3.0], [3.0, 4.0, 5.0]], 500, 0.95)
+    assert summary["mean"] == pytest.approx(3.0) and summary["episodes"] == 6
+    assert summary["ci_low"] < 3.0 < summary["ci_high"]

@@ -74,6 +74,14 @@ def test_report_and_tables_are_produced(study):
             for name in ("model.pt", "metadata.json", "evaluation.json", "eval_observations.npy"):
                 assert (study / "results" / agent / variant / name).exists()
             assert (study / "results" / agent / "timing" / f"{variant}.json").exists()  # one timing job per agent
+    # a recipe from two training seeds: the second is made and played, not timed, and its row is pooled
+    for agent in AGENTS:
+        assert (study / "results" / agent / "l1_0.9_sparse_ft_seed1" / "evaluation.json").exists()
+        assert not (study / "results" / agent / "timing" / "l1_0.9_sparse_ft_seed1.json").exists()
+    seeds = pd.read_csv(study / "results" / "tables" / "training_seeds.csv")
+    assert sorted(seeds["file_variant"]) == sorted(["l1_0.9_sparse_ft", "l1_0.9_sparse_ft_seed1"] * len(AGENTS))
+    pooled = summary[summary["variant"] == "l1_0.9_sparse_ft"]
+    assert (pooled["training_seeds"] == 2).all() and (pooled["episodes"] == 2 * pooled["paired_episodes"]).all()
     rl = summary[summary["variant"] == "l1_0.5_rl"].set_index("agent")
     assert list(rl["finetune_with"]) == ["rl", "rl"] and (rl["finetune_time_s"] > 0).all()
     for table in ("quantization", "unstructured", "low_rank"):
@@ -141,7 +149,11 @@ def test_editing_a_variant_reruns_the_variants_made_from_it(study, tmp_path):
 def test_changing_finetune_settings_reruns_only_finetuned_variants(study, tmp_path):
     config = edited_config(tmp_path, lambda c: c["finetune"].update(learning_rate=0.002))
     expected = (
-        {(rule, variant) for rule in ("compress", "evaluate") for variant in ("l1_0.9_sparse_ft", "l1_0.5_rl")}
+        {
+            (rule, variant)
+            for rule in ("compress", "evaluate")
+            for variant in ("l1_0.9_sparse_ft", "l1_0.9_sparse_ft_seed1", "l1_0.5_rl")
+        }
         | AFTERMATH
         | {("time_forward", None)}
     )
@@ -159,7 +171,8 @@ def test_changing_an_agents_timing_reruns_only_its_timing(study, tmp_path):
 def test_changing_episode_count_reruns_evaluations_not_compression(study, tmp_path):
     """... and the timing jobs, whose backends are checked on the evaluation's own observations."""
     config = edited_config(tmp_path, lambda c: c["evaluation"].update(episodes=4))
-    evaluated = {("evaluate", v) for v in AGENT_VARIANTS["lunarlander"]} | {("time_forward", None)}
+    played = [*AGENT_VARIANTS["lunarlander"], "l1_0.9_sparse_ft_seed1"]  # a recipe's further training seed too
+    evaluated = {("evaluate", v) for v in played} | {("time_forward", None)}
     expected = evaluated | {("evaluate_random", None)} | AFTERMATH
     assert planned_jobs(study, config=config) == expected
 

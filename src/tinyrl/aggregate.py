@@ -17,9 +17,11 @@ from tinyrl.stats import (
     TOO_FEW,
     noninferiority_verdict,
     paired_difference,
+    pooled_paired_difference,
     summarize_returns,
 )
 from tinyrl.summaries import confidence_label
+from tinyrl.training_seeds import pool_training_seeds, pooled_returns, training_seed_table
 
 MB = 1e6
 nan = float("nan")
@@ -38,11 +40,14 @@ def reward_summary(evaluation: dict, settings: dict) -> dict:
 def variant_row(agent: str, metadata_path, evaluation_path, timing_path, settings: dict) -> dict:
     """One summary row; a variant failed at any stage keeps its row, with NaN measurements and the reason.
     `settings`: the agent's evaluation settings (bootstrap resamples, confidence)."""
-    meta, ev, tm = _read(metadata_path), _read(evaluation_path), _read(timing_path)
-    reasons = [d.get("reason", "failed") for d in (meta, ev, tm) if d.get("status") != "ok"]
+    meta, ev = _read(metadata_path), _read(evaluation_path)
+    recipe = meta["recipe"]
+    # a recipe's further training seeds are not timed: they share its architecture (tinyrl.training_seeds)
+    tm = {} if recipe.get("seed_of") else _read(timing_path)
+    reasons = [d.get("reason", "failed") for d in (meta, ev, tm) if d and d.get("status") != "ok"]
     reward, system = reward_summary(ev, settings), ev.get("system", {})
     size, info = meta.get("size") or {}, meta.get("info", {})
-    params = meta["recipe"]["params"]
+    params = recipe["params"]
     return {
         "agent": agent,
         "env_id": meta.get("agent_env", ""),
@@ -50,7 +55,10 @@ def variant_row(agent: str, metadata_path, evaluation_path, timing_path, setting
         "family": meta["family"],
         "table": meta["table"],
         "params": json.dumps(params, sort_keys=True),
-        "made_from": meta["recipe"].get("after", ""),  # the variant whose model it was made from (`after`)
+        "made_from": recipe.get("after", ""),  # the variant whose model it was made from (`after`)
+        "training_seeds": recipe.get("training_seeds", 1),  # how many training seeds its recipe is made from
+        "training_seed": recipe.get("training_seed", 0),
+        "seed_of": recipe.get("seed_of", ""),  # the recipe this file is a further training seed of
         "status": "failed" if reasons else "ok",
         "reason": reasons[0] if reasons else "",
         "reward_mean": reward.get("mean", nan),
@@ -71,6 +79,8 @@ def variant_row(agent: str, metadata_path, evaluation_path, timing_path, setting
         **_backend_columns(tm),
         "timing_threads": tm.get("threads", nan),
         "timing_allocator": tm.get("allocator", ""),
+        "timing_cpu": tm.get("cpu", {}).get("model", ""),  # the CPU the timing job ran on
+        "timing_cpu_isa": ", ".join(tm.get("cpu", {}).get("isa", [])),
         # whether the episodes were played with CPU-portable kernels (tinyrl.numerics)
         "eval_numerics": _numerics_label(ev.get("numerics")),
         "quantized_engine": tm.get("quantized_engine", ""),
@@ -240,17 +250,21 @@ def return_ranges(df: pd.DataFrame, episodes: dict[tuple[str, str], dict], compa
 
 
 def paired_columns(
-    df: pd.DataFrame, episodes: dict[tuple[str, str], dict], comparison: dict[str, dict]
+    df: pd.DataFrame,
+    episodes: dict[tuple[str, str], dict],
+    comparison: dict[str, dict],
+    ranges: dict[str, tuple[float, float]] | None = None,
 ) -> pd.DataFrame:
     """Each variant against its agent's float32 baseline on the same episode seeds: the mean per-episode
     difference with its CI (tinyrl.stats.paired_difference), how many paired episodes it rests on, the
     margin and the non-inferiority verdict.
 
     `episodes[(agent, variant)]`: episode_returns; `comparison[agent]`: the agent's evaluation settings
-    (noninferiority_margin, min_paired_episodes, bootstrap_samples, confidence, return_range)."""
+    (noninferiority_margin, min_paired_episodes, bootstrap_samples, confidence, return_range); `ranges`:
+    return_ranges, when the caller has them."""
     columns = {name: [] for name in PAIRED_COLUMNS}
     baselines = df[df["family"] == BASELINE].groupby("agent")["variant"].first()
-    ranges = return_ranges(df, episodes, comparison)
+    ranges = return_ranges(df, episodes, comparison) if ranges is None else ranges
     for agent, variant, family, status, random_mean in zip(
         df["agent"], df["variant"], df["family"], df["status"], df["random_reward_mean"]
     ):
@@ -302,11 +316,18 @@ def naive_key(family: str, params_json: str) -> str:
 
 
 def finetune_gain_columns(
-    df: pd.DataFrame, episodes: dict[tuple[str, str], dict], comparison: dict[str, dict]
+    df: pd.DataFrame,
+    episodes: dict[tuple[str, str], dict],
+    comparison: dict[str, dict],
+    returns_by_seed: dict[tuple[str, str], list] | None = None,
+    ranges: dict[str, tuple[float, float]] | None = None,
 ) -> pd.DataFrame:
     """Each fine-tuned variant against its naive twin (same family and parameters, no fine-tuning), paired
-    on the same episode seeds: the twin's name and the mean per-episode gain with its CI (as paired_columns)."""
-    ranges = return_ranges(df, episodes, comparison)
+    on the same episode seeds: the twin's name and the mean per-episode gain with its CI (as paired_columns).
+    `returns_by_seed[(agent, variant)]`: the returns of each training seed of a recipe made from several,
+    pooled as tinyrl.stats.pooled_paired_difference does (else the variant's own returns)."""
+    returns_by_seed = returns_by_seed or {}
+    ranges = return_ranges(df, episodes, comparison) if ranges is None else ranges
     keys = [naive_key(family, params) for family, params in zip(df["family"], df["params"])]
     naive = {
         (agent, key): variant
@@ -323,8 +344,8 @@ def finetune_gain_columns(
         gain = {"mean": nan, "ci_low": nan, "ci_high": nan}
         if twin:
             settings = comparison[agent]
-            gain = paired_difference(
-                episodes[(agent, variant)]["returns"],
+            gain = pooled_paired_difference(
+                returns_by_seed.get((agent, variant), [episodes[(agent, variant)]["returns"]]),
                 episodes[(agent, twin)]["returns"],
                 settings["bootstrap_samples"],
                 settings["confidence"],
@@ -381,9 +402,10 @@ def build_summary(
     episodes: dict[tuple[str, str], dict],
     comparison: dict[str, dict],
     ceiling_flops_per_s: float | None = None,
-) -> pd.DataFrame:
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """One row per (agent, variant), with ratios against the agent's baseline measured in the same run,
-    and the paired reward comparison with it (paired_columns).
+    and the paired reward comparison with it (paired_columns); a recipe made from several training seeds
+    pooled into its one row (tinyrl.training_seeds). Returns the summary and the training-seeds table.
 
     Speed-ups: the seed's (baseline mean / variant mean, batch regime, each on its own backend), and
     the fastest agreeing backend's median against the baseline's torch-eager median, per regime."""
@@ -421,7 +443,11 @@ def build_summary(
             },
         )
     df = df.drop(columns=["latency_batch_size"])
-    return finetune_gain_columns(paired_columns(df, episodes, comparison), episodes, comparison)
+    ranges = return_ranges(df, episodes, comparison)
+    files = paired_columns(df, episodes, comparison, ranges)
+    recipes = pool_training_seeds(files, episodes, comparison, ranges)
+    summary = finetune_gain_columns(recipes, episodes, comparison, pooled_returns(files, episodes), ranges)
+    return summary, training_seed_table(files)
 
 
 SEED_TABLE_COLUMNS = {  # the seed's tables: variant | reward | time (s) | size (MB), with our statistics beside
@@ -440,6 +466,7 @@ RATIO_COLUMNS = {
     "size_ratio": "size ratio",
     "finetune_steps": "fine-tune steps",
     "finetune_with": "fine-tuned with",
+    "training_seeds_text": "training seeds (lowest to highest seed's reward)",
     "finetune_time_s": "fine-tune time (s)",
     "status": "status",
 }
@@ -475,6 +502,12 @@ def family_table(df: pd.DataFrame, agent: str, table: str) -> pd.DataFrame:
             sub["reward_diff_mean"], sub["reward_diff_ci_low"], sub["reward_diff_ci_high"], sub["family"]
         )
     ]
+    sub["training_seeds_text"] = [
+        seeds_text(steps, seeds, low, high)
+        for steps, seeds, low, high in zip(
+            sub["finetune_steps"], sub["training_seeds"], sub["seed_reward_low"], sub["seed_reward_high"]
+        )
+    ]
     ci = confidence_label(sub)
     seed_columns = {name: header.format(ci=ci) for name, header in SEED_TABLE_COLUMNS.items()}
     columns = {**seed_columns, **table_columns(table), **RATIO_COLUMNS}
@@ -495,6 +528,13 @@ def family_table(df: pd.DataFrame, agent: str, table: str) -> pd.DataFrame:
             "fine-tune time (s)": 1,
         }
     )
+
+
+def seeds_text(finetune_steps: int, seeds: int, low: float, high: float) -> str | None:
+    """A trained variant's training seeds, with its lowest and highest seed's mean reward when several."""
+    if not finetune_steps:
+        return None
+    return f"{int(seeds)} ({low:.1f} to {high:.1f})" if seeds > 1 and not pd.isna(low) else str(int(seeds))
 
 
 def interval(low: float, high: float) -> str | None:

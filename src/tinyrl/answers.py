@@ -11,15 +11,37 @@ from tinyrl.speed import REGIME_LABELS, fastest_noninferior, regime_label
 from tinyrl.stats import TOO_FEW
 
 
+def training_seeds_text(row: pd.Series) -> str:
+    """For a trained variant: how many training seeds its verdict rests on, and how many failed."""
+    if not row.get("finetune_steps", 0):
+        return ""
+    seeds = int(row.get("training_seeds", 1))
+    if seeds == 1:
+        return ", one training seed"
+    failed = int(row.get("training_seeds_failed", 0))
+    return f" x {seeds} training seeds" + (f", {failed} of them failed" if failed else "")
+
+
 def verdict_text(row: pd.Series) -> str:
-    """A verdict with the paired episodes it rests on, and how its interval was had when not by bootstrap."""
+    """A verdict with the paired episodes (and training seeds) it rests on, and how its interval was had when
+    not by bootstrap."""
     method = row.get("reward_diff_method", "bootstrap")
     how = f", {method}" if method and method != "bootstrap" and not pd.isna(method) else ""
-    return f"{row['verdict']} (n={int(row['paired_episodes'])} paired episodes{how})"
+    return f"{row['verdict']} (n={int(row['paired_episodes'])} paired episodes{training_seeds_text(row)}{how})"
+
+
+def reward_text(row: pd.Series) -> str:
+    """The mean reward; for a recipe made from several training seeds, over all of them, with its lowest
+    and highest seed."""
+    text = f"reward {row['reward_mean']:.1f}"
+    if row.get("training_seeds", 1) > 1 and not pd.isna(row.get("seed_reward_low")):
+        text += f" over {int(row['training_seeds'])} training seeds (per seed {row['seed_reward_low']:.1f} to "
+        text += f"{row['seed_reward_high']:.1f})"
+    return text
 
 
 def _reward(row: pd.Series, played_on: str = "") -> str:
-    text = f"reward {row['reward_mean']:.1f}{played_on}"
+    text = f"{reward_text(row)}{played_on}"
     if row["family"] == BASELINE:
         return text
     return (

@@ -8,11 +8,12 @@ the kernels reach, and how much any backend could still gain.
 
 from __future__ import annotations
 
-import platform
 import time
 
 import numpy as np
 import torch
+
+from tinyrl.provenance import cpu_model
 
 SIZES = (256, 512, 1024)
 
@@ -35,17 +36,6 @@ def gemm_rate(size: int, repeats: int, min_seconds: float = 0.05) -> list[float]
             torch.mm(a, b, out=out)
         rates.append(2.0 * size**3 * calls / (time.perf_counter() - start))
     return rates
-
-
-def cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as info:
-            for line in info:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def measure_ceiling(threads: int, repeats: int = 15) -> dict:

@@ -22,7 +22,7 @@ from tinyrl.algorithms import ALGORITHMS, finetunable, get_algorithm
 from tinyrl.compression.base import BASELINE, resolve_layers
 from tinyrl.errors import CheckpointError, ConfigError
 from tinyrl.families import get_family
-from tinyrl.finetune import SEEDS_PER_ROUND
+from tinyrl.finetune import SEEDS_PER_ROUND, SEEDS_PER_TRAINING_SEED
 from tinyrl.networks import OUTPUT_KINDS, build_network
 from tinyrl.policy import ACTION_MODES
 
@@ -168,7 +168,39 @@ def expand_variants(config: dict) -> dict[str, list[dict]]:
                     _check_after(spec["after"], family, agent, by_agent[agent], f"{where}.after")
                     variant["after"] = spec["after"]  # only when set: other variants' recipes stay as they were
                 by_agent[agent].append(variant)
+                for replica in _training_seed_replicas(config, agent, spec, variant, where):
+                    if (agent, replica["name"]) in seen:
+                        raise ConfigError(
+                            f"config field {where}.seeds: training seed variant {replica['name']!r} for agent "
+                            f"{agent!r} is already defined by {seen[(agent, replica['name'])]}"
+                        )
+                    seen[(agent, replica["name"])] = where
+                    by_agent[agent].append(replica)
     return by_agent
+
+
+def training_seed_name(variant: str, training_seed: int) -> str:
+    return f"{variant}_seed{training_seed}"
+
+
+def _training_seed_replicas(config: dict, agent: str, spec: dict, variant: dict, where: str) -> list[dict]:
+    """A trained variant made from several training seeds (the variant's `seeds`, else finetune.seeds):
+    the variant itself is seed 0 and records how many there are; seeds 1.. are variants of their own
+    (made and played, not timed: they share its architecture), named <name>_seed<k>."""
+    trained = bool(variant["params"].get("finetune_steps"))
+    if "seeds" in spec and spec["seeds"] > 1 and not trained:
+        raise ConfigError(
+            f"config field {where}.seeds: variant {variant['name']!r} does not train (no finetune_steps), so "
+            f"every training seed would make the same file; set seeds only on trained variants"
+        )
+    count = spec.get("seeds", agent_finetune(config, agent)["seeds"]) if trained else 1
+    if count == 1:
+        return []
+    variant["training_seeds"] = count
+    return [
+        {**variant, "name": training_seed_name(variant["name"], k), "seed_of": variant["name"], "training_seed": k}
+        for k in range(1, count)
+    ]
 
 
 def _check_after(base: str, family, agent: str, earlier: list[dict], where: str) -> None:
@@ -233,24 +265,34 @@ def _check_finetune_seeds(config: dict, variants: dict[str, list[dict]]) -> None
     RL's training environments) must not hold an evaluation seed of an agent with a fine-tuned variant.
     A variant that sets its own `rounds` (iterative pruning) fine-tunes in that many; the float32 policy's
     own episodes (`teacher_episodes`) take the block after the rounds'."""
-    start = config["finetune"]["seed"]
     for agent, agent_variants in variants.items():
-        tuned = [variant["params"] for variant in agent_variants if variant["params"].get("finetune_steps")]
+        tuned = [variant for variant in agent_variants if variant["params"].get("finetune_steps")]
         if not tuned:
             continue
         settings = agent_finetune(config, agent)
-        rounds = max(params.get("rounds", settings["rounds"]) for params in tuned)
+        start = settings["seed"]
+        rounds = max(variant["params"].get("rounds", settings["rounds"]) for variant in tuned)
         blocks = rounds + (1 if settings["teacher_episodes"] else 0)
-        block = range(start, start + SEEDS_PER_ROUND * blocks)
+        several = any(variant.get("training_seeds", 1) > 1 for variant in tuned)
+        if several and SEEDS_PER_ROUND * blocks > SEEDS_PER_TRAINING_SEED:  # the seeds' blocks would meet
+            raise ConfigError(
+                f"config field finetune.rounds: agent {agent!r}'s fine-tuning resets environments in {blocks} "
+                f"blocks of {SEEDS_PER_ROUND} seeds, more than the {SEEDS_PER_TRAINING_SEED} one training seed "
+                f"owns; use fewer rounds"
+            )
         evaluation = agent_evaluation(config, agent)
         seeds = range(evaluation["seed"], evaluation["seed"] + evaluation["episodes"])
-        if seeds.start < block.stop and block.start < seeds.stop:
-            raise ConfigError(
-                f"config field finetune.seed: fine-tuning resets environments with seeds {block.start}-"
-                f"{block.stop - 1} (finetune.seed + {SEEDS_PER_ROUND} per round), which include agent {agent!r}'s "
-                f"evaluation seeds {seeds.start}-{seeds.stop - 1}: a fine-tuned variant would be evaluated on "
-                f"episodes it trained on; move finetune.seed (or evaluation.seed) so the two do not overlap"
-            )
+        for k in sorted({variant.get("training_seed", 0) for variant in tuned}):
+            first = start + SEEDS_PER_TRAINING_SEED * k
+            block = range(first, first + SEEDS_PER_ROUND * blocks)
+            if _overlap(block, seeds):
+                raise ConfigError(
+                    f"config field finetune.seed: fine-tuning (training seed {k}) resets environments with seeds "
+                    f"{block.start}-{block.stop - 1} (finetune.seed + {SEEDS_PER_TRAINING_SEED} x training seed + "
+                    f"{SEEDS_PER_ROUND} per round), which include agent {agent!r}'s evaluation seeds "
+                    f"{seeds.start}-{seeds.stop - 1}: a fine-tuned variant would be evaluated on episodes it "
+                    f"trained on; move finetune.seed (or evaluation.seed) so the two do not overlap"
+                )
 
 
 def _overlap(a: range, b: range) -> bool:

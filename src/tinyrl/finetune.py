@@ -72,6 +72,16 @@ def distillation_loss(
 
 
 SEEDS_PER_ROUND = 1000  # round r resets environments with seeds from finetune.seed + 1000 r
+SEEDS_PER_TRAINING_SEED = 10_000  # training seed k fine-tunes with finetune.seed + 10000 k
+
+
+def training_seed_settings(finetune: dict, training_seed: int) -> dict:
+    """The fine-tuning settings of one training seed of a recipe: its own seed for torch's generator and
+    for the environments it resets (a block of its own: rounds x SEEDS_PER_ROUND < SEEDS_PER_TRAINING_SEED,
+    which config validation checks)."""
+    if not training_seed:
+        return finetune
+    return {**finetune, "seed": finetune["seed"] + SEEDS_PER_TRAINING_SEED * training_seed}
 
 
 def visited_states(

@@ -20,6 +20,7 @@ from tinyrl.evaluation import REPLAY_MAX_SECONDS
 from tinyrl.families import get_family
 from tinyrl.figures import FIGURES
 from tinyrl.findings import study_b_findings
+from tinyrl.finetune import SEEDS_PER_TRAINING_SEED
 from tinyrl.peers import format_races, race, side_by_side
 from tinyrl.provenance import provenance
 from tinyrl.robustness_report import robustness_table
@@ -38,6 +39,7 @@ SUMMARY_COLUMNS = {
     "reward_ci_high": "CI high",
     "verdict": "verdict",
     "paired_episodes": "paired episodes",
+    "training_seeds": "training seeds",
     "reward_iqm": "reward IQM",
     "size_mb": "size (MB)",
     "pruned_sparsity": "pruned sparsity",
@@ -141,6 +143,7 @@ def protocol_items(settings: dict, allocators: list[str] = ()) -> list[tuple[str
             f"({ev['bootstrap_samples']} resamples, fixed seed)." + _agent_overrides(settings, "evaluation"),
         ),
         ("Statistics", _statistics_protocol(settings)),
+        ("Training seeds", _training_seeds_protocol(settings)),
         ("Chosen settings", _chosen_protocol(settings)),
         ("Timing", _timing_protocol(settings, allocators)),
         (
@@ -193,11 +196,31 @@ def protocol_items(settings: dict, allocators: list[str] = ()) -> list[tuple[str
     ]
 
 
+def timing_cpus(summary: pd.DataFrame, machine: dict) -> str:
+    """The CPU each agent's timing job ran on, as it recorded it (a cluster may time agents on other
+    nodes than the one rendering the report); the report's own machine (`machine`: the provenance record)
+    where a timing record predates that."""
+
+    def described(model: str, isa: str) -> str:
+        return f"{model} ({isa or 'instruction sets unknown'})"
+
+    cpus = {}
+    if "timing_cpu" in summary:
+        timed = summary[summary["timing_cpu"].fillna("") != ""]
+        cpus = {
+            agent: described(rows["timing_cpu"].iloc[0], rows["timing_cpu_isa"].fillna("").iloc[0])
+            for agent, rows in timed.groupby("agent", sort=False)
+        }
+    if not cpus:
+        return described(machine["cpu_model"], ", ".join(machine["cpu_isa"]))
+    if len(set(cpus.values())) == 1:
+        return next(iter(cpus.values()))
+    return "; ".join(f"{agent} on {cpu}" for agent, cpu in cpus.items())
+
+
 def answers_scope(summary: pd.DataFrame, machine: dict) -> str:
-    """What the Answers hold for: the speed on this CPU (`machine`: the provenance record, its model and
-    instruction sets), the rewards on any x86-64 CPU with AVX2 and FMA when every episode was played with
-    portable numerics (tinyrl.numerics)."""
-    isa = ", ".join(machine["cpu_isa"]) or "instruction sets unknown"
+    """What the Answers hold for: the speed on the CPU that timed them (timing_cpus), the rewards on any
+    x86-64 CPU with AVX2 and FMA when every episode was played with portable numerics (tinyrl.numerics)."""
     numerics = set(summary["eval_numerics"].dropna()) - {""} if "eval_numerics" in summary else set()
     rewards = (
         "the rewards and verdicts were played with portable numerics and hold on any x86-64 CPU with AVX2 and FMA"
@@ -205,7 +228,7 @@ def answers_scope(summary: pd.DataFrame, machine: dict) -> str:
         else "the rewards and verdicts were played with this CPU's own kernels "
         f"({', '.join(sorted(numerics)) or 'not recorded'}) and may differ on another"
     )
-    return f"Speed answers hold for the CPU that timed them, {machine['cpu_model']} ({isa}); {rewards}."
+    return f"Speed answers hold for the CPU that timed them, {timing_cpus(summary, machine)}; {rewards}."
 
 
 def _chosen_protocol(settings: dict) -> str:
@@ -265,6 +288,29 @@ def _statistics_protocol(settings: dict) -> str:
         "variant's gain over its naive twin is paired the same way. IQM: the mean of the middle 50% of episode "
         "returns (rliable's interquartile mean)." + overrides
     )
+
+
+def _training_seeds_protocol(settings: dict) -> str:
+    """How a trained variant's verdict pools its training seeds, and which variants have several."""
+    several = "; ".join(
+        f"{agent}: " + ", ".join(f"{variant} ({count})" for variant, count in recipes.items())
+        for agent, recipes in settings.get("training_seeds", {}).items()
+        if recipes
+    )
+    seed = settings["finetune"]["seed"]
+    rule = (
+        f"training seed k of a trained variant fine-tunes with seed {seed} + {SEEDS_PER_TRAINING_SEED} k (torch's "
+        "generator and the seeds of the environments it resets); seed 0's file is the one sized, timed and "
+        "shipped, seeds 1.. are saved as <variant>_seed<k> and played on the same episode seeds. The variant's "
+        f"reward is the mean over every seed's episodes and its verdict pools them: the CI of the mean paired "
+        f"difference by a two-level bootstrap ({settings['evaluation']['bootstrap_samples']} resamples: the "
+        "seeds drawn with replacement, then each drawn seed's episodes), beside the lowest and highest seed's "
+        "mean; a variant with a seed that failed is at best inconclusive. Each file's own verdict: "
+        "results/tables/training_seeds.csv."
+    )
+    if not several:
+        return f"every trained variant rests on one training seed (the Answers say so); with several, {rule}"
+    return f"made from several training seeds: {several}. Each {rule} Other trained variants rest on one seed."
 
 
 LOGITS_LOSSES = {

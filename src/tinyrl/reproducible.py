@@ -31,6 +31,9 @@ DETERMINISTIC_COLUMNS = [
     "paired_episodes",
     "verdict",
     "finetune_gain_mean",
+    "training_seeds",
+    "seed_reward_low",
+    "seed_reward_high",
 ]
 
 

@@ -97,6 +97,77 @@ def paired_difference(
     }
 
 
+def two_level_bootstrap_ci(
+    values, samples: int = 10_000, confidence: float = 0.95, seed: int = 0
+) -> tuple[float, float]:
+    """Percentile CI of the mean of a (training seeds x episodes) array by a two-level bootstrap: each
+    resample draws the training seeds with replacement, then each drawn seed's episodes with replacement, so
+    the interval carries the spread between training runs as well as between episodes (a recipe, not one
+    file). scipy.stats.bootstrap resamples one level only. With few seeds the seed level is coarse (3 seeds
+    give 10 distinct draws) and the interval somewhat narrow: the per-seed spread stands beside it."""
+    data = np.asarray(values, dtype=np.float64)
+    n_seeds, n_episodes = data.shape
+    rng = np.random.default_rng(seed)
+    means = np.empty(samples)
+    for start in range(0, samples, 1000):  # in chunks: a resample holds seeds x episodes draws
+        count = min(1000, samples - start)
+        drawn_seeds = rng.integers(n_seeds, size=(count, n_seeds, 1))
+        drawn_episodes = rng.integers(n_episodes, size=(count, n_seeds, n_episodes))
+        means[start : start + count] = data[drawn_seeds, drawn_episodes].mean(axis=(1, 2))
+    tail = (1.0 - confidence) / 2
+    low, high = np.quantile(means, [tail, 1.0 - tail])
+    return float(low), float(high)
+
+
+def summarize_returns_over_seeds(returns_by_seed, samples: int, confidence: float, seed: int = 0) -> dict:
+    """summarize_returns of a recipe played from several training seeds on the same episode seeds: the
+    statistics of every episode of every seed, the CI by the two-level bootstrap."""
+    data = np.asarray(returns_by_seed, dtype=np.float64)
+    if len(data) == 1:
+        return summarize_returns(data[0], samples, confidence, seed)
+    low, high = two_level_bootstrap_ci(data, samples, confidence, seed)
+    return summarize_returns(data.ravel(), samples, confidence, seed) | {"ci_low": low, "ci_high": high}
+
+
+def pooled_paired_difference(
+    returns_by_seed,
+    baseline_returns,
+    samples: int,
+    confidence: float,
+    seed: int = 0,
+    return_range: tuple[float, float] | None = None,
+) -> dict:
+    """paired_difference of a recipe made from several training seeds, each played on the baseline's
+    episode seeds: the mean difference over every seed's episodes, its CI by the two-level bootstrap while
+    the differences vary (else the unseen-episode bound over all seeds x episodes), `episodes` the pairs per
+    seed and `training_seeds` how many seeds were pooled. One seed is paired_difference itself."""
+    baseline = np.asarray(baseline_returns, np.float64)
+    if len(returns_by_seed) == 1:
+        return paired_difference(returns_by_seed[0], baseline, samples, confidence, seed, return_range) | {
+            "training_seeds": 1
+        }
+    diffs = []
+    for returns in returns_by_seed:
+        variant = np.asarray(returns, np.float64)
+        if variant.shape != baseline.shape:
+            raise ValueError(f"paired returns differ in length: {variant.size} vs {baseline.size} episodes")
+        diffs.append(variant - baseline)
+    diff = np.stack(diffs)
+    pooled = {"episodes": int(baseline.size), "training_seeds": len(diffs)}
+    if baseline.size < 2 or np.all(diff == diff.flat[0]):  # nothing to resample: as paired_difference does
+        flat = paired_difference(
+            diff.ravel() + np.tile(baseline, len(diffs)),
+            np.tile(baseline, len(diffs)),
+            samples,
+            confidence,
+            seed,
+            return_range,
+        )
+        return flat | pooled
+    low, high = two_level_bootstrap_ci(diff, samples, confidence, seed)
+    return pooled | {"mean": float(diff.mean()), "ci_low": low, "ci_high": high, "method": "two-level bootstrap"}
+
+
 TOO_FEW = "too few episodes"
 
 

@@ -25,8 +25,10 @@ from tinyrl.figures import FIGURES
 AGENT_SETTINGS = ("env_id", "algorithm", "network", "actions")  # what every job of an agent needs to know
 
 
-def report_settings(config: dict, agents: list[str]) -> dict:
-    """What the report states of the protocol: the settings it was run with, and the config's hash."""
+def report_settings(config: dict, variants: dict[str, list[dict]]) -> dict:
+    """What the report states of the protocol: the settings it was run with, and the config's hash.
+    `variants`: each agent's expanded variants (tinyrl.config.validate_config)."""
+    agents = list(variants)
     keep = (*AGENT_SETTINGS, "evaluation", "timing", "finetune")
     return {
         "evaluation": config["evaluation"],
@@ -41,6 +43,13 @@ def report_settings(config: dict, agents: list[str]) -> dict:
             for spec in config["variants"]
             if "chosen" in spec and set(spec.get("agents", agents)) & set(agents)
         ],
+        # the recipes made from several training seeds (tinyrl.training_seeds), with how many
+        "training_seeds": {
+            agent: {
+                v["name"]: v["training_seeds"] for v in variants[agent] if "training_seeds" in v and "seed_of" not in v
+            }
+            for agent in agents
+        },
         "config_hash": config_hash(config),
     }
 
@@ -71,7 +80,7 @@ def plan_study(config: dict) -> dict:
         "figures": list(FIGURES),
         "timing": config["timing"],
         "finetune": config["finetune"],
-        "report": report_settings(config, agents),
+        "report": report_settings(config, variants),
     }
 
 

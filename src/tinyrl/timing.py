@@ -24,6 +24,7 @@ from tinyrl.allocator import hold_freed_memory
 from tinyrl.backends import Runner, Unavailable, describe, native_backend, runners
 from tinyrl.errors import is_refusal
 from tinyrl.model_stats import flops_per_observation
+from tinyrl.provenance import cpu_isa, cpu_model
 from tinyrl.summaries import summarize_times
 
 DISTINCT_BATCHES = 50  # batches are prepared in advance and cycled, so indexing is not timed
@@ -238,6 +239,7 @@ def finish(prepared: PreparedVariant, baseline: PreparedVariant | None, allocato
         "fastest": fastest,
         "threads": threads,
         "allocator": allocator,
+        "cpu": {"model": cpu_model(), "isa": cpu_isa()},  # the speed answers hold for this CPU
     }
 
 

@@ -27,6 +27,7 @@ def aggregate(
     summary: str,
     summary_md: str,
     backends: str,
+    training_seeds: str,
     tables: list[str],
     pairs: list[list[str]],
     agents: list[str],
@@ -34,7 +35,8 @@ def aggregate(
 ) -> None:
     """`pairs` names the (agent, variant) of each metadata/evaluation file; `agents` those of `random` and of
     `timings` (each agent's timing folder, <variant>.json per variant); `comparison` holds each agent's
-    evaluation settings (the paired comparison's margin, resamples, confidence)."""
+    evaluation settings (the paired comparison's margin, resamples, confidence). `training_seeds`: each file
+    of a recipe made from several training seeds, with its own verdict (tinyrl.training_seeds)."""
     flops_per_s = json.loads(Path(ceiling).read_text())["flops_per_s"]
     timing_folders = dict(zip(agents, timings, strict=True))
     timings = [Path(timing_folders[agent]) / f"{variant}.json" for agent, variant in pairs]
@@ -44,7 +46,9 @@ def aggregate(
     ]
     random_rows = [random_row(agent, path, comparison[agent]) for agent, path in zip(agents, random)]
     episodes = {tuple(pair): episode_returns(path) for pair, path in zip(pairs, evaluations)}
-    summary_table = build_summary(rows, random_rows, episodes, comparison, flops_per_s)
+    summary_table, seeds_table = build_summary(rows, random_rows, episodes, comparison, flops_per_s)
     write_tables(summary_table, summary, summary_md, tables)
-    per_backend = [row for (agent, variant), path in zip(pairs, timings) for row in backend_rows(agent, variant, path)]
+    write_text(training_seeds, seeds_table.to_csv(index=False))
+    timed = [(pair, path) for pair, path, row in zip(pairs, timings, rows) if not row["seed_of"]]
+    per_backend = [row for (agent, variant), path in timed for row in backend_rows(agent, variant, path)]
     write_text(backends, backend_table(per_backend, flops_per_s).to_csv(index=False))

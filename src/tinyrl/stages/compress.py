@@ -12,6 +12,7 @@ from tinyrl.checkpoint import save_checkpoint, save_failure
 from tinyrl.compression.base import CompressContext
 from tinyrl.errors import VariantFailure, is_refusal
 from tinyrl.families import get_family
+from tinyrl.finetune import training_seed_settings
 from tinyrl.loading import load_policy
 from tinyrl.model_stats import batched_forward, size_stats
 from tinyrl.observations import load_observations, observation_shape
@@ -44,8 +45,11 @@ def compress(
         "source_checkpoint": str(checkpoint),
     }
     recipe = {"family": variant["family"], "params": variant["params"]}
-    if "after" in variant:
-        recipe["after"] = variant["after"]
+    for key in ("after", "training_seed", "training_seeds", "seed_of"):  # only when set: other recipes unchanged
+        if key in variant:
+            recipe[key] = variant[key]
+    # training seed k of a recipe made from several (tinyrl.config): its own generator and environment seeds
+    finetune = training_seed_settings(finetune, variant.get("training_seed", 0))
 
     def failed(reason: str) -> None:  # a failure record stands for the model file; the metadata says why
         save_failure(model, variant["name"], reason)
