@@ -10,7 +10,7 @@ min_version("9.0")
 configfile: "config.yaml"
 
 
-# Validates the config against schemas/config.schema.yaml and each compression
+# Validates the config against src/tinyrl/plan/schemas/config.schema.yaml and each compression
 # family's parameter schema (errors name the field), then expands the sweeps.
 include: "rules/common.smk"
 include: "rules/pretrain.smk"

@@ -1,4 +1,4 @@
-"""Agent steps per second of the seed's Atari protocol: tinyrl.atari.SeedProtocol against the gymnasium
+"""Agent steps per second of the seed's Atari protocol: tinyrl.episodes.atari.SeedProtocol against the gymnasium
 wrapper stack it replaces (the same observations, bit for bit: tests/test_atari_protocol.py).
 
     python benchmarks/atari_protocol.py [steps] [repeats]
@@ -19,7 +19,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from test_atari_protocol import gymnasium_stack  # noqa: E402
 
-from tinyrl.atari import MAX_EPISODE_STEPS, make_atari_env  # noqa: E402
+from tinyrl.episodes.atari import MAX_EPISODE_STEPS, make_atari_env  # noqa: E402
 
 ENV_ID = "ALE/MontezumaRevenge-v5"
 

@@ -10,7 +10,7 @@ import sys
 
 import pandas as pd
 
-from tinyrl.targets import agent_targets, format_targets
+from tinyrl.analysis.targets import agent_targets, format_targets
 
 summary = pd.read_csv(sys.argv[1] if len(sys.argv) > 1 else "results/tables/summary.csv")
 print(format_targets([agent_targets(summary, agent) for agent in summary["agent"].unique()]))

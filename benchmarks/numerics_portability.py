@@ -1,5 +1,5 @@
 """Which layers make a policy's outputs and episodes depend on the CPU, and whether tiny_rl's portable
-numerics (tinyrl.numerics) remove that dependence, at what cost in time.
+numerics (tinyrl.jobs.numerics) remove that dependence, at what cost in time.
 
 One machine cannot be another CPU, but each layer that dispatches on the CPU can be told to take the code
 path another CPU would take: MKL its AVX2 path (what it runs on AMD processors), ATen its AVX2 kernels,
@@ -72,15 +72,15 @@ def _train_step_s(model, batch, steps: int = 20) -> float:
 def child(agents: list[str], episodes: int, pin: bool) -> dict:
     """Runs in the emulated process: returns what it computed."""
     if pin:
-        from tinyrl.numerics import pin_portable_numerics
+        from tinyrl.jobs.numerics import pin_portable_numerics
 
         pin_portable_numerics()
     import numpy as np
     import torch
 
-    from tinyrl.loading import load_policy
-    from tinyrl.policy import network_policy
-    from tinyrl.rollout import play_episodes
+    from tinyrl.compression.loading import load_policy
+    from tinyrl.episodes.rollout import play_episodes
+    from tinyrl.policies.actions import network_policy
 
     torch.set_num_threads(1)
     out = {"aten": torch.backends.cpu.get_cpu_capability()}

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from tinyrl.peers import format_races, race
-from tinyrl.speed import format_speed_targets, speed_targets
+from tinyrl.analysis.peers import format_races, race
+from tinyrl.analysis.speed import format_speed_targets, speed_targets
 
 tables = Path(sys.argv[1] if len(sys.argv) > 1 else "results/tables")
 summary, backends = pd.read_csv(tables / "summary.csv"), pd.read_csv(tables / "backends.csv")

@@ -1,7 +1,7 @@
 """Does a variant's forward time depend on what its timing job did before it? The shipped Montezuma policy's
 batch-100 float32 pass, timed twice in one process with a large block freed in between (as a variant's ONNX
 export or check batches free theirs), with glibc's allocator as it starts and with the thresholds
-`tinyrl.allocator.hold_freed_memory` fixes (what every timing job now does first).
+`tinyrl.timing.allocator.hold_freed_memory` fixes (what every timing job now does first).
 
     python benchmarks/timing_order.py [passes] [processes]
 
@@ -21,9 +21,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from tinyrl.allocator import hold_freed_memory
-from tinyrl.loading import load_policy
-from tinyrl.timing import make_batches, time_runner
+from tinyrl.compression.loading import load_policy
+from tinyrl.timing.allocator import hold_freed_memory
+from tinyrl.timing.rounds import make_batches, time_runner
 
 CHECKPOINT = Path(__file__).resolve().parents[1] / "resources" / "checkpoints" / "montezuma_demo_clone.pt"
 # freeing a mapped block raises glibc's mmap threshold to its size (up to 32 MiB), and the trim threshold to twice

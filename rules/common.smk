@@ -7,10 +7,10 @@ sys.path.insert(0, os.path.join(workflow.basedir, "src"))
 
 from snakemake.exceptions import WorkflowError
 from tinyrl.errors import ConfigError
-from tinyrl.plan_cache import study_plan
+from tinyrl.plan.cache import study_plan
 
 # The validated study (variants expanded, defaults filled): computed once per config and library
-# version and cached, so that parsing the workflow imports no torch (tinyrl.plan_cache).
+# version and cached, so that parsing the workflow imports no torch (tinyrl.plan.cache).
 try:
     PLAN = study_plan(config)
 except ConfigError as exc:
@@ -53,7 +53,7 @@ def canonical(value):
 
 def budget(rule, key, default):
     """A rule's declared resource (mem_mb, runtime in minutes, gpu), overridable under `resources:` in the
-    config. Jobs are held to mem_mb and runtime (tinyrl.budget); executors schedule by them."""
+    config. Jobs are held to mem_mb and runtime (tinyrl.jobs.budget); executors schedule by them."""
     return config.get("resources", {}).get(rule, {}).get(key, default)
 
 

@@ -1,4 +1,4 @@
-from tinyrl.joblog import run_stage
+from tinyrl.jobs.joblog import run_stage
 from tinyrl.stages.aggregate import aggregate
 
 run_stage(snakemake, aggregate)

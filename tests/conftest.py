@@ -8,8 +8,8 @@ import torch
 import yaml
 from sb3_agents import AGENTS, train, train_atari, train_zoo_run
 
-from tinyrl.checkpoint import save_checkpoint
-from tinyrl.networks import build_network
+from tinyrl.policies.checkpoint import save_checkpoint
+from tinyrl.policies.networks import build_network
 
 REPO = Path(__file__).resolve().parents[1]
 TINY_CONFIG = REPO / "tests" / "configs" / "tiny.yaml"

@@ -16,7 +16,7 @@ from stable_baselines3.common.atari_wrappers import AtariWrapper
 from stable_baselines3.common.env_util import make_atari_env, make_vec_env
 from stable_baselines3.common.vec_env import VecFrameStack, VecNormalize
 
-from tinyrl import atari  # noqa: F401  (registers the ALE games, NoFrameskip-v4 ids included)
+from tinyrl.episodes import atari  # noqa: F401  (registers the ALE games, NoFrameskip-v4 ids included)
 
 # name -> (algorithm class name, env id, steps, constructor keywords). Small nets keep training quick;
 # DQN keeps SB3's default net_arch and activation, A2C names its activation, PPO-Pendulum is Box + clip.

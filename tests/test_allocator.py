@@ -7,7 +7,7 @@ import platform
 
 import pytest
 
-from tinyrl.allocator import HELD_BYTES, hold_freed_memory
+from tinyrl.timing.allocator import HELD_BYTES, hold_freed_memory
 
 pytestmark = pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="the thresholds are glibc's")
 

@@ -1,5 +1,6 @@
-"""The house rules: no import cycle, the file format at the bottom, one record per family and algorithm,
-networks that name their roles, and a Snakefile that parses without torch."""
+"""The house rules: packages by concern in layers that import only downwards, no import cycle, the file
+format at the bottom, one record per family and algorithm, networks that name their roles, and a Snakefile
+that parses without torch."""
 
 from __future__ import annotations
 
@@ -13,10 +14,10 @@ from conftest import REPO
 
 from tinyrl.algorithms import ALGORITHMS
 from tinyrl.compression.base import FEEDS, Table
-from tinyrl.config import load_schema
 from tinyrl.families import all_families, family_names
 from tinyrl.importers import cleanrl
-from tinyrl.networks import OUTPUT_KINDS
+from tinyrl.plan.config import load_schema
+from tinyrl.policies.networks import OUTPUT_KINDS
 
 LIBRARY = REPO / "src" / "tinyrl"
 
@@ -74,8 +75,50 @@ def test_the_cycle_finder_finds_a_cycle():
     assert find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": set()}) == ["a", "b", "c", "a"]
 
 
+# The packages by concern, lowest first: a module imports only from its own layer and the layers below it.
+# (compression and families are one layer: the families are compression's records, and compression's
+# loading.py rebuilds a family's modules from a file.)
+LAYERS = [
+    {"errors", "atomic"},
+    {"jobs", "statistics"},
+    {"policies"},
+    {"episodes", "runtimes"},
+    {"importers", "algorithms"},
+    {"compression", "families"},
+    {"timing", "evaluation"},
+    {"analysis"},
+    {"reporting"},
+    {"plan"},
+    {"stages", "cli"},
+]
+
+
+def package_of(module: str) -> str:
+    """`tinyrl.timing.rounds` -> `timing`; a module at the root (`tinyrl.errors`) is its own."""
+    return module.split(".")[1]
+
+
+def test_the_library_root_holds_only_packages_and_its_foundation():
+    modules = {path.stem for path in LIBRARY.glob("*.py")} - {"__init__"}
+    assert modules == {"errors", "atomic"}, "a module at src/tinyrl/ belongs in the package of its concern"
+    packages = {path.name for path in LIBRARY.iterdir() if (path / "__init__.py").exists()}
+    assert packages == set().union(*LAYERS) - modules, "every package has its layer in LAYERS"
+
+
+def test_packages_import_only_their_own_layer_and_those_below():
+    layer = {package: i for i, packages in enumerate(LAYERS) for package in packages}
+    upward = sorted(
+        f"{module} imports {imported}"
+        for module, imports in import_graph().items()
+        if module != "tinyrl"
+        for imported in imports
+        if layer[package_of(imported)] > layer[package_of(module)]
+    )
+    assert not upward, "\n".join(upward)
+
+
 def test_the_checkpoint_format_imports_nothing_above_it():
-    assert tinyrl_imports(LIBRARY / "checkpoint.py") <= {"tinyrl.atomic", "tinyrl.errors"}
+    assert tinyrl_imports(LIBRARY / "policies" / "checkpoint.py") <= {"tinyrl.atomic", "tinyrl.errors"}
 
 
 def test_the_schema_family_enum_is_the_registry():
@@ -120,7 +163,7 @@ def test_parsing_the_snakefile_imports_no_heavy_library():
     heavy = ["torch", "gymnasium", "matplotlib", "pandas", "numpy", "ale_py"]
     code = (
         f"import sys; sys.path.insert(0, {str(LIBRARY.parent)!r}); "
-        "import snakemake.exceptions, tinyrl.errors, tinyrl.plan_cache; "
+        "import snakemake.exceptions, tinyrl.errors, tinyrl.plan.cache; "
         f"print([m for m in {heavy!r} if m in sys.modules])"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -135,7 +178,7 @@ def test_parsing_the_snakefile_imports_no_heavy_library():
 
 def test_the_plan_cache_reuses_a_plan_and_names_bad_fields(tmp_path, tiny_config):
     from tinyrl.errors import ConfigError
-    from tinyrl.plan_cache import study_plan
+    from tinyrl.plan.cache import study_plan
 
     plan = study_plan(tiny_config, tmp_path)
     assert list(plan["agents"]) == ["lunarlander", "halfcheetah", "montezuma"]
@@ -162,8 +205,23 @@ def test_every_trainer_hyperparameter_has_a_docstring():
 
 
 def test_the_plan_cache_keeps_the_order_of_agents(tmp_path, tiny_config):
-    from tinyrl.plan_cache import study_plan
+    from tinyrl.plan.cache import study_plan
 
     first = study_plan(tiny_config, tmp_path)
     tiny_config["agents"] = dict(reversed(tiny_config["agents"].items()))
     assert list(study_plan(tiny_config, tmp_path)["agents"]) == list(reversed(list(first["agents"])))
+
+
+def test_the_docs_family_table_lists_every_family_with_its_table():
+    """docs/configuration.md's table of families is the registry's: one row per family, its table."""
+    text = (REPO / "docs" / "configuration.md").read_text()
+    section = text[text.index("## Compression families") : text.index("## Fine-tuning")]
+    rows = {
+        cells[1].strip("` "): cells[2].strip()
+        for line in section.splitlines()
+        if line.startswith("| `") and len(cells := line.split("|")) > 3
+    }
+    families = all_families()
+    assert sorted(rows) == sorted(families)
+    for name, table in rows.items():
+        assert table == ("all" if name == "baseline" else families[name].table.name), name

@@ -1,10 +1,10 @@
-"""The seed's Atari protocol (tinyrl.atari.SeedProtocol) returns what gymnasium's own wrappers return."""
+"""The seed's Atari protocol (tinyrl.episodes.atari.SeedProtocol) returns what gymnasium's own wrappers return."""
 
 import gymnasium as gym
 import numpy as np
 import pytest
 
-from tinyrl.atari import FRAME_SKIP, FRAME_STACK, ale_game, make_atari_env
+from tinyrl.episodes.atari import FRAME_SKIP, FRAME_STACK, ale_game, make_atari_env
 
 
 def gymnasium_stack(env_id: str, max_episode_steps: int, repeat_action_probability: float, noop_max: int):

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from conftest import SMALL_ARCH
 
-from tinyrl.budget import BudgetExceeded, _rss_mb, enforce_budget
-from tinyrl.observations import save_observations
+from tinyrl.episodes.observations import save_observations
+from tinyrl.jobs.budget import BudgetExceeded, _rss_mb, enforce_budget
 from tinyrl.stages import compress as compress_stage
 
 

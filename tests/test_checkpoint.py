@@ -4,10 +4,10 @@ import pytest
 import torch
 from conftest import SMALL_ARCH
 
-from tinyrl.checkpoint import read_checkpoint, save_checkpoint
+from tinyrl.compression.loading import load_policy
 from tinyrl.errors import CheckpointError
-from tinyrl.loading import load_policy
-from tinyrl.networks import build_network
+from tinyrl.policies.checkpoint import read_checkpoint, save_checkpoint
+from tinyrl.policies.networks import build_network
 
 
 def test_round_trip(checkpoint_file, small_policy):

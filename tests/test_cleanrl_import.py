@@ -18,9 +18,9 @@ from cleanrl_layouts import (
     TD3Actor,
 )
 
-from tinyrl.agents import resolve_agent
+from tinyrl.compression.loading import load_policy
 from tinyrl.errors import ConfigError
-from tinyrl.loading import load_policy
+from tinyrl.plan.agents import resolve_agent
 from tinyrl.stages.import_policy import import_policy
 
 

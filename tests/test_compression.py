@@ -7,17 +7,17 @@ import torch
 from conftest import SMALL_ARCH
 from torch import nn
 
-from tinyrl.checkpoint import SUBCLASS_MARK, load_state_into, read_checkpoint, save_checkpoint
 from tinyrl.compression.base import CompressContext
 from tinyrl.compression.eager_quant import available_engines
-from tinyrl.config import finetune_settings
+from tinyrl.compression.finetune import distill, distillation_loss
+from tinyrl.compression.loading import load_policy
 from tinyrl.errors import CheckpointError, VariantFailure
 from tinyrl.families import all_families
 from tinyrl.families.low_rank import factorise
-from tinyrl.finetune import distill, distillation_loss
-from tinyrl.loading import load_policy
-from tinyrl.model_stats import size_stats, weight_tensors
-from tinyrl.networks import build_network
+from tinyrl.plan.config import finetune_settings
+from tinyrl.policies.checkpoint import SUBCLASS_MARK, load_state_into, read_checkpoint, save_checkpoint
+from tinyrl.policies.model_stats import size_stats, weight_tensors
+from tinyrl.policies.networks import build_network
 
 FAMILIES = all_families()
 
@@ -364,7 +364,7 @@ def test_first_and_last_layers_are_chosen_by_role_not_by_module_order():
 def test_in_memory_bytes_count_quantized_weights(wide_policy):
     """Quantized Linear layers keep their weights in a (weight, bias) tuple: they are counted, as int8."""
     from tinyrl.compression import eager_quant
-    from tinyrl.model_stats import state_bytes
+    from tinyrl.policies.model_stats import state_bytes
 
     fp32 = state_bytes(wide_policy.state_dict())
     weights = sum(4 * m.weight.numel() for m in wide_policy.modules() if isinstance(m, torch.nn.Linear))

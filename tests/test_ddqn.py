@@ -1,5 +1,5 @@
 from tinyrl.algorithms.ddqn import DDQNConfig, train
-from tinyrl.networks import build_network
+from tinyrl.policies.networks import build_network
 
 
 def test_ddqn_smoke_run_is_deterministic():

@@ -4,8 +4,8 @@ part, replay and equivalent actions, is tested in test_montezuma.py)."""
 import numpy as np
 import pytest
 
-from tinyrl.algorithms import demo_repair
-from tinyrl.algorithms.demo_repair import JUMP, LEFT, NOOP, RIGHT, filled, make_followable, shortened
+from tinyrl.algorithms.common import demo_repair
+from tinyrl.algorithms.common.demo_repair import JUMP, LEFT, NOOP, RIGHT, filled, make_followable, shortened
 
 
 class ToyGame:

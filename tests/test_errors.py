@@ -7,10 +7,10 @@ import pytest
 import torch
 from onnxruntime.capi.onnxruntime_pybind11_state import InvalidProtobuf
 
-from tinyrl.budget import BudgetExceeded
 from tinyrl.errors import VariantFailure, is_refusal
 from tinyrl.families import get_family
-from tinyrl.networks import build_network
+from tinyrl.jobs.budget import BudgetExceeded
+from tinyrl.policies.networks import build_network
 
 
 def raised(call) -> BaseException:

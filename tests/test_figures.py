@@ -3,7 +3,7 @@
 import pandas as pd
 from matplotlib import image
 
-from tinyrl.figures import FIGURES, pareto_front, scatter
+from tinyrl.reporting.figures import FIGURES, pareto_front, scatter
 
 
 def test_pareto_front_keeps_the_variants_nothing_beats_on_both_counts():

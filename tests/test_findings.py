@@ -6,10 +6,10 @@ import zlib
 import numpy as np
 import pandas as pd
 
-from tinyrl.aggregate import finetune_gain_columns, paired_columns
-from tinyrl.figures import with_reduction_columns
-from tinyrl.findings import study_b_findings
-from tinyrl.report import quantization_findings
+from tinyrl.analysis.aggregate import finetune_gain_columns, paired_columns
+from tinyrl.analysis.findings import study_b_findings
+from tinyrl.reporting.figures import with_reduction_columns
+from tinyrl.reporting.report import quantization_findings
 
 SEEDS = list(range(20))
 COMPARISON = {

@@ -8,19 +8,25 @@ import yaml
 from conftest import REPO
 
 from tinyrl.algorithms import demo_clone
-from tinyrl.algorithms.go_explore import GoExploreConfig, canonical_demonstration, equivalent_actions, explore, replay
-from tinyrl.atari import MAX_EPISODE_STEPS, make_atari_env
-from tinyrl.checkpoint import save_checkpoint
+from tinyrl.algorithms.common.go_explore import (
+    GoExploreConfig,
+    canonical_demonstration,
+    equivalent_actions,
+    explore,
+    replay,
+)
 from tinyrl.compression.base import CompressContext
-from tinyrl.config import agent_finetune, finetune_settings, validate_config
-from tinyrl.envs import action_space_of
+from tinyrl.compression.loading import load_policy
+from tinyrl.episodes.atari import MAX_EPISODE_STEPS, make_atari_env
+from tinyrl.episodes.envs import action_space_of
+from tinyrl.episodes.observations import load_observations, save_observations
 from tinyrl.errors import CheckpointError, ConfigError, VariantFailure
-from tinyrl.evaluation import evaluate
+from tinyrl.evaluation.play import evaluate
 from tinyrl.families import get_family
-from tinyrl.loading import load_policy
-from tinyrl.networks import RNDPredictor, RNDTarget, build_network
-from tinyrl.observations import load_observations, save_observations
-from tinyrl.policy import random_policy
+from tinyrl.plan.config import agent_finetune, finetune_settings, validate_config
+from tinyrl.policies.actions import random_policy
+from tinyrl.policies.checkpoint import save_checkpoint
+from tinyrl.policies.networks import RNDPredictor, RNDTarget, build_network
 
 ENV_ID = "ALE/MontezumaRevenge-v5"
 ARCH = {"kind": "ppo_rnd_cnn", "input_shape": [4, 84, 84], "n_actions": 18}

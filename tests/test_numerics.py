@@ -10,11 +10,11 @@ import sys
 
 import pytest
 
-from tinyrl.numerics import PORTABLE_ENVIRONMENT
+from tinyrl.jobs.numerics import PORTABLE_ENVIRONMENT
 
 PIN_AND_RUN = """
 import hashlib, json, sys
-from tinyrl.numerics import pin_portable_numerics
+from tinyrl.jobs.numerics import pin_portable_numerics
 record = pin_portable_numerics()
 import torch
 torch.manual_seed(0)
@@ -43,7 +43,8 @@ def test_the_pin_takes_hold_in_a_fresh_process():
 
 def test_a_process_that_already_computed_is_refused():
     done = _run(
-        "import torch; torch.ones(3).sum()\nfrom tinyrl.numerics import pin_portable_numerics\npin_portable_numerics()"
+        "import torch; torch.ones(3).sum()\n"
+        "from tinyrl.jobs.numerics import pin_portable_numerics\npin_portable_numerics()"
     )
     assert done.returncode != 0 and "NumericsAlreadyChosen" in done.stderr and "first torch op" in done.stderr
 

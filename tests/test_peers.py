@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from tinyrl.peers import OURS, format_races, made_with, race, side_by_side
+from tinyrl.analysis.peers import OURS, format_races, made_with, race, side_by_side
 
 
 def _variant(variant, family, verdict, batch_ms, latency_ms, size_mb=1.0, table="quantization"):

@@ -2,7 +2,7 @@
 
 import subprocess
 
-from tinyrl.provenance import git_commit
+from tinyrl.jobs.provenance import git_commit
 
 
 def _git(repo, *args):

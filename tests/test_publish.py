@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from tinyrl.publish import NotAPublication, UnfinishedRun, publish_study
+from tinyrl.reporting.publish import NotAPublication, UnfinishedRun, publish_study
 
 
 def finished_run(root):

@@ -7,11 +7,11 @@ import copy
 import numpy as np
 import pandas as pd
 
-from tinyrl.aggregate import markdown_table
-from tinyrl.config import validate_config
-from tinyrl.evaluation import REPLAY_MAX_SECONDS
-from tinyrl.report import _checkpoint_story, protocol_items, timing_cpus
-from tinyrl.study import report_settings
+from tinyrl.analysis.aggregate import markdown_table
+from tinyrl.evaluation.play import REPLAY_MAX_SECONDS
+from tinyrl.plan.config import validate_config
+from tinyrl.plan.study import report_settings
+from tinyrl.reporting.report import _checkpoint_story, protocol_items, timing_cpus
 
 
 def test_markdown_tables_show_missing_values_as_a_dash_never_nan():

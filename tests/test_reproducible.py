@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from tinyrl.reproducible import DETERMINISTIC_COLUMNS, differences, record_expected
+from tinyrl.analysis.reproducible import DETERMINISTIC_COLUMNS, differences, record_expected
 
 
 def _summary(path, reward: float, size: int) -> None:

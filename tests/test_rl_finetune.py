@@ -4,9 +4,9 @@ import torch
 from conftest import SMALL_ARCH
 
 from tinyrl.compression.base import CompressContext
-from tinyrl.config import finetune_settings
 from tinyrl.families import all_families
-from tinyrl.networks import ValueMLP, build_network
+from tinyrl.plan.config import finetune_settings
+from tinyrl.policies.networks import ValueMLP, build_network
 
 FAMILIES = all_families()
 

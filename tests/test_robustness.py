@@ -4,11 +4,11 @@ on the evaluation's seeds, and the report's table and sentence read from the val
 import numpy as np
 import pytest
 
-from tinyrl.atari import make_atari_env
-from tinyrl.config import agent_robustness, validate_config
+from tinyrl.episodes.atari import make_atari_env
 from tinyrl.errors import ConfigError
-from tinyrl.robustness import play_conditions
-from tinyrl.robustness_report import SEED_PROTOCOL, robustness_table
+from tinyrl.evaluation.robustness import play_conditions
+from tinyrl.plan.config import agent_robustness, validate_config
+from tinyrl.reporting.robustness import SEED_PROTOCOL, robustness_table
 
 ENV_ID = "ALE/MontezumaRevenge-v5"
 

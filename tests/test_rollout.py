@@ -2,12 +2,12 @@ import gymnasium as gym
 import numpy as np
 import torch
 
-from tinyrl.evaluation import evaluate
-from tinyrl.networks import build_network
-from tinyrl.observations import ObservationSample
-from tinyrl.policy import network_policy, random_policy
-from tinyrl.rollout import Rollouts, collect_observations, play_episodes, replay_episodes, step_rate_over_first
-from tinyrl.timing import time_backends
+from tinyrl.episodes.observations import ObservationSample
+from tinyrl.episodes.rollout import Rollouts, collect_observations, play_episodes, replay_episodes, step_rate_over_first
+from tinyrl.evaluation.play import evaluate
+from tinyrl.policies.actions import network_policy, random_policy
+from tinyrl.policies.networks import build_network
+from tinyrl.timing.rounds import time_backends
 
 EVAL = {"episodes": 4, "num_envs": 2, "seed": 7, "max_episode_steps": 60, "bootstrap_samples": 200, "confidence": 0.95}
 

@@ -4,7 +4,7 @@ import json
 
 import pandas as pd
 
-from tinyrl.seed_rows import SEED_ROWS, seed_comparison
+from tinyrl.analysis.seed_rows import SEED_ROWS, seed_comparison
 
 
 def _row(variant, family, time_s, **params):

@@ -7,8 +7,8 @@ import copy
 import pandas as pd
 import pytest
 
-from tinyrl.config import validate_config
-from tinyrl.selection import candidate_name, pick, selection_study
+from tinyrl.plan.config import validate_config
+from tinyrl.plan.selection import candidate_name, pick, selection_study
 
 TUNED = {"name": "l1_ft", "family": "prune_l1", "agents": ["lunarlander"], "params": {"amount": 0.5}}
 

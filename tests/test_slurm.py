@@ -13,7 +13,7 @@ import yaml
 from conftest import REPO, TINY_CONFIG
 from workflow_helpers import EXPECTED, snakemake_command
 
-from tinyrl.reproducible import DETERMINISTIC_COLUMNS
+from tinyrl.analysis.reproducible import DETERMINISTIC_COLUMNS
 
 SLURM_CONF = os.environ.get("TINYRL_SLURM_CONF")
 VARIANTS = ["fp32", "dynamic_qint8", "l1_0.9_sparse_ft"]

@@ -10,21 +10,28 @@ import pytest
 import torch
 from conftest import SMALL_ARCH
 
-from tinyrl.agreement import agreement
-from tinyrl.answers import fastest_answer
-from tinyrl.checkpoint import QUANTIZED_MARK, safe_torch_load, save_checkpoint
+from tinyrl.analysis.answers import fastest_answer
+from tinyrl.analysis.speed import fastest_noninferior, speed_targets
 from tinyrl.compression.base import CompressContext
-from tinyrl.config import finetune_settings
+from tinyrl.compression.loading import load_policy
+from tinyrl.episodes.observations import save_observations
 from tinyrl.errors import CheckpointError
 from tinyrl.families import get_family
-from tinyrl.loading import load_policy
-from tinyrl.model_stats import flops_per_observation, size_stats
-from tinyrl.networks import build_network
-from tinyrl.observations import save_observations
-from tinyrl.onnx_runtime import OUTPUT_NAME, OnnxRuntimePolicy, export_onnx, session, session_runner, weight_arrays
-from tinyrl.speed import fastest_noninferior, speed_targets
+from tinyrl.plan.config import finetune_settings
+from tinyrl.policies.checkpoint import QUANTIZED_MARK, safe_torch_load, save_checkpoint
+from tinyrl.policies.model_stats import flops_per_observation, size_stats
+from tinyrl.policies.networks import build_network
+from tinyrl.runtimes.onnx_runtime import (
+    OUTPUT_NAME,
+    OnnxRuntimePolicy,
+    export_onnx,
+    session,
+    session_runner,
+    weight_arrays,
+)
 from tinyrl.stages.time_forward import time_forward
-from tinyrl.timing import parity_check, time_backends
+from tinyrl.timing.agreement import agreement
+from tinyrl.timing.rounds import parity_check, time_backends
 
 TIMING = {"passes": 5, "batch_size": 8, "warmup": 1, "threads": 1, "latency": {"passes": 5, "warmup": 1}}
 FINETUNE = finetune_settings(
@@ -215,7 +222,7 @@ def test_a_backend_that_flips_a_greedy_action_does_not_agree():
 
 
 def test_gemm_ceiling_is_measured():
-    from tinyrl.ceiling import measure_ceiling
+    from tinyrl.timing.ceiling import measure_ceiling
 
     ceiling = measure_ceiling(threads=1, repeats=3)
     assert ceiling["flops_per_s"] > 1e8
@@ -336,7 +343,7 @@ def _summary(static_size_mb: float, fastest_ms: dict[str, float]) -> tuple[pd.Da
 
 
 def test_speed_targets_read_the_fastest_non_inferior_variant():
-    from tinyrl.speed import format_speed_targets, speed_targets
+    from tinyrl.analysis.speed import format_speed_targets, speed_targets
 
     result = speed_targets(*_summary(1.44, {"batch": 10.0, "latency": 0.5}), "a")
     assert result["fastest"]["batch"]["variant"] == "int8"  # "broken" is faster but inferior

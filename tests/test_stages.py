@@ -9,7 +9,8 @@ from browser import images_in_browser
 from conftest import REPO, SMALL_ARCH, loud_checkpoint
 
 from tinyrl.errors import ConfigError
-from tinyrl.figures import FIGURES
+from tinyrl.plan.study import plan_study
+from tinyrl.reporting.figures import FIGURES
 from tinyrl.stages.aggregate import aggregate
 from tinyrl.stages.compress import compress
 from tinyrl.stages.evaluate import evaluate_random, evaluate_variant
@@ -17,8 +18,7 @@ from tinyrl.stages.figures import figures
 from tinyrl.stages.observation_set import observation_set
 from tinyrl.stages.report import report
 from tinyrl.stages.time_forward import machine_ceiling, time_forward
-from tinyrl.stats import BETTER, INCONCLUSIVE, INFERIOR, NON_INFERIOR, TOO_FEW
-from tinyrl.study import plan_study
+from tinyrl.statistics.inference import BETTER, INCONCLUSIVE, INFERIOR, NON_INFERIOR, TOO_FEW
 
 VERDICTS = {BETTER, NON_INFERIOR, INCONCLUSIVE, INFERIOR, TOO_FEW}
 
@@ -106,8 +106,8 @@ def run_study(config: dict, root, checkpoint) -> dict:
 def study(tmp_path_factory):
     import torch
 
-    from tinyrl.checkpoint import save_checkpoint
-    from tinyrl.networks import build_network
+    from tinyrl.policies.checkpoint import save_checkpoint
+    from tinyrl.policies.networks import build_network
 
     root = tmp_path_factory.mktemp("study")
     torch.manual_seed(0)
@@ -199,7 +199,7 @@ def test_html_report_is_self_contained(study):
 
 
 def test_report_escapes_names_from_the_config(study, tmp_path):
-    from tinyrl.report import build_context, render_report
+    from tinyrl.reporting.report import build_context, render_report
 
     root = study["root"]
     summary = pd.read_csv(root / "tables" / "summary.csv")
@@ -220,8 +220,8 @@ def test_report_escapes_names_from_the_config(study, tmp_path):
 def test_a_failing_variant_is_reported_and_the_study_completes(tmp_path):
     """A policy with large weights overflows when cast to float16: that variant fails, with its reason,
     while the float32 variant, the tables and the report are still produced."""
+    from tinyrl.compression.loading import load_policy
     from tinyrl.errors import VariantFailure
-    from tinyrl.loading import load_policy
 
     checkpoint = loud_checkpoint(tmp_path / "loud.pt")
     agent = {"env_id": "LunarLander-v3", "algorithm": "ddqn", "network": SMALL_ARCH, "actions": "greedy"}

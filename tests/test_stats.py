@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from tinyrl.stats import (
+from tinyrl.statistics.inference import (
     BETTER,
     INCONCLUSIVE,
     INFERIOR,
@@ -17,7 +17,7 @@ from tinyrl.stats import (
     two_level_bootstrap_ci,
     unseen_share,
 )
-from tinyrl.summaries import describe_returns, summarize_times
+from tinyrl.statistics.summaries import describe_returns, summarize_times
 
 
 def test_bootstrap_ci_brackets_the_mean_and_is_reproducible():

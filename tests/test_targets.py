@@ -4,8 +4,8 @@ import json
 
 import pandas as pd
 
-from tinyrl.speed import fastest_noninferior
-from tinyrl.targets import agent_targets, format_targets
+from tinyrl.analysis.speed import fastest_noninferior
+from tinyrl.analysis.targets import agent_targets, format_targets
 
 
 def _row(variant, family, verdict, size, pruned=0.0, incidental=None, finetune_steps=0):

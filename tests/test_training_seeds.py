@@ -4,10 +4,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tinyrl.aggregate import paired_columns
-from tinyrl.answers import verdict_text
-from tinyrl.stats import INCONCLUSIVE, NON_INFERIOR
-from tinyrl.training_seeds import pool_training_seeds, pooled_returns, seed_members, training_seed_table
+from tinyrl.analysis.aggregate import paired_columns
+from tinyrl.analysis.answers import verdict_text
+from tinyrl.analysis.training_seeds import pool_training_seeds, pooled_returns, seed_members, training_seed_table
+from tinyrl.statistics.inference import INCONCLUSIVE, NON_INFERIOR
 
 EPISODES = 20
 COMPARISON = {

@@ -23,7 +23,7 @@ from sb3_agents import (
 )
 from workflow_helpers import EXPECTED, edited_config, planned_jobs, snakemake, snakemake_command
 
-from tinyrl.reproducible import DETERMINISTIC_COLUMNS, differences, record_expected
+from tinyrl.analysis.reproducible import DETERMINISTIC_COLUMNS, differences, record_expected
 
 AGENTS = ["lunarlander", "halfcheetah", "montezuma"]
 VARIANTS = [
@@ -261,7 +261,7 @@ def test_the_study_runs_on_a_reference_ppo_rnd_params_pth(tmp_path):
     import numpy as np
     import torch
 
-    from tinyrl.networks import RNDPredictor, RNDTarget, build_network
+    from tinyrl.policies.networks import RNDPredictor, RNDTarget, build_network
 
     torch.manual_seed(0)
     policy = build_network({"kind": "ppo_rnd_cnn", "input_shape": [4, 84, 84], "n_actions": 18})

@@ -9,10 +9,10 @@ from pathlib import Path
 import yaml
 from conftest import REPO, TINY_CONFIG
 
-from tinyrl.reproducible import workflow_command
+from tinyrl.analysis.reproducible import workflow_command
 
 # The columns that must be equal, bit for bit, between runs of the tiny study (timings excluded), one file
-# per CPU model (tinyrl.reproducible.expected_file).
+# per CPU model (tinyrl.analysis.reproducible.expected_file).
 EXPECTED = REPO / "tests" / "expected" / "tiny_summary.csv"
 
 

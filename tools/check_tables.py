@@ -4,7 +4,7 @@ columns (rewards, sizes, sparsities, verdicts: not timings) with the committed o
 Usage: python tools/check_tables.py [--workdir DIR] [--config tests/configs/tiny.yaml]
                                     [--expected tests/expected/tiny_summary.csv] [--cores 2] [--update]
 One expected file serves every x86-64 CPU: the jobs that make and play the policies run with portable
-numerics (tinyrl.numerics), so the rewards and verdicts do not depend on the CPU's kernels.
+numerics (tinyrl.jobs.numerics), so the rewards and verdicts do not depend on the CPU's kernels.
 Exit status 0 when they match, 1 when they differ (the differences are printed), 2 when the workflow
 fails. CI runs it on the tiny config (.ci/run, .github/workflows/tables.yml). --update rewrites the
 expected file after an intended change: review its diff before committing it.
@@ -18,7 +18,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from tinyrl.reproducible import differences, record_expected, workflow_command
+from tinyrl.analysis.reproducible import differences, record_expected, workflow_command
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sys
 
-from tinyrl.publish import NotAPublication, UnfinishedRun, publish_study
+from tinyrl.reporting.publish import NotAPublication, UnfinishedRun, publish_study
 
 
 def main() -> int:

@@ -6,7 +6,7 @@ Usage:
 
 The study's config (config.yaml with --config layered over it, as `snakemake --configfile` layers it) is
 turned into one that plays float32 and each variant at every candidate on the config's `selection` seeds
-(tinyrl.selection), run through the workflow's `tables` target in --workdir. It prints each candidate's
+(tinyrl.plan.selection), run through the workflow's `tables` target in --workdir. It prints each candidate's
 mean and paired difference from float32 there, the value chosen (the smallest within the non-inferiority
 margin, else the best), and the `chosen:` record to put on the variant beside that value; the same goes to
 <workdir>/selection.json.
@@ -25,8 +25,8 @@ import pandas as pd
 import yaml
 from snakemake.utils import update_config
 
-from tinyrl.reproducible import workflow_command
-from tinyrl.selection import pick, selection_study
+from tinyrl.analysis.reproducible import workflow_command
+from tinyrl.plan.selection import pick, selection_study
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -12,7 +12,7 @@ import argparse
 from pathlib import Path
 
 from tinyrl.algorithms.ppo_rnd import PPORNDConfig, train
-from tinyrl.checkpoint import save_checkpoint
+from tinyrl.policies.checkpoint import save_checkpoint
 
 parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
 parser.add_argument("--state-dir", required=True)

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from tinyrl.algorithms import ddqn, demo_clone, ppo, ppo_rnd, sb3
-from tinyrl.algorithms.record import Algorithm
+from tinyrl.algorithms.common.record import Algorithm
 
 ALGORITHMS: dict[str, Algorithm] = {
     record.name: record

@@ -18,10 +18,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from tinyrl.algorithms.record import Algorithm
-from tinyrl.algorithms.selection import selection_score
-from tinyrl.envs import make_env, space_dims
-from tinyrl.networks import build_network
+from tinyrl.algorithms.common.record import Algorithm
+from tinyrl.algorithms.common.selection import selection_score
+from tinyrl.episodes.envs import make_env, space_dims
+from tinyrl.policies.networks import build_network
 
 
 @dataclass

@@ -40,8 +40,8 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import torch
 
-from tinyrl.algorithms.demo_repair import ambiguous_steps, make_followable
-from tinyrl.algorithms.go_explore import (
+from tinyrl.algorithms.common.demo_repair import ambiguous_steps, make_followable
+from tinyrl.algorithms.common.go_explore import (
     GoExploreConfig,
     act_frames,
     canonical_actions,
@@ -51,9 +51,9 @@ from tinyrl.algorithms.go_explore import (
     explore,
     replay,
 )
-from tinyrl.algorithms.record import Algorithm
-from tinyrl.atari import make_atari_env
-from tinyrl.networks import build_network
+from tinyrl.algorithms.common.record import Algorithm
+from tinyrl.episodes.atari import make_atari_env
+from tinyrl.policies.networks import build_network
 
 
 @dataclass

@@ -31,10 +31,10 @@ import torch
 from gymnasium.wrappers.utils import RunningMeanStd
 from torch import nn
 
-from tinyrl.algorithms.record import Algorithm
-from tinyrl.algorithms.selection import selection_score
-from tinyrl.envs import make_env
-from tinyrl.networks import ValueMLP, build_network
+from tinyrl.algorithms.common.record import Algorithm
+from tinyrl.algorithms.common.selection import selection_score
+from tinyrl.episodes.envs import make_env
+from tinyrl.policies.networks import ValueMLP, build_network
 
 
 @dataclass

@@ -30,11 +30,11 @@ import torch
 import torch.nn.functional as F
 from gymnasium.wrappers.utils import RunningMeanStd
 
-from tinyrl.algorithms.record import Algorithm
-from tinyrl.atari import make_atari_env
+from tinyrl.algorithms.common.record import Algorithm
 from tinyrl.atomic import save_torch
-from tinyrl.checkpoint import safe_torch_load
-from tinyrl.networks import RNDPredictor, RNDTarget, build_network
+from tinyrl.episodes.atari import make_atari_env
+from tinyrl.policies.checkpoint import safe_torch_load
+from tinyrl.policies.networks import RNDPredictor, RNDTarget, build_network
 
 
 @dataclass

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from tinyrl.algorithms.record import Algorithm
+from tinyrl.algorithms.common.record import Algorithm
 from tinyrl.importers.sb3_zip import convert_file
 
 SB3_CLASSES = {"sb3_ppo": "PPO", "sb3_a2c": "A2C", "sb3_dqn": "DQN", "sb3_sac": "SAC", "sb3_td3": "TD3"}

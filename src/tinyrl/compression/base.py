@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn
 
-from tinyrl.networks import build_network
+from tinyrl.policies.networks import build_network
 
 COMPRESSIBLE = (nn.Linear, nn.Conv2d)
 

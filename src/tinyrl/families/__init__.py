@@ -12,7 +12,7 @@ import importlib
 import pkgutil
 from functools import cache
 
-from tinyrl.compression.base import Family
+from tinyrl.compression.base import BASELINE, Family, Table
 
 
 @cache
@@ -45,3 +45,13 @@ def families_feeding(consumer: str) -> frozenset[str]:
 def family_column_names() -> tuple[str, ...]:
     """Every family's own summary columns, so that the summary's columns do not depend on the study."""
     return tuple(dict.fromkeys(name for family in all_families().values() for name in family.columns))
+
+
+def tables_of(families: list[str]) -> dict[str, Table]:
+    """The report tables of these families, in the order they first appear (the baseline has none of its own)."""
+    tables: dict[str, Table] = {}
+    for name in families:
+        table = get_family(name).table
+        if name != BASELINE:
+            tables.setdefault(table.name, table)
+    return tables

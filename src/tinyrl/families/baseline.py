@@ -7,7 +7,7 @@ import copy
 from torch import nn
 
 from tinyrl.compression.base import BASELINE, CompressContext, Compressed, Family, Table, schema
-from tinyrl.networks import build_network
+from tinyrl.policies.networks import build_network
 
 
 def _unchanged(model: nn.Module, params: dict, ctx: CompressContext) -> Compressed:

@@ -34,8 +34,8 @@ from tinyrl.compression.base import (
     resolve_layers,
     schema,
 )
+from tinyrl.compression.finetune import finetune_if_asked
 from tinyrl.errors import VariantFailure
-from tinyrl.finetune import finetune_if_asked
 
 
 class XNORWeights(XNORWeightBinarizer):

@@ -7,9 +7,9 @@ import torch
 from torch import nn
 
 from tinyrl.compression.base import FINETUNE_STEPS, CompressContext, Compressed, Family, Table, schema
+from tinyrl.compression.finetune import distill
 from tinyrl.errors import VariantFailure
-from tinyrl.finetune import distill
-from tinyrl.networks import build_network
+from tinyrl.policies.networks import build_network
 
 
 def _student(model: nn.Module, params: dict, ctx: CompressContext) -> Compressed:

@@ -9,9 +9,9 @@ from torch import nn
 
 from tinyrl.compression.base import INT8, CompressContext, Compressed, Family, param, param_in, schema
 from tinyrl.compression.tables import QUANTIZATION
-from tinyrl.executorch_runtime import ExecuTorchPolicy, export_program, xnnpack_int8_graph
-from tinyrl.model_stats import count_weights, flops_per_observation, weight_tensors
-from tinyrl.pt2e import graph_weights
+from tinyrl.policies.model_stats import count_weights, flops_per_observation, weight_tensors
+from tinyrl.runtimes.executorch_runtime import ExecuTorchPolicy, export_program, xnnpack_int8_graph
+from tinyrl.runtimes.pt2e import graph_weights
 
 
 def _compress(model: nn.Module, params: dict, ctx: CompressContext) -> Compressed:

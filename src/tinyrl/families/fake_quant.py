@@ -25,7 +25,7 @@ from tinyrl.compression.base import (
     schema,
 )
 from tinyrl.compression.bitpack import pack_codes, packed_length, unpack_codes
-from tinyrl.finetune import finetune_if_asked
+from tinyrl.compression.finetune import finetune_if_asked
 
 
 def _affine_codes(weight: torch.Tensor, bits: int, per_channel: bool):

@@ -26,7 +26,7 @@ from tinyrl.compression.base import (
     resolve_layers,
     schema,
 )
-from tinyrl.finetune import finetune_if_asked
+from tinyrl.compression.finetune import finetune_if_asked
 
 
 class LowRank(nn.Module):

@@ -12,8 +12,8 @@ from torch import nn
 
 from tinyrl.compression.base import INT8, CompressContext, Compressed, Family, constant, schema
 from tinyrl.compression.tables import QUANTIZATION
-from tinyrl.model_stats import flops_per_observation
-from tinyrl.onnx_runtime import INPUT_NAME, OnnxRuntimePolicy, export_onnx
+from tinyrl.policies.model_stats import flops_per_observation
+from tinyrl.runtimes.onnx_runtime import INPUT_NAME, OnnxRuntimePolicy, export_onnx
 
 CALIBRATION_BATCH = 100
 

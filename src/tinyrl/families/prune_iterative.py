@@ -19,6 +19,7 @@ from tinyrl.compression.base import (
     resolve_layers,
     schema,
 )
+from tinyrl.compression.finetune import distill
 from tinyrl.compression.magnitude import (
     SCOPE,
     STORAGE,
@@ -29,7 +30,6 @@ from tinyrl.compression.magnitude import (
     store,
 )
 from tinyrl.compression.tables import UNSTRUCTURED
-from tinyrl.finetune import distill
 
 
 def _iterative(model: nn.Module, params: dict, ctx: CompressContext) -> Compressed:

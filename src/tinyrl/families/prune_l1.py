@@ -19,6 +19,7 @@ from tinyrl.compression.base import (
     resolve_layers,
     schema,
 )
+from tinyrl.compression.finetune import finetune_if_asked
 from tinyrl.compression.magnitude import (
     SCOPE,
     STORAGE,
@@ -29,7 +30,6 @@ from tinyrl.compression.magnitude import (
     store,
 )
 from tinyrl.compression.tables import UNSTRUCTURED
-from tinyrl.finetune import finetune_if_asked
 
 
 def _l1(model: nn.Module, params: dict, ctx: CompressContext) -> Compressed:

@@ -19,9 +19,9 @@ from tinyrl.compression.base import (
     resolve_layers,
     schema,
 )
+from tinyrl.compression.finetune import finetune_if_asked
 from tinyrl.compression.magnitude import make_permanent
-from tinyrl.finetune import finetune_if_asked
-from tinyrl.networks import build_network
+from tinyrl.policies.networks import build_network
 
 
 def _ln_structured(model: nn.Module, params: dict, ctx: CompressContext) -> Compressed:

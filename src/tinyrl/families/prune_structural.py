@@ -19,9 +19,9 @@ from tinyrl.compression.base import (
     replace_module,
     schema,
 )
+from tinyrl.compression.finetune import finetune_if_asked
 from tinyrl.errors import VariantFailure
-from tinyrl.finetune import finetune_if_asked
-from tinyrl.networks import build_network, every_head
+from tinyrl.policies.networks import build_network, every_head
 
 
 def _example_input(model: nn.Module) -> torch.Tensor:

@@ -14,10 +14,10 @@ from torch import nn
 
 from tinyrl.compression.base import INT8, CompressContext, Compressed, Family, constant, schema
 from tinyrl.compression.tables import QUANTIZATION
-from tinyrl.model_stats import flops_per_observation
-from tinyrl.networks import OUTPUT_KINDS, build_network, every_head
-from tinyrl.observations import observation_shape
-from tinyrl.pt2e import QuantizedGraphPolicy, activation_qparams, quantize_graph, set_activation_qparams
+from tinyrl.episodes.observations import observation_shape
+from tinyrl.policies.model_stats import flops_per_observation
+from tinyrl.policies.networks import OUTPUT_KINDS, build_network, every_head
+from tinyrl.runtimes.pt2e import QuantizedGraphPolicy, activation_qparams, quantize_graph, set_activation_qparams
 
 
 def _x86_quantizer():

@@ -8,7 +8,7 @@ from torch import nn
 from tinyrl.compression import eager_quant
 from tinyrl.compression.base import INT8, CompressContext, Compressed, Family, param, param_in, schema
 from tinyrl.compression.tables import QUANTIZATION
-from tinyrl.networks import build_network
+from tinyrl.policies.networks import build_network
 
 
 def quantize(model: nn.Module, params: dict, calibration: torch.Tensor | None) -> nn.Module:

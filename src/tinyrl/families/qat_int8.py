@@ -15,9 +15,9 @@ from tinyrl.compression.base import (
     constant,
     schema,
 )
+from tinyrl.compression.finetune import finetune_if_asked
 from tinyrl.compression.tables import QUANTIZATION
-from tinyrl.finetune import finetune_if_asked
-from tinyrl.networks import build_network
+from tinyrl.policies.networks import build_network
 
 
 def _compress(model: nn.Module, params: dict, ctx: CompressContext) -> Compressed:

@@ -4,7 +4,7 @@ weight-only, and int4 weight-only where torchao has a CPU kernel here. Timed eag
 intends, through torch.compile (the `torch-compile` backend).
 
 torchao's quantized weights are tensor subclasses. The variant's file stores their inner tensors (int8
-codes, scales) as plain tensors (tinyrl.checkpoint.pack_subclass), so it loads weights-only without
+codes, scales) as plain tensors (tinyrl.policies.checkpoint.pack_subclass), so it loads weights-only without
 torchao's classes; loading quantizes a float skeleton the same way and puts the stored tensors back.
 """
 
@@ -17,7 +17,7 @@ from torch import nn
 from tinyrl.compression.base import INT8, LAYERS, Compressed, Family, param, param_in, resolve_layers, schema
 from tinyrl.compression.tables import QUANTIZATION
 from tinyrl.errors import VariantFailure
-from tinyrl.networks import build_network
+from tinyrl.policies.networks import build_network
 
 # scheme -> the torchao config class (torchao.quantization) that makes it
 SCHEMES = {

@@ -1,4 +1,4 @@
-"""Policies saved by other code, read as tiny_rl checkpoint dicts (see tinyrl.checkpoint).
+"""Policies saved by other code, read as tiny_rl checkpoint dicts (see tinyrl.policies.checkpoint).
 
 Two kinds of importer, both reading nothing beyond tensors, plain containers, numpy arrays and JSON:
 - torch files (the reference PPO-RND `params.pth`, CleanRL's `.cleanrl_model`, plain state dicts): the
@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import os
 
-from tinyrl.checkpoint import is_checkpoint_record, parse_checkpoint, safe_torch_load
 from tinyrl.errors import CheckpointError
 from tinyrl.importers import cleanrl, reference_ppo_rnd, sb3_zip, state_dict
+from tinyrl.policies.checkpoint import is_checkpoint_record, parse_checkpoint, safe_torch_load
 
 TORCH_FILE_IMPORTERS = (reference_ppo_rnd, cleanrl, state_dict)
 ARCHIVE_IMPORTERS = (sb3_zip,)

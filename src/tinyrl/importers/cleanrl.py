@@ -25,9 +25,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from tinyrl.checkpoint import checkpoint_dict
 from tinyrl.errors import CheckpointError
 from tinyrl.importers.layers import chain_dims, frame_side, linear_chain, nature_cnn_convs, sequential_layers
+from tinyrl.policies.checkpoint import checkpoint_dict
 
 FORMAT = "CleanRL .cleanrl_model"
 NAME = "cleanrl"

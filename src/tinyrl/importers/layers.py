@@ -8,7 +8,7 @@ import re
 import torch
 
 from tinyrl.errors import CheckpointError
-from tinyrl.networks import NATURE_CONVOLUTIONS
+from tinyrl.policies.networks import NATURE_CONVOLUTIONS
 
 
 def sequential_layers(state: dict, prefix: str) -> list[str]:

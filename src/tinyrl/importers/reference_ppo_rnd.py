@@ -3,7 +3,7 @@
 Its policy state dict has our module names (networks.PPORNDPolicy); the architecture is read off
 the tensor shapes (input channels, action count, frame size from fc1's width), so a file of another
 shape is refused by the architecture check like any other checkpoint. Its observation statistics
-are numpy arrays, which tinyrl.checkpoint.safe_torch_load allow-lists.
+are numpy arrays, which tinyrl.policies.checkpoint.safe_torch_load allow-lists.
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from typing import Any
 
 import numpy as np
 
-from tinyrl.checkpoint import checkpoint_dict
 from tinyrl.errors import CheckpointError
 from tinyrl.importers.layers import FRAME_SIDE_BY_FEATURES
+from tinyrl.policies.checkpoint import checkpoint_dict
 
 FORMAT = "reference PPO-RND params.pth"
 NAME = "reference_ppo_rnd"

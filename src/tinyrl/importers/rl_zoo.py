@@ -132,7 +132,7 @@ def _wrapper_names(setting) -> list[str]:
 
 def unsupported_settings(zoo_config: dict, image: bool) -> list[str]:
     """Settings of the run that change what the policy sees and the import cannot reproduce. An image
-    policy's AtariWrapper and 4-frame stack are the sb3_atari protocol's (tinyrl.atari), so they pass."""
+    policy's AtariWrapper and 4-frame stack are the sb3_atari protocol's (tinyrl.episodes.atari), so they pass."""
     problems = []
     frame_stack = zoo_config.get("frame_stack")
     if frame_stack and not (image and frame_stack == 4):

@@ -26,11 +26,11 @@ from typing import Any
 
 import torch
 
-from tinyrl.checkpoint import checkpoint_dict, safe_torch_loads
 from tinyrl.errors import CheckpointError
 from tinyrl.importers.layers import chain_dims, frame_side, linear_chain, nature_cnn_convs, sequential_layers
 from tinyrl.importers.rl_zoo import normalizes_observations, read_vecnormalize, read_zoo_config, unsupported_settings
 from tinyrl.importers.safe_zip import SafeZip, has_top_level_member
+from tinyrl.policies.checkpoint import checkpoint_dict, safe_torch_loads
 
 FORMAT = "Stable-Baselines3 zip"
 NAME = "sb3_zip"

@@ -16,9 +16,9 @@ from typing import Any
 
 import torch
 
-from tinyrl.checkpoint import checkpoint_dict
 from tinyrl.errors import CheckpointError
 from tinyrl.importers.layers import chain_dims, frame_side, linear_chain, nature_cnn_convs
+from tinyrl.policies.checkpoint import checkpoint_dict
 
 FORMAT = "plain state dict (network declared in the config)"
 NAME = "state_dict"

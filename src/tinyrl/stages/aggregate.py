@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tinyrl.aggregate import (
+from tinyrl.analysis.aggregate import (
     backend_rows,
     backend_table,
     build_summary,
@@ -36,7 +36,7 @@ def aggregate(
     """`pairs` names the (agent, variant) of each metadata/evaluation file; `agents` those of `random` and of
     `timings` (each agent's timing folder, <variant>.json per variant); `comparison` holds each agent's
     evaluation settings (the paired comparison's margin, resamples, confidence). `training_seeds`: each file
-    of a recipe made from several training seeds, with its own verdict (tinyrl.training_seeds)."""
+    of a recipe made from several training seeds, with its own verdict (tinyrl.analysis.training_seeds)."""
     flops_per_s = json.loads(Path(ceiling).read_text())["flops_per_s"]
     timing_folders = dict(zip(agents, timings, strict=True))
     timings = [Path(timing_folders[agent]) / f"{variant}.json" for agent, variant in pairs]

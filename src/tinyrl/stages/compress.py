@@ -8,14 +8,14 @@ import traceback
 import torch
 
 from tinyrl.atomic import write_json
-from tinyrl.checkpoint import save_checkpoint, save_failure
 from tinyrl.compression.base import CompressContext
+from tinyrl.compression.finetune import training_seed_settings
+from tinyrl.compression.loading import load_policy
+from tinyrl.episodes.observations import load_observations, observation_shape
 from tinyrl.errors import VariantFailure, is_refusal
 from tinyrl.families import get_family
-from tinyrl.finetune import training_seed_settings
-from tinyrl.loading import load_policy
-from tinyrl.model_stats import batched_forward, size_stats
-from tinyrl.observations import load_observations, observation_shape
+from tinyrl.policies.checkpoint import save_checkpoint, save_failure
+from tinyrl.policies.model_stats import batched_forward, size_stats
 
 
 def check_outputs(model: torch.nn.Module, observations: torch.Tensor) -> None:
@@ -48,7 +48,7 @@ def compress(
     for key in ("after", "training_seed", "training_seeds", "seed_of"):  # only when set: other recipes unchanged
         if key in variant:
             recipe[key] = variant[key]
-    # training seed k of a recipe made from several (tinyrl.config): its own generator and environment seeds
+    # training seed k of a recipe made from several (tinyrl.plan.config): its own generator and environment seeds
     finetune = training_seed_settings(finetune, variant.get("training_seed", 0))
 
     def failed(reason: str) -> None:  # a failure record stands for the model file; the metadata says why

@@ -6,16 +6,16 @@ import numpy as np
 import psutil
 import torch
 
-from tinyrl.agreement import PARITY_OBSERVATIONS
 from tinyrl.atomic import write_json
-from tinyrl.envs import action_space_of
+from tinyrl.compression.loading import load_policy
+from tinyrl.episodes.envs import action_space_of
+from tinyrl.episodes.observations import ObservationSample, save_observations
 from tinyrl.errors import VariantFailure
-from tinyrl.evaluation import evaluate
-from tinyrl.loading import load_policy
-from tinyrl.model_stats import state_bytes
-from tinyrl.numerics import numerics_record
-from tinyrl.observations import ObservationSample, save_observations
-from tinyrl.policy import network_policy, random_policy
+from tinyrl.evaluation.play import evaluate
+from tinyrl.jobs.numerics import numerics_record
+from tinyrl.policies.actions import network_policy, random_policy
+from tinyrl.policies.model_stats import state_bytes
+from tinyrl.timing.agreement import PARITY_OBSERVATIONS
 
 
 def evaluate_variant(*, model: str, evaluation: str, observations: str, agent: dict, settings: dict) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from tinyrl.figures import write_figures
+from tinyrl.reporting.figures import write_figures
 
 
 def figures(*, summary: str, figures: list[str]) -> None:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from tinyrl.checkpoint import save_checkpoint
 from tinyrl.errors import CheckpointError
 from tinyrl.importers import read_policy_file
+from tinyrl.policies.checkpoint import save_checkpoint
 
 
 def import_policy(

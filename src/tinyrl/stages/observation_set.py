@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import torch
 
-from tinyrl.loading import load_policy
-from tinyrl.observations import collect_observations, save_observations
-from tinyrl.policy import network_policy
+from tinyrl.compression.loading import load_policy
+from tinyrl.episodes.observations import collect_observations, save_observations
+from tinyrl.policies.actions import network_policy
 
 
 def observation_set(*, checkpoint: str, observations: str, agent: dict, settings: dict) -> None:

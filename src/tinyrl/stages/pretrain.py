@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tinyrl.algorithms import get_algorithm
-from tinyrl.checkpoint import save_checkpoint
+from tinyrl.policies.checkpoint import save_checkpoint
 
 
 def pretrain(*, checkpoint: str, agent: dict, log=print) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from tinyrl.importers import read_policy_file
-from tinyrl.report import build_context, render_report
+from tinyrl.reporting.report import build_context, render_report
 
 
 def report(
@@ -27,7 +27,7 @@ def report(
     robust_agents: list[str],
     repo_dir: str,
 ) -> None:
-    """`settings`: what the report states of the study's protocol (see tinyrl.report.report_settings);
+    """`settings`: what the report states of the study's protocol (see tinyrl.plan.study.report_settings);
     `agents` names the agent of each checkpoint; `robust_agents` the agent of each robustness record
     and of its float32 evaluation (`robustness_baselines`)."""
     provenance = {

@@ -1,13 +1,13 @@
-"""Stage `robustness`: the float32 policy under sticky actions and under no-op starts (tinyrl.robustness)."""
+"""Stage `robustness`: the float32 policy under sticky actions and under no-op starts (tinyrl.evaluation.robustness)."""
 
 from __future__ import annotations
 
 import torch
 
 from tinyrl.atomic import write_json
-from tinyrl.loading import load_policy
-from tinyrl.policy import network_policy
-from tinyrl.robustness import play_conditions
+from tinyrl.compression.loading import load_policy
+from tinyrl.evaluation.robustness import play_conditions
+from tinyrl.policies.actions import network_policy
 
 
 def robustness(*, checkpoint: str, robustness: str, agent: dict, settings: dict) -> None:

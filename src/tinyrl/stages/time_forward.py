@@ -7,15 +7,15 @@ from pathlib import Path
 
 import torch
 
-from tinyrl.allocator import hold_freed_memory
 from tinyrl.atomic import atomic_dir, write_json
-from tinyrl.ceiling import measure_ceiling
 from tinyrl.compression.base import BASELINE
+from tinyrl.compression.loading import load_policy
+from tinyrl.episodes.observations import load_observations, observation_shape
 from tinyrl.errors import VariantFailure
 from tinyrl.families import get_family
-from tinyrl.loading import load_policy
-from tinyrl.observations import load_observations, observation_shape
-from tinyrl.timing import finish, prepare_variant, time_rounds, timing_batches
+from tinyrl.timing.allocator import hold_freed_memory
+from tinyrl.timing.ceiling import measure_ceiling
+from tinyrl.timing.rounds import finish, prepare_variant, time_rounds, timing_batches
 
 
 def time_forward(
@@ -29,7 +29,7 @@ def time_forward(
 ) -> None:
     """Time every variant of one agent in this one process, on every selected backend (and those its family
     asks for), each checked against the variant's own outputs on the observation set and on its evaluation's
-    observations, then timed in interleaved rounds with all the others (tinyrl.timing.time_rounds): every
+    observations, then timed in interleaved rounds with all the others (tinyrl.timing.rounds.time_rounds): every
     ratio to float32 is taken within a round. The `timings` folder gets `<variant>.json` per variant and
     `<variant>.onnx`, the variant's ONNX form, when one was made. One process for all of them: no job
     start-up is paid per variant while the timing claims every core."""

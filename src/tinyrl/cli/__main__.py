@@ -1,0 +1,5 @@
+import sys
+
+from tinyrl.cli.main import main
+
+sys.exit(main())

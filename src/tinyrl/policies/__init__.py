@@ -1,0 +1,1 @@
+"""Policies as networks: the architectures, the checkpoint file format, how a network acts, and model statistics."""

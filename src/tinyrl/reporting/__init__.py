@@ -1,0 +1,1 @@
+"""The report (Markdown and HTML, from jinja2 templates), its figures, and publishing a study into the repository."""

@@ -1,0 +1,55 @@
+"""A policy whose forward runs a program for a runtime other than torch (ONNX Runtime, ExecuTorch).
+
+The program's bytes are a uint8 buffer, so the variant's file is an ordinary tiny_rl checkpoint, loaded
+with weights_only=True; the runtime loads the program on first use, and again after new bytes are loaded.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from tinyrl.policies.networks import OUTPUT_KINDS
+
+
+class ProgramPolicy(nn.Module):
+    BUFFER = "program"  # the state dict's name for the program's bytes
+    RUNTIME = ""  # the backend the program runs on (tinyrl.timing.backends)
+
+    def __init__(self, program: torch.Tensor, output_kind: str, flops: int, log_std: torch.Tensor | None = None):
+        super().__init__()
+        self.register_buffer(self.BUFFER, program.to(torch.uint8))
+        if log_std is not None:
+            self.register_buffer("log_std", log_std.detach().clone())
+        self.output_kind = output_kind
+        self.flops = flops  # of the float network it was made from (model_stats.flops_per_observation)
+        self._run = None
+
+    @classmethod
+    def holding(cls, program: bytes, model: nn.Module, flops: int, **extra) -> ProgramPolicy:
+        """The policy running `program`, made from the float `model` (its output kind and log std kept)."""
+        program_tensor = torch.frombuffer(bytearray(program), dtype=torch.uint8)
+        return cls(program_tensor, model.output_kind, flops, getattr(model, "log_std", None), **extra)
+
+    @classmethod
+    def skeleton(cls, arch: dict, program_bytes: int, has_log_std: bool, flops: int, **extra) -> ProgramPolicy:
+        """An empty policy of the variant's shape, for its file's program bytes (and log std) to load into."""
+        log_std = torch.zeros(int(arch["act_dim"])) if has_log_std else None
+        program = torch.zeros(int(program_bytes), dtype=torch.uint8)
+        return cls(program, OUTPUT_KINDS[arch["kind"]], flops, log_std, **extra)
+
+    def program_bytes(self) -> bytes:
+        return getattr(self, self.BUFFER).numpy().tobytes()
+
+    def runner(self, threads: int | None = None):
+        """observations -> the action outputs, on `threads` threads (default: torch's)."""
+        raise NotImplementedError
+
+    def _load_from_state_dict(self, *args, **kwargs):
+        self._run = None  # new bytes: a new program
+        super()._load_from_state_dict(*args, **kwargs)
+
+    def forward(self, obs: torch.Tensor) -> torch.Tensor:
+        if self._run is None:
+            self._run = self.runner()
+        return torch.as_tensor(self._run(obs.float()))

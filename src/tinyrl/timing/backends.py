@@ -1,0 +1,198 @@
+"""The inference backends a variant is timed on, each built from the variant as loaded from its file.
+
+- ``torch-eager``: the module as loaded (the seed's measurement).
+- ``torch-eager[<engine>]``: a quantized variant's weights repacked for another of torch's
+  quantized kernel libraries (x86, fbgemm, onednn, qnnpack).
+- ``onnxruntime``: the variant exported to ONNX and run in ONNX Runtime (float variants), or
+  the ONNX Runtime model that the variant is (``ort_static_int8``).
+- ``torch-compile``: ``torch.compile`` (inductor, static shapes) of a float variant.
+- ``executorch``: the variant exported to an XNNPACK-lowered ExecuTorch program and run in ExecuTorch's
+  runtime (float variants), or the ExecuTorch program that the variant is (``executorch_program``).
+
+Every backend builds its own runner: a callable from a float32 observation batch to outputs.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from tinyrl.compression.eager_quant import available_engines, quiet
+from tinyrl.errors import is_refusal
+from tinyrl.runtimes.executorch_runtime import export_program, program_runner
+from tinyrl.runtimes.onnx_runtime import export_onnx, session, session_runner
+from tinyrl.runtimes.program_policy import ProgramPolicy
+
+# what a config may select
+BACKEND_GROUPS = ("torch-eager", "torch-engines", "onnxruntime", "torch-compile", "executorch")
+
+
+@dataclass
+class Runner:
+    name: str
+    run: Callable
+    setup_s: float = 0.0  # export, session creation, compilation (compilation ends on the first call)
+    artifact: bytes | None = None  # the program the backend runs (an ONNX model, an ExecuTorch program), if any
+    notes: dict = field(default_factory=dict)
+
+
+@dataclass
+class Unavailable:
+    name: str
+    reason: str
+
+
+def describe(exc: Exception) -> str:
+    """A backend's failure in one line: its type and its message's first line (two, when the first only
+    introduces the second, as a compiler's "backend='inductor' raised:" does), and where the innermost
+    cause was raised when the message says little."""
+    lines = [line for line in f"{type(exc).__name__}: {exc}".splitlines() if line.strip()]
+    text = " ".join(line.strip() for line in lines[:2]) if lines[0].endswith(":") and len(lines) > 1 else lines[0]
+    cause = exc
+    while (cause.__cause__ or cause.__context__) is not None:
+        cause = cause.__cause__ or cause.__context__
+    frame = cause.__traceback__
+    while frame is not None and frame.tb_next is not None:
+        frame = frame.tb_next
+    if frame is not None and len(str(cause).strip()) < 20:
+        code = frame.tb_frame.f_code
+        text += f" (raised in {code.co_name}, {Path(code.co_filename).name}:{frame.tb_lineno})"
+    return text
+
+
+def is_torch_quantized(model: nn.Module) -> bool:
+    """Holds weights packed for a quantized engine (static or dynamic, int8 or fp16)."""
+    return any(hasattr(m, "_packed_params") for m in model.modules())
+
+
+def _foreign_runtime(model: nn.Module) -> str | None:
+    """The runtime other than torch that the variant's file is a program for, if any."""
+    return model.RUNTIME if isinstance(model, ProgramPolicy) else None
+
+
+def native_backend(model: nn.Module) -> str:
+    """The backend the variant's own file runs on when loaded: what evaluation used."""
+    return _foreign_runtime(model) or "torch-eager"
+
+
+def _eager(model: nn.Module) -> Runner:
+    def run(obs):
+        with torch.inference_mode():
+            return model(obs)
+
+    return Runner("torch-eager", run)
+
+
+def _engines(model: nn.Module, state_dict: dict) -> Iterator[Runner | Unavailable]:
+    """The quantized variant repacked for each other engine: loading a quantized state dict packs
+    its weights for the engine selected at that moment."""
+    own = torch.backends.quantized.engine
+    for engine in available_engines():
+        if engine == own:
+            continue
+        name = f"torch-eager[{engine}]"
+        try:
+            torch.backends.quantized.engine = engine
+            start = time.perf_counter()
+            with quiet():
+                repacked = copy.deepcopy(model)
+                repacked.load_state_dict(state_dict)
+            runner = _eager(repacked)
+            runner.name, runner.setup_s = name, time.perf_counter() - start
+            yield runner
+        except Exception as exc:  # an engine that cannot pack these weights (fp16 on onednn, ...)
+            if not is_refusal(exc):
+                raise
+            yield Unavailable(name, describe(exc))
+        finally:
+            torch.backends.quantized.engine = own
+
+
+def _program(name: str, model: nn.Module, example: torch.Tensor, export, load, target: str) -> Runner | Unavailable:
+    """The runner of a program for runtime `name`: the variant's own program, or the variant exported to one
+    (`export`: model, example -> bytes; `load`: bytes -> run); or why it cannot be had. `target` names
+    the format in the reasons."""
+    start = time.perf_counter()
+    if _foreign_runtime(model) == name:
+        program = model.program_bytes()
+    elif _foreign_runtime(model):
+        return Unavailable(name, f"the variant is a program for {_foreign_runtime(model)}")
+    elif is_torch_quantized(model):
+        return Unavailable(name, f"torch eager-mode quantized modules do not export to {target}")
+    else:
+        try:
+            program = export(model, example)
+        except Exception as exc:
+            if not is_refusal(exc):
+                raise
+            return Unavailable(name, f"{target} export failed: {describe(exc)}")
+    try:
+        run = load(program)
+    except Exception as exc:
+        if not is_refusal(exc):
+            raise
+        return Unavailable(name, f"{name} refused the program: {describe(exc)}")
+    return Runner(name, run, time.perf_counter() - start, artifact=program, notes={"program_bytes": len(program)})
+
+
+def _onnxruntime(model: nn.Module, example: torch.Tensor) -> Runner | Unavailable:
+    return _program("onnxruntime", model, example, export_onnx, lambda onnx: session_runner(session(onnx)), "ONNX")
+
+
+def _compiled(model: nn.Module) -> Runner | Unavailable:
+    if _foreign_runtime(model):
+        return Unavailable("torch-compile", f"the variant is a program for {_foreign_runtime(model)}, not torch")
+    if is_torch_quantized(model):
+        return Unavailable(
+            "torch-compile",
+            "torch eager-mode quantized kernels have no compiled form (dynamo falls back to eager around them)",
+        )
+    # A variant made for Inductor says how to compile it (PT2E: freezing). Compiling happens on the first call
+    # of each input shape, so those calls run with the options set; torch.compile's own `options` argument
+    # does not reach the passes torchao registers for quantized patterns.
+    options = getattr(model, "inductor_options", None)
+    compiled = torch.compile(model, dynamic=False)
+    compiled_shapes = set()
+
+    def run(obs):
+        with torch.inference_mode():
+            if options and obs.shape not in compiled_shapes:
+                compiled_shapes.add(obs.shape)
+                with torch._inductor.config.patch(options):
+                    return compiled(obs)
+            return compiled(obs)
+
+    return Runner("torch-compile", run, notes={"mode": "default", "dynamic": False, "inductor_options": options})
+
+
+def _executorch(model: nn.Module, example: torch.Tensor) -> Runner | Unavailable:
+    return _program("executorch", model, example, export_program, program_runner, "ExecuTorch")
+
+
+def runners(
+    model: nn.Module, state_dict: dict, example: torch.Tensor, groups: list[str]
+) -> Iterator[Runner | Unavailable]:
+    """The native runner first, then each selected group's runners (or why it cannot run)."""
+    native = native_backend(model)
+    native_runner = {"onnxruntime": _onnxruntime, "executorch": _executorch}.get(native)
+    yield native_runner(model, example) if native_runner else _eager(model)
+    for group in groups:
+        if group == "torch-eager" or group == native:
+            continue
+        if group == "torch-engines":
+            if is_torch_quantized(model):
+                yield from _engines(model, state_dict)
+        elif group == "onnxruntime":
+            yield _onnxruntime(model, example)
+        elif group == "torch-compile":
+            yield _compiled(model)
+        elif group == "executorch":
+            yield _executorch(model, example)
+        else:
+            raise ValueError(f"unknown backend group {group!r} (known: {', '.join(BACKEND_GROUPS)})")
