@@ -11,8 +11,8 @@ from conftest import REPO, TINY_CONFIG
 
 from tinyrl.analysis.reproducible import workflow_command
 
-# The columns that must be equal, bit for bit, between runs of the tiny study (timings excluded), one file
-# per CPU model (tinyrl.analysis.reproducible.expected_file).
+# The columns that must be equal, bit for bit, between runs of the tiny study (timings excluded): one file
+# for every x86-64 CPU with AVX2 and FMA (portable numerics, tinyrl.jobs.numerics).
 EXPECTED = REPO / "tests" / "expected" / "tiny_summary.csv"
 
 

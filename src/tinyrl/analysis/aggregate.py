@@ -387,7 +387,7 @@ def random_row(agent: str, evaluation_path, settings: dict) -> dict:
     reward, returns = reward_summary(evaluation, settings), evaluation.get("returns") or [nan]
     return {
         "agent": agent,
-        "random_reward_min": float(np.min(returns)),  # the span of its returns: tinyrl.analysis.aggregate.return_range
+        "random_reward_min": float(np.min(returns)),  # the span of its returns: tinyrl.analysis.aggregate.return_ranges
         "random_reward_max": float(np.max(returns)),
         "random_reward_mean": reward["mean"],
         "random_ci_low": reward["ci_low"],

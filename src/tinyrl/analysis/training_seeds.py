@@ -3,8 +3,8 @@ played on float32's episode seeds, judged as one.
 
 Seed 0 is the variant itself (its file is the one sized, timed and shipped); seeds 1.. are the variants
 <name>_seed<k> (`seed_of` names the recipe). The summary keeps one row per recipe, whose reward columns and
-verdict pool every seed that played (tinyrl.statistics.inference' two-level bootstrap over seeds and episodes), with the
-lowest and highest seed's mean beside them; the training-seeds table keeps each file's own.
+verdict pool every seed that played (the two-level bootstrap of tinyrl.statistics.inference over seeds and
+episodes), with the lowest and highest seed's mean beside them; the training-seeds table keeps each file's own.
 """
 
 from __future__ import annotations

@@ -33,8 +33,8 @@ def parser() -> argparse.ArgumentParser:
         "study",
         help="compress, play and time your own policy file, and report",
         description="Compress, play and time a policy file (Stable-Baselines3 or RL Zoo zip, CleanRL file, "
-        "state dict with its network declared in a config, tiny_rl checkpoint) on a gymnasium environment, "
-        "and write the report.",
+        "reference PPO-RND params.pth, tiny_rl checkpoint) on a gymnasium environment, and write the report. "
+        "A plain state dict needs its network declared: use a config file (docs/own-policy.md).",
     )
     study.add_argument("file", type=Path, help="the policy file, e.g. models/ppo-CartPole-v1.zip")
     study.add_argument("--env", required=True, help="the gymnasium environment id it acts in, e.g. CartPole-v1")
@@ -66,6 +66,11 @@ def snakemake_command(run: Path, cores: int, profile: Path | None, dry_run: bool
 def study(args: argparse.Namespace) -> int:
     if args.episodes is not None and args.episodes < 1:
         raise TinyRLError(f"--episodes {args.episodes}: at least 1")
+    if not (CHECKOUT / "Snakefile").is_file():
+        raise TinyRLError(
+            f"no workflow at {CHECKOUT} (Snakefile, config.yaml): tinyrl study runs the workflow of a checkout "
+            "installed with `pip install -e .`"
+        )
     defaults = yaml.safe_load((CHECKOUT / "config.yaml").read_text())
     config = own_policy_config(
         defaults, args.file, args.env, name=args.name, preset=args.variants, episodes=args.episodes
