@@ -8,10 +8,13 @@ sys.path.insert(0, os.path.join(workflow.basedir, "src"))
 from snakemake.exceptions import WorkflowError
 from tinyrl.errors import ConfigError
 from tinyrl.plan.cache import study_plan
+from tinyrl.plan.layering import apply_layering, read_layers
 
 # The validated study (variants expanded, defaults filled): computed once per config and library
 # version and cached, so that parsing the workflow imports no torch (tinyrl.plan.cache).
 try:
+    # A --configfile that names `agents:` studies those only, with a preset unless it lists variants.
+    apply_layering(config, read_layers(workflow.overwrite_configfiles))
     PLAN = study_plan(config)
 except ConfigError as exc:
     raise WorkflowError(str(exc)) from None

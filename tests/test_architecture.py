@@ -18,6 +18,7 @@ from tinyrl.families import all_families, family_names
 from tinyrl.importers import cleanrl
 from tinyrl.plan.config import load_schema
 from tinyrl.policies.networks import OUTPUT_KINDS
+from tinyrl.timing.backends import BACKENDS
 
 LIBRARY = REPO / "src" / "tinyrl"
 
@@ -225,3 +226,10 @@ def test_the_docs_family_table_lists_every_family_with_its_table():
     assert sorted(rows) == sorted(families)
     for name, table in rows.items():
         assert table == ("all" if name == "baseline" else families[name].table.name), name
+
+
+def test_the_schema_backend_enum_is_the_registry():
+    timing = load_schema()["properties"]["timing"]["properties"]["backends"]
+    assert timing["items"]["enum"] == list(BACKENDS)
+    families = {backend for family in all_families().values() for backend in family.backends}
+    assert families <= set(BACKENDS), "a family asks for a backend that has no record"

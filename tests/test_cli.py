@@ -85,3 +85,23 @@ def test_one_command_studies_an_sb3_zip_end_to_end(sb3_zips, tmp_path):
     assert "smallest non-inferior" in out.stdout and str(run / "report" / "report.md") in out.stdout
     again = tinyrl("study", *args, "--run", str(run), "--dry-run", cwd=tmp_path)  # nothing left to do
     assert again.returncode == 0 and "Nothing to be done" in again.stdout + again.stderr
+
+
+def test_a_config_file_naming_its_agent_studies_it_alone(sb3_zips, tmp_path):
+    """The Snakemake way: a --configfile that names `agents:` (and no variants) runs that agent only, with the
+    recommended variants for its network kind."""
+    for name in ("config.yaml", "resources"):
+        (tmp_path / name).symlink_to(REPO / name)
+    mine = tmp_path / "mine.yaml"
+    agent = {"env_id": "CartPole-v1", "checkpoint": str(sb3_zips["ppo_cartpole"])}
+    mine.write_text(yaml.safe_dump({"agents": {"cartpole": agent}}))
+    command = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"), "--directory", str(tmp_path)]
+    out = subprocess.run(
+        [*command, "--dry-run", "--cores", "1", "report", "--configfile", str(mine)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
+    assert "agent=cartpole" in out.stdout and "agent=lunarlander" not in out.stdout
+    assert "variant=openvino_int8" in out.stdout and "variant=student_8x8" in out.stdout  # 32x32 -> 8x8

@@ -5,6 +5,7 @@ from conftest import REPO
 from tinyrl.errors import ConfigError
 from tinyrl.families import all_families
 from tinyrl.plan.config import config_hash, validate_config
+from tinyrl.plan.layering import apply_layering
 
 FAMILIES = all_families()
 ONLY_IN_FULL_STUDY = set()  # families the default study's budget leaves to configs/full.yaml
@@ -225,4 +226,27 @@ def test_every_training_seeds_block_is_kept_from_the_evaluation_seeds(tiny_confi
     """Training seed 1 resets environments from finetune.seed + 10000: 60000-60999 here."""
     tiny_config["evaluation"]["seed"] = 60500
     with pytest.raises(ConfigError, match=r"training seed 1\) resets environments with seeds 60000-60999"):
+        validate_config(tiny_config)
+
+
+def test_a_layered_file_naming_agents_studies_those_with_a_preset():
+    config = {"agents": {"a": {}, "b": {}}, "variants": [{"name": "fp32", "family": "baseline"}]}
+    apply_layering(config, [{"agents": {"b": {"env_id": "CartPole-v1"}}}])
+    assert config["only_agents"] == ["b"] and config["variants"] == "recommended"
+    kept = {"agents": {"a": {}}, "variants": ["mine"], "only_agents": ["a"]}
+    apply_layering(kept, [{"agents": {"a": {}}, "variants": ["mine"], "only_agents": ["a"]}])
+    assert kept == {"agents": {"a": {}}, "variants": ["mine"], "only_agents": ["a"]}  # what it says stays
+    untouched = {"agents": {"a": {}}}
+    apply_layering(untouched, [{"evaluation": {"episodes": 5}}])  # names no agents: Snakemake's merge alone
+    assert untouched == {"agents": {"a": {}}}
+
+
+def test_a_preset_of_variants_is_made_for_each_agents_network(tiny_config):
+    tiny_config["variants"] = "quick"
+    tiny_config["only_agents"] = ["lunarlander", "montezuma"]
+    variants = validate_config(tiny_config)
+    assert [v["name"] for v in variants["lunarlander"]] == ["fp32", "dynamic_qint8", "ort_static_int8"]
+    assert list(variants) == ["lunarlander", "montezuma"]
+    tiny_config["variants"] = "everything"
+    with pytest.raises(ConfigError, match="config field variants: 'everything' is neither a list"):
         validate_config(tiny_config)

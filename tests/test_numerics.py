@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from tinyrl.jobs.numerics import PORTABLE_ENVIRONMENT
+from tinyrl.jobs.numerics import PORTABLE_ENVIRONMENT, numerics_record
 
 PIN_AND_RUN = """
 import hashlib, json, sys
@@ -63,3 +63,9 @@ def test_pinned_outputs_do_not_depend_on_the_code_path_this_cpu_would_take(emula
     native, other = _run(PIN_AND_RUN), _run(PIN_AND_RUN, **emulated)
     assert native.returncode == 0 and other.returncode == 0, native.stderr + other.stderr
     assert json.loads(native.stdout)["digest"] == json.loads(other.stdout)["digest"]
+
+
+def test_a_policy_played_in_another_runtime_is_never_portable():
+    """ONNX Runtime's and ExecuTorch's kernels pick their code path by the CPU, with no switch to pin it."""
+    record = numerics_record("onnxruntime")
+    assert record["portable"] is False and record["runtime"] == "onnxruntime"

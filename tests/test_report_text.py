@@ -11,7 +11,7 @@ from tinyrl.analysis.aggregate import markdown_table
 from tinyrl.evaluation.play import REPLAY_MAX_SECONDS
 from tinyrl.plan.config import validate_config
 from tinyrl.plan.study import report_settings
-from tinyrl.reporting.report import _checkpoint_story, protocol_items, timing_cpus
+from tinyrl.reporting.report import _checkpoint_story, answers_scope, protocol_items, timing_cpus
 
 
 def test_markdown_tables_show_missing_values_as_a_dash_never_nan():
@@ -98,3 +98,20 @@ def test_speed_answers_name_the_cpu_each_timing_job_ran_on():
     two = one.assign(timing_cpu=["Xeon", "EPYC"])
     assert timing_cpus(two, machine) == "a on Xeon (AVX2, FMA); b on EPYC (AVX2, FMA)"
     assert timing_cpus(pd.DataFrame({"agent": ["a"]}), machine) == "Report Node (AVX2)"  # an older summary
+
+
+def test_rewards_played_in_another_runtime_are_not_called_portable():
+    machine = {"cpu_model": "Xeon", "cpu_isa": ["AVX2", "FMA"]}
+    summary = pd.DataFrame(
+        {
+            "agent": ["a", "a", "a"],
+            "variant": ["fp32", "ort_static_int8", "executorch_int8"],
+            "eval_numerics": ["portable", "native (onnxruntime's own kernels)", "native (executorch's own kernels)"],
+        }
+    )
+    scope = answers_scope(summary, machine)
+    assert "hold on any x86-64 CPU with AVX2 and FMA, except those of the variants played in another runtime" in scope
+    assert "(executorch_int8, ort_static_int8)" in scope
+    assert "except" not in answers_scope(summary.iloc[:1], machine)
+    native = summary.assign(eval_numerics=["native (AVX512 ATen kernels)", "portable", "portable"])
+    assert "may differ on another" in answers_scope(native, machine)

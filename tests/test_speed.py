@@ -131,7 +131,7 @@ def test_onnx_runtime_int8_variant_runs_from_its_file(tmp_path, small_policy, ob
 def test_time_backends_times_both_regimes_on_every_backend(tmp_path, small_policy, observations):
     config = {**TIMING, "backends": ["torch-eager", "torch-engines", "onnxruntime", "torch-compile"]}
     evaluated = observations[:20].numpy()  # as if from the variant's own evaluation
-    result, onnx_bytes = time_backends(
+    result, programs = time_backends(
         small_policy, small_policy.state_dict(), observations.numpy(), config, eval_observations=evaluated
     )
     assert set(result["backends"]) == {"torch-eager", "onnxruntime", "torch-compile"}
@@ -146,18 +146,18 @@ def test_time_backends_times_both_regimes_on_every_backend(tmp_path, small_polic
     assert result["flops_per_observation"] == flops_per_observation(small_policy, observations)
     import onnx
 
-    assert onnx.load_from_string(onnx_bytes).graph.input[0].name == "observations"  # the exported model
+    assert onnx.load_from_string(programs[".onnx"]).graph.input[0].name == "observations"  # the exported model
 
 
 def test_quantized_variants_run_on_each_engine_and_say_why_not_elsewhere(small_policy, observations):
     static = compressed(small_policy, "ptq_static", {"dtype": "qint8"}, observations).model
     config = {**TIMING, "backends": ["torch-eager", "torch-engines", "onnxruntime", "torch-compile"]}
-    result, onnx_bytes = time_backends(static, static.state_dict(), observations.numpy(), config)
+    result, programs = time_backends(static, static.state_dict(), observations.numpy(), config)
     backends = result["backends"]
     assert any(name.startswith("torch-eager[") for name in backends)
     assert backends["onnxruntime"]["status"] == "unavailable" and "do not export" in backends["onnxruntime"]["reason"]
     assert backends["torch-compile"]["status"] == "unavailable"
-    assert onnx_bytes is None
+    assert ".onnx" not in programs
     fastest = result["fastest"]["batch"]["backend"]
     assert backends[fastest]["agrees"]  # a backend computing other outputs is never the fastest
 
@@ -180,12 +180,12 @@ def test_executorch_runs_float_variants_and_its_own_int8_programs(tmp_path, smal
     assert torch.equal(out, made.model(observations))
     assert (out.argmax(1) == reference.argmax(1)).float().mean() > 0.9
     assert size_stats(reloaded, path)["parameters"] == sum(p.numel() for p in small_policy.parameters())
-    result, onnx_bytes = time_backends(reloaded, reloaded.state_dict(), observations.numpy(), config)
+    result, programs = time_backends(reloaded, reloaded.state_dict(), observations.numpy(), config)
     backends = result["backends"]
     assert result["native_backend"] == "executorch" and backends["executorch"]["status"] == "ok"
     for name in ("onnxruntime", "torch-compile"):
         assert backends[name]["status"] == "unavailable" and "program for executorch" in backends[name]["reason"]
-    assert onnx_bytes is None
+    assert ".onnx" not in programs
     wide = observations.repeat(3, 1)[: 2 * 256 + 7]  # beyond the largest batch a program takes at once
     with torch.inference_mode():
         assert torch.equal(reloaded(wide), made.model(wide))
@@ -481,3 +481,31 @@ def test_speed_targets_are_not_tested_where_no_variant_has_a_verdict():
     checks = speed_targets(summary, backends, "a")["checks"]
     assert checks["fastest non-inferior variant ≥ 2× fp32 torch eager, batch"] is None
     assert checks["fastest non-inferior int8 variant ≥ 3× fp32 torch eager, batch"] is None
+
+
+def test_openvino_runs_float_variants_and_its_own_int8_models(tmp_path, small_policy, observations):
+    """A float variant converted to OpenVINO computes torch's outputs (f32 inference precision, not bf16);
+    an openvino_program variant (NNCF int8) runs natively in OpenVINO, its file reloads exactly, and torch's
+    backends say why they cannot run it."""
+    config = {**TIMING, "backends": ["torch-eager", "openvino"]}
+    result, _ = time_backends(small_policy, small_policy.state_dict(), observations.numpy(), config)
+    converted = result["backends"]["openvino"]
+    assert converted["status"] == "ok" and converted["agrees"] and converted["max_abs_diff"] < 1e-4
+
+    made = compressed(small_policy, "openvino_program", {"dtype": "int8", "calibration_samples": 100}, observations)
+    path = saved(tmp_path, made, "openvino_program", {"dtype": "int8", "calibration_samples": 100})
+    reloaded, _ = load_policy(path)
+    with torch.inference_mode():
+        out, reference = reloaded(observations), small_policy(observations)
+    assert torch.equal(out, made.model(observations))
+    assert (out.argmax(1) == reference.argmax(1)).float().mean() > 0.9
+    assert size_stats(reloaded, path)["parameters"] == sum(p.numel() for p in small_policy.parameters())
+    result, _ = time_backends(
+        reloaded, reloaded.state_dict(), observations.numpy(), {**config, "backends": ["onnxruntime"]}
+    )
+    backends = result["backends"]
+    assert result["native_backend"] == "openvino" and backends["openvino"]["status"] == "ok"
+    assert (
+        backends["onnxruntime"]["status"] == "unavailable"
+        and "program for openvino" in backends["onnxruntime"]["reason"]
+    )

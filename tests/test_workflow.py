@@ -37,13 +37,14 @@ VARIANTS = [
     "lowrank_0.5",
     "l1_0.5_rl",
     "executorch_int8",
+    "openvino_int8",
     "pt2e_x86_int8",
     "torchao_int8_dynamic",
 ]
 AGENT_VARIANTS = {
     "lunarlander": [*VARIANTS, "lowrank_0.5_ort_int8"],  # made from lowrank_0.5's model (`after`)
-    "halfcheetah": [v for v in VARIANTS if v not in ("pt2e_x86_int8", "torchao_int8_dynamic")],
-    "montezuma": [v for v in VARIANTS if v not in ("l1_0.5_rl", "torchao_int8_dynamic")],
+    "halfcheetah": [v for v in VARIANTS if v not in ("openvino_int8", "pt2e_x86_int8", "torchao_int8_dynamic")],
+    "montezuma": [v for v in VARIANTS if v not in ("l1_0.5_rl", "openvino_int8", "torchao_int8_dynamic")],
 }
 AFTERMATH = {("aggregate", None), ("figures", None), ("report", None), ("all", None)}
 

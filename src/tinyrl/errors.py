@@ -24,9 +24,10 @@ class VariantFailure(TinyRLError):
 
 
 # The modules whose own exception classes are a library's documented refusal of what it cannot run: ONNX
-# Runtime's (Fail, InvalidGraph, NotImplemented, ...: not RuntimeErrors) and ExecuTorch's lowering
-# (ExportError). Read by name, so that this module imports neither.
-REFUSING_MODULES = ("onnxruntime.capi.onnxruntime_pybind11_state", "executorch.exir.error")
+# Runtime's (Fail, InvalidGraph, NotImplemented, ...: not RuntimeErrors), ExecuTorch's lowering
+# (ExportError) and OpenVINO's (OpConversionFailure, GeneralFailure, NotImplementedFailure). Read by name,
+# so that this module imports none of them.
+REFUSING_MODULES = ("onnxruntime.capi.onnxruntime_pybind11_state", "executorch.exir.error", "openvino._pyopenvino")
 
 
 def is_refusal(exc: BaseException) -> bool:

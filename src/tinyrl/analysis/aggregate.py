@@ -118,6 +118,8 @@ def _speedup_spread(regime_record: dict, prefix: str) -> dict:
 def _numerics_label(record: dict | None) -> str:
     if not record:
         return ""
+    if record.get("runtime"):
+        return f"native ({record['runtime']}'s own kernels)"
     return "portable" if record["portable"] else f"native ({record['aten_capability']} ATen kernels)"
 
 

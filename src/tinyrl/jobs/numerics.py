@@ -58,13 +58,16 @@ def pin_portable_numerics() -> dict:
     return numerics_record()
 
 
-def numerics_record() -> dict:
+def numerics_record(runtime: str | None = None) -> dict:
     """What this process's kernels were, for a job's output record and the report's protocol: `portable`
     when every pinnable layer is pinned. glibc's libm is not pinnable from inside the process (its FMA
-    variants are chosen when the process starts, on every CPU with FMA): recorded, not pinned."""
+    variants are chosen when the process starts, on every CPU with FMA): recorded, not pinned. A policy
+    played in another `runtime` (ONNX Runtime, ExecuTorch) runs that runtime's kernels, which pick their
+    code path by the CPU and have no switch to pin it: never portable."""
     environment = {name: os.environ.get(name) for name in PORTABLE_ENVIRONMENT}
     portable = (
-        environment == PORTABLE_ENVIRONMENT
+        runtime is None
+        and environment == PORTABLE_ENVIRONMENT
         and torch.backends.cpu.get_cpu_capability() == PINNED_CAPABILITY
         and torch.get_num_threads() == 1
         and not torch.backends.mkldnn.enabled
@@ -76,4 +79,5 @@ def numerics_record() -> dict:
         "torch_threads": torch.get_num_threads(),
         "mkldnn_fp32": torch.backends.mkldnn.enabled,
         "libm_fma": "FMA" in cpu_isa(),
+        "runtime": runtime,  # None: torch's kernels
     }

@@ -23,6 +23,7 @@ from tinyrl.compression.finetune import SEEDS_PER_ROUND, SEEDS_PER_TRAINING_SEED
 from tinyrl.errors import CheckpointError, ConfigError
 from tinyrl.families import get_family
 from tinyrl.plan.agents import resolve_agents
+from tinyrl.plan.own_policy import PRESETS, preset_for_agents
 from tinyrl.policies.actions import ACTION_MODES
 from tinyrl.policies.networks import OUTPUT_KINDS, build_network
 
@@ -329,8 +330,17 @@ def validate_config(config: dict) -> dict[str, list[dict]]:
     Fills in place the schema's defaults into the config's `finetune` and `evaluation` sections, and the
     agents' settings their checkpoint files supply (tinyrl.plan.agents)."""
     schema = load_schema()
+    preset = config.get("variants") if isinstance(config.get("variants"), str) else None
+    if preset is not None:  # `variants: recommended`: checked here, made per agent once its network is known
+        if preset not in PRESETS:
+            raise ConfigError(
+                f"config field variants: {preset!r} is neither a list nor a preset ({', '.join(PRESETS)})"
+            )
+        config["variants"] = [{"name": "fp32", "family": "baseline"}]  # stands in for the schema's check
     _check_schema(config, schema, "")
     resolve_agents(config)  # algorithm, network and actions read off files that say them
+    if preset is not None:
+        config["variants"] = preset_for_agents(preset, config)
     config["finetune"] = with_schema_defaults(config.get("finetune"), schema["properties"]["finetune"])
     config["evaluation"] = with_schema_defaults(config["evaluation"], schema["properties"]["evaluation"])
     config["selection"] = with_schema_defaults(config.get("selection"), schema["properties"]["selection"])

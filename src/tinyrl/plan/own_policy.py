@@ -20,7 +20,7 @@ from tinyrl.plan.agents import resolve_agent
 
 PROTOCOL_SECTIONS = ("evaluation", "observations", "timing", "finetune", "selection", "resources")
 PRESETS = {
-    "recommended": "what a user would try first: int8 in torch, ONNX Runtime and ExecuTorch; for an MLP also "
+    "recommended": "what a user would try first: int8 in torch, ONNX Runtime, ExecuTorch and OpenVINO; for an MLP also "
     "4-bit weights, structural pruning and a distilled student, both fine-tuned",
     "quick": "float32 and two int8 forms (torch dynamic, ONNX Runtime static): a first look in minutes",
 }
@@ -55,6 +55,7 @@ def preset_variants(preset: str, network: dict) -> list[dict]:
     variants += [
         {"name": "static_qint8_x86", "family": "ptq_static", "params": {"dtype": "qint8", "engine": "x86"}},
         {"name": "executorch_int8", "family": "executorch_program", "params": {"dtype": "int8"}},
+        {"name": "openvino_int8", "family": "openvino_program", "params": {"dtype": "int8"}},
     ]
     hidden = network.get("hidden")
     if not network["kind"].startswith("mlp") or not hidden:  # convolutional networks: the int8 forms
@@ -73,6 +74,18 @@ def preset_variants(preset: str, network: dict) -> list[dict]:
             "family": "distill_student",
             "params": {"hidden": student, "finetune_steps": FINETUNE_STEPS},
         },
+    ]
+
+
+def preset_for_agents(preset: str, config: dict) -> list[dict]:
+    """`variants: <preset>` in a config: the preset for each agent the study runs (its network read off its
+    file already), each entry naming its agent."""
+    agents = config.get("only_agents") or list(config["agents"])
+    return [
+        {**variant, "agents": [agent]}
+        for agent in agents
+        if agent in config["agents"]
+        for variant in preset_variants(preset, config["agents"][agent]["network"])
     ]
 
 

@@ -221,13 +221,24 @@ def timing_cpus(summary: pd.DataFrame, machine: dict) -> str:
 def answers_scope(summary: pd.DataFrame, machine: dict) -> str:
     """What the Answers hold for: the speed on the CPU that timed them (timing_cpus), the rewards on any
     x86-64 CPU with AVX2 and FMA when every episode was played with portable numerics (tinyrl.jobs.numerics)."""
-    numerics = set(summary["eval_numerics"].dropna()) - {""} if "eval_numerics" in summary else set()
-    rewards = (
+    labels = summary.get("eval_numerics", pd.Series(dtype=object)).fillna("")
+    numerics = set(labels) - {""}
+    in_runtimes = sorted(set(summary.loc[labels.str.endswith("'s own kernels)"), "variant"]))
+    portable = (
         "the rewards and verdicts were played with portable numerics and hold on any x86-64 CPU with AVX2 and FMA"
-        if numerics == {"portable"}
-        else "the rewards and verdicts were played with this CPU's own kernels "
-        f"({', '.join(sorted(numerics)) or 'not recorded'}) and may differ on another"
     )
+    if numerics == {"portable"}:
+        rewards = portable
+    elif numerics - {"portable"} == {label for label in numerics if label.endswith("'s own kernels)")}:
+        rewards = (
+            f"{portable}, except those of the variants played in another runtime ({', '.join(in_runtimes)}), "
+            "whose kernels follow the CPU and may play other episodes on another"
+        )
+    else:
+        rewards = (
+            "the rewards and verdicts were played with this CPU's own kernels "
+            f"({', '.join(sorted(numerics)) or 'not recorded'}) and may differ on another"
+        )
     return f"Speed answers hold for the CPU that timed them, {timing_cpus(summary, machine)}; {rewards}."
 
 

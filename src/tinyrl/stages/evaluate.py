@@ -37,7 +37,8 @@ def evaluate_variant(*, model: str, evaluation: str, observations: str, agent: d
     result["model_bytes_in_memory"] = state_bytes(policy_model.state_dict())
     result["actions"] = agent["actions"]
     result["torch_threads"] = torch.get_num_threads()
-    result["numerics"] = numerics_record()
+    # a variant whose file is a program for another runtime was played in that runtime's kernels
+    result["numerics"] = numerics_record(getattr(policy_model, "RUNTIME", None) or None)
     result["status"] = "ok"
     write_json(evaluation, result)
 

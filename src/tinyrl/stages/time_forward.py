@@ -63,10 +63,10 @@ def time_forward(
                 continue
             result = finish(prepared[variant], baseline, allocator, torch.get_num_threads())
             result |= {"cpu_count": os.cpu_count(), "status": "ok"}
-            if prepared[variant].onnx_bytes:
-                (tmp_dir / f"{variant}.onnx").write_bytes(prepared[variant].onnx_bytes)
-                result["onnx_file"] = str(Path(timings) / f"{variant}.onnx")
-                result["onnx_bytes"] = len(prepared[variant].onnx_bytes)
+            for suffix, program in prepared[variant].artifacts.items():  # e.g. its ONNX form, <variant>.onnx
+                (tmp_dir / f"{variant}{suffix}").write_bytes(program)
+                result[f"{suffix[1:]}_file"] = str(Path(timings) / f"{variant}{suffix}")
+                result[f"{suffix[1:]}_bytes"] = len(program)
             write_json(tmp_dir / f"{variant}.json", result)
 
 

@@ -8,6 +8,8 @@
 - ``torch-compile``: ``torch.compile`` (inductor, static shapes) of a float variant.
 - ``executorch``: the variant exported to an XNNPACK-lowered ExecuTorch program and run in ExecuTorch's
   runtime (float variants), or the ExecuTorch program that the variant is (``executorch_program``).
+- ``openvino``: the variant converted to an OpenVINO model and run by its CPU plugin (float variants), or
+  the OpenVINO model that the variant is (``openvino_program``).
 
 Every backend builds its own runner: a callable from a float32 observation batch to outputs.
 """
@@ -27,10 +29,8 @@ from tinyrl.compression.eager_quant import available_engines, quiet
 from tinyrl.errors import is_refusal
 from tinyrl.runtimes.executorch_runtime import export_program, program_runner
 from tinyrl.runtimes.onnx_runtime import export_onnx, session, session_runner
+from tinyrl.runtimes.openvino_runtime import compiled_runner, export_openvino
 from tinyrl.runtimes.program_policy import ProgramPolicy
-
-# what a config may select
-BACKEND_GROUPS = ("torch-eager", "torch-engines", "onnxruntime", "torch-compile", "executorch")
 
 
 @dataclass
@@ -175,24 +175,48 @@ def _executorch(model: nn.Module, example: torch.Tensor) -> Runner | Unavailable
     return _program("executorch", model, example, export_program, program_runner, "ExecuTorch")
 
 
+@dataclass(frozen=True)
+class Backend:
+    """A backend group a config may select (`timing.backends`), declared once beside its builder: the config
+    schema's enum is checked against BACKENDS by a test, the timing job writes the program it ran under
+    `artifact_suffix`, and a variant whose file is a program for it (`ProgramPolicy.RUNTIME == name`) is
+    timed and evaluated on it natively."""
+
+    name: str
+    build: Callable[[nn.Module, dict, torch.Tensor], Iterator[Runner | Unavailable]]
+    artifact_suffix: str | None = None  # the program it ran, written as <variant><suffix> beside the timing record
+
+
+BACKENDS = {
+    backend.name: backend
+    for backend in (
+        Backend("torch-eager", lambda model, state_dict, example: iter([_eager(model)])),
+        Backend(
+            "torch-engines",
+            lambda model, state_dict, example: _engines(model, state_dict) if is_torch_quantized(model) else iter(()),
+        ),
+        Backend("onnxruntime", lambda model, state_dict, example: iter([_onnxruntime(model, example)]), ".onnx"),
+        Backend("torch-compile", lambda model, state_dict, example: iter([_compiled(model)])),
+        Backend("executorch", lambda model, state_dict, example: iter([_executorch(model, example)])),
+        Backend("openvino", lambda model, state_dict, example: iter([_openvino(model, example)])),
+    )
+}
+
+
+def _openvino(model: nn.Module, example: torch.Tensor) -> Runner | Unavailable:
+    return _program("openvino", model, example, export_openvino, compiled_runner, "OpenVINO")
+
+
 def runners(
     model: nn.Module, state_dict: dict, example: torch.Tensor, groups: list[str]
 ) -> Iterator[Runner | Unavailable]:
-    """The native runner first, then each selected group's runners (or why it cannot run)."""
+    """The native runner first (the backend the variant's own file runs on), then each selected group's
+    runners (or why it cannot run)."""
     native = native_backend(model)
-    native_runner = {"onnxruntime": _onnxruntime, "executorch": _executorch}.get(native)
-    yield native_runner(model, example) if native_runner else _eager(model)
+    unknown = [group for group in groups if group not in BACKENDS]
+    if unknown:
+        raise ValueError(f"unknown backend group(s) {unknown} (known: {', '.join(BACKENDS)})")
+    yield from BACKENDS[native].build(model, state_dict, example)
     for group in groups:
-        if group == "torch-eager" or group == native:
-            continue
-        if group == "torch-engines":
-            if is_torch_quantized(model):
-                yield from _engines(model, state_dict)
-        elif group == "onnxruntime":
-            yield _onnxruntime(model, example)
-        elif group == "torch-compile":
-            yield _compiled(model)
-        elif group == "executorch":
-            yield _executorch(model, example)
-        else:
-            raise ValueError(f"unknown backend group {group!r} (known: {', '.join(BACKEND_GROUPS)})")
+        if group not in ("torch-eager", native):
+            yield from BACKENDS[group].build(model, state_dict, example)

@@ -25,7 +25,7 @@ from tinyrl.policies.model_stats import flops_per_observation
 from tinyrl.statistics.summaries import summarize_times
 from tinyrl.timing.agreement import DISCRETE_OUTPUTS, agreement
 from tinyrl.timing.allocator import hold_freed_memory
-from tinyrl.timing.backends import Runner, Unavailable, describe, native_backend, runners
+from tinyrl.timing.backends import BACKENDS, Runner, Unavailable, describe, native_backend, runners
 
 DISTINCT_BATCHES = 50  # batches are prepared in advance and cycled, so indexing is not timed
 BATCH_MEMORY_BYTES = 256e6  # ... but no more of them than fit here (Atari batches are 11 MB each)
@@ -115,7 +115,7 @@ class PreparedVariant:
     record: dict
     batches: dict  # the agent's timing batches, and this variant's parity observations
     runners: dict[str, tuple[Runner, str]] = field(default_factory=dict)
-    onnx_bytes: bytes | None = None
+    artifacts: dict[str, bytes] = field(default_factory=dict)  # suffix -> the program a backend ran (BACKENDS)
 
 
 def prepare_variant(
@@ -147,8 +147,9 @@ def prepare_variant(
             backends[runner.name] = {"status": "failed", "reason": describe(exc)}
             continue
         prepared.runners[runner.name] = (runner, torch.backends.quantized.engine)
-        if runner.name == "onnxruntime":
-            prepared.onnx_bytes = runner.artifact
+        suffix = BACKENDS[runner.name].artifact_suffix if runner.name in BACKENDS else None
+        if suffix and runner.artifact:
+            prepared.artifacts[suffix] = runner.artifact
     prepared.record |= {
         "native_backend": native_backend(model),
         "batch_size": plan["batch"]["batch_size"],
@@ -250,13 +251,13 @@ def time_backends(
     cfg: dict,
     seed: int = 0,
     eval_observations: np.ndarray | None = None,
-) -> tuple[dict, bytes | None]:
-    """One variant timed alone (its own baseline): prepare_variant, its rounds, finish. Returns (result, ONNX
-    model bytes if a backend exported or ran one). A study times an agent's variants together
-    (stages.time_forward), so that their ratios are taken within rounds."""
+) -> tuple[dict, dict[str, bytes]]:
+    """One variant timed alone (its own baseline): prepare_variant, its rounds, finish. Returns (result, the
+    programs the backends ran, by the suffix their Backend record gives: {".onnx": bytes}). A study times an
+    agent's variants together (stages.time_forward), so that their ratios are taken within rounds."""
     torch.set_num_threads(cfg["threads"])
     allocator = hold_freed_memory()  # else a variant's time depends on what was timed before it
     batches = timing_batches(observations, cfg, seed)
     prepared = prepare_variant(model, state_dict, batches, cfg, eval_observations)
     time_rounds({"variant": prepared}, cfg)
-    return finish(prepared, None, allocator, torch.get_num_threads()), prepared.onnx_bytes
+    return finish(prepared, None, allocator, torch.get_num_threads()), prepared.artifacts

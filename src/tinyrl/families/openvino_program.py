@@ -1,0 +1,71 @@
+"""The policy as an OpenVINO model, what a user of an x86 edge box would ship: every head converted from
+torch, run by OpenVINO's CPU plugin. `dtype: float32` keeps the float weights; `dtype: int8` is NNCF's
+post-training quantization (its default preset: int8 weights per output channel, activations calibrated on
+the observation set), which OpenVINO runs in integer kernels."""
+
+from __future__ import annotations
+
+import nncf
+from torch import nn
+
+from tinyrl.compression.base import INT8, CompressContext, Compressed, Family, param, param_in, schema
+from tinyrl.compression.tables import QUANTIZATION
+from tinyrl.policies.model_stats import count_weights, flops_per_observation, weight_tensors
+from tinyrl.runtimes.openvino_runtime import OpenVinoPolicy, convert, serialize
+
+CALIBRATION_BATCH = 1  # NNCF collects its statistics one sample at a time (its subset_size counts samples)
+
+
+def _compress(model: nn.Module, params: dict, ctx: CompressContext) -> Compressed:
+    converted = convert(model, ctx.observations[:1])
+    if params["dtype"] == "int8":
+        samples = [ctx.observations[i : i + CALIBRATION_BATCH].float().numpy() for i in range(len(ctx.observations))]
+        converted = nncf.quantize(
+            converted, nncf.Dataset(samples), subset_size=min(params["calibration_samples"], len(samples))
+        )
+    program = serialize(converted)
+    # FLOPs and weight counts are the float network's: the int8 model does the same multiply-adds on as many weights.
+    structure = {
+        "program_bytes": len(program),
+        "has_log_std": hasattr(model, "log_std"),
+        "flops_per_observation": flops_per_observation(model, ctx.observations[:1]),
+        "weight_counts": count_weights(tensor for _, tensor in weight_tensors(model)),
+    }
+    policy = OpenVinoPolicy.holding(
+        program, model, structure["flops_per_observation"], weight_counts=structure["weight_counts"]
+    )
+    return Compressed(policy, structure=structure)
+
+
+def _skeleton(arch: dict, params: dict, structure: dict) -> nn.Module:
+    return OpenVinoPolicy.skeleton(
+        arch,
+        structure["program_bytes"],
+        structure["has_log_std"],
+        structure["flops_per_observation"],
+        weight_counts=structure["weight_counts"],
+    )
+
+
+FAMILY = Family(
+    name="openvino_program",
+    description="the policy as an OpenVINO model (every head converted from torch), float32 or int8 by NNCF's "
+    "post-training quantization (calibrated on the observation set), run by OpenVINO's CPU plugin",
+    param_schema=schema(
+        {
+            "dtype": {"enum": ["float32", "int8"]},
+            "calibration_samples": {"type": "integer", "minimum": 1, "description": "NNCF's subset_size"},
+        },
+        ["dtype"],
+    ),
+    defaults={"calibration_samples": 300},
+    compress=_compress,
+    skeleton=_skeleton,
+    table=QUANTIZATION,
+    columns={"program_dtype": param("dtype"), INT8: param_in("dtype", "int8")},
+    peer="OpenVINO",
+    self_contained=True,
+    backends=("openvino",),
+    note="OpenVINO variants are OpenVINO models (IR) stored as bytes in the variant's file; their parameter "
+    "counts are those of the float network they were converted from.",
+)

@@ -1,0 +1,88 @@
+"""OpenVINO: a policy converted to an OpenVINO model (every head, a dynamic batch axis), compiled for the CPU
+plugin, and a policy module that runs one.
+
+Float variants are converted and timed on it (the `openvino` backend); the `openvino_program` family keeps
+an OpenVINO model as its deployable form, float32 or int8 by NNCF. The model is OpenVINO's IR, its XML
+and its weights packed into one buffer (the XML's length, the XML, the weights), so a variant's file
+stays one tiny_rl checkpoint loaded with weights_only=True.
+
+Calls go through one reused infer request with the input shared, not copied (OpenVINO's documented fast
+path for latency), on as many threads as torch is set to. Inference precision is pinned to f32: the CPU
+plugin would run a float32 model in bf16 on a CPU with AMX or AVX-512 BF16.
+"""
+
+from __future__ import annotations
+
+import struct
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import openvino as ov
+import torch
+from torch import nn
+
+from tinyrl.policies.networks import every_head
+from tinyrl.runtimes.program_policy import ProgramPolicy
+
+HEADER = struct.Struct("<Q")  # the XML's length, before the XML and the weights
+
+
+def convert(model: nn.Module, example: torch.Tensor) -> ov.Model:
+    """The policy's forward (observations -> outputs, then each value head it holds) as an OpenVINO model
+    with a dynamic batch axis."""
+    converted = ov.convert_model(every_head(model).eval(), example_input=example[:1].float())
+    converted.reshape({converted.inputs[0]: ov.PartialShape([-1, *example.shape[1:]])})
+    return converted
+
+
+def serialize(model: ov.Model) -> bytes:
+    """The model's IR (XML and weights, float weights kept at float32) packed into one buffer."""
+    with tempfile.TemporaryDirectory(prefix="tinyrl-openvino-") as tmp:
+        xml = Path(tmp) / "policy.xml"
+        ov.save_model(model, xml, compress_to_fp16=False)
+        graph, weights = xml.read_bytes(), xml.with_suffix(".bin").read_bytes()
+    return HEADER.pack(len(graph)) + graph + weights
+
+
+def deserialize(program: bytes) -> ov.Model:
+    (length,) = HEADER.unpack_from(program)
+    graph, weights = program[HEADER.size : HEADER.size + length], program[HEADER.size + length :]
+    return ov.Core().read_model(model=graph, weights=ov.Tensor(np.frombuffer(weights, dtype=np.uint8).copy()))
+
+
+def export_openvino(model: nn.Module, example: torch.Tensor) -> bytes:
+    return serialize(convert(model, example))
+
+
+def compiled_runner(program: bytes, threads: int | None = None):
+    """observations (torch or numpy, float) -> the policy's outputs (numpy, a copy), from one compiled model
+    and one reused infer request."""
+    config = {
+        "INFERENCE_NUM_THREADS": threads or torch.get_num_threads(),
+        "NUM_STREAMS": 1,
+        "PERFORMANCE_HINT": "LATENCY",
+        "INFERENCE_PRECISION_HINT": "f32",
+    }
+    request = ov.Core().compile_model(deserialize(program), "CPU", config).create_infer_request()
+
+    def run(obs):
+        array = obs.numpy() if isinstance(obs, torch.Tensor) else np.asarray(obs)
+        return request.infer({0: np.ascontiguousarray(array, dtype=np.float32)}, share_inputs=True)[0]
+
+    return run
+
+
+class OpenVinoPolicy(ProgramPolicy):
+    """A policy whose forward runs an OpenVINO model. The IR holds the weights in OpenVINO's own form (NNCF's
+    int8 as quantize nodes), so the counts of the network it was made from (`weight_counts`) stand for them."""
+
+    BUFFER = "openvino_model"
+    RUNTIME = "openvino"
+
+    def __init__(self, program: torch.Tensor, output_kind: str, flops: int, log_std=None, *, weight_counts: dict):
+        super().__init__(program, output_kind, flops, log_std)
+        self.weight_counts = dict(weight_counts)
+
+    def runner(self, threads: int | None = None):
+        return compiled_runner(self.program_bytes(), threads)
