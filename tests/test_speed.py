@@ -162,6 +162,20 @@ def test_quantized_variants_run_on_each_engine_and_say_why_not_elsewhere(small_p
     assert backends[fastest]["agrees"]  # a backend computing other outputs is never the fastest
 
 
+def int8_program(tmp_path, small_policy, observations, family, params):
+    """An int8 program variant made, saved and reloaded: the file holds it exactly, it keeps the greedy actions
+    of nine observations in ten, and it counts the float network's parameters."""
+    made = compressed(small_policy, family, params, observations)
+    path = saved(tmp_path, made, family, params)
+    reloaded, _ = load_policy(path)
+    with torch.inference_mode():
+        out, reference = reloaded(observations), small_policy(observations)
+    assert torch.equal(out, made.model(observations))
+    assert (out.argmax(1) == reference.argmax(1)).float().mean() > 0.9
+    assert size_stats(reloaded, path)["parameters"] == sum(p.numel() for p in small_policy.parameters())
+    return made, reloaded
+
+
 def test_executorch_runs_float_variants_and_its_own_int8_programs(tmp_path, small_policy, observations):
     """A float variant is exported to an XNNPACK program and agrees with torch; an executorch_program variant is
     an ExecuTorch program: it runs natively in ExecuTorch, its file reloads exactly, and torch's backends
@@ -172,14 +186,7 @@ def test_executorch_runs_float_variants_and_its_own_int8_programs(tmp_path, smal
     assert exported["status"] == "ok" and exported["agrees"] and exported["program_bytes"] > 0
     assert exported["max_abs_diff"] < 1e-4
 
-    made = compressed(small_policy, "executorch_program", {"dtype": "int8"}, observations)
-    path = saved(tmp_path, made, "executorch_program", {"dtype": "int8"})
-    reloaded, _ = load_policy(path)
-    with torch.inference_mode():
-        out, reference = reloaded(observations), small_policy(observations)
-    assert torch.equal(out, made.model(observations))
-    assert (out.argmax(1) == reference.argmax(1)).float().mean() > 0.9
-    assert size_stats(reloaded, path)["parameters"] == sum(p.numel() for p in small_policy.parameters())
+    made, reloaded = int8_program(tmp_path, small_policy, observations, "executorch_program", {"dtype": "int8"})
     result, programs = time_backends(reloaded, reloaded.state_dict(), observations.numpy(), config)
     backends = result["backends"]
     assert result["native_backend"] == "executorch" and backends["executorch"]["status"] == "ok"
@@ -492,14 +499,8 @@ def test_openvino_runs_float_variants_and_its_own_int8_models(tmp_path, small_po
     converted = result["backends"]["openvino"]
     assert converted["status"] == "ok" and converted["agrees"] and converted["max_abs_diff"] < 1e-4
 
-    made = compressed(small_policy, "openvino_program", {"dtype": "int8", "calibration_samples": 100}, observations)
-    path = saved(tmp_path, made, "openvino_program", {"dtype": "int8", "calibration_samples": 100})
-    reloaded, _ = load_policy(path)
-    with torch.inference_mode():
-        out, reference = reloaded(observations), small_policy(observations)
-    assert torch.equal(out, made.model(observations))
-    assert (out.argmax(1) == reference.argmax(1)).float().mean() > 0.9
-    assert size_stats(reloaded, path)["parameters"] == sum(p.numel() for p in small_policy.parameters())
+    params = {"dtype": "int8", "calibration_samples": 100}
+    _, reloaded = int8_program(tmp_path, small_policy, observations, "openvino_program", params)
     result, _ = time_backends(
         reloaded, reloaded.state_dict(), observations.numpy(), {**config, "backends": ["onnxruntime"]}
     )

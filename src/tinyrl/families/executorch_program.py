@@ -9,7 +9,7 @@ from torch import nn
 
 from tinyrl.compression.base import INT8, CompressContext, Compressed, Family, param, param_in, schema
 from tinyrl.compression.tables import QUANTIZATION
-from tinyrl.policies.model_stats import count_weights, flops_per_observation, weight_tensors
+from tinyrl.policies.model_stats import count_weights, weight_tensors
 from tinyrl.runtimes.executorch_runtime import ExecuTorchPolicy, export_program, xnnpack_int8_graph
 from tinyrl.runtimes.pt2e import graph_weights
 
@@ -18,27 +18,12 @@ def _compress(model: nn.Module, params: dict, ctx: CompressContext) -> Compresse
     graph = xnnpack_int8_graph(model, ctx.observations) if params["dtype"] == "int8" else model
     program = export_program(graph, ctx.observations)
     weights = graph_weights(graph).values() if graph is not model else (t for _, t in weight_tensors(model))
-    # FLOPs are the float network's: the int8 program does the same multiply-adds.
-    structure = {
-        "program_bytes": len(program),
-        "has_log_std": hasattr(model, "log_std"),
-        "flops_per_observation": flops_per_observation(model, ctx.observations[:1]),
-        "weight_counts": count_weights(weights),
-    }
-    policy = ExecuTorchPolicy.holding(
-        program, model, structure["flops_per_observation"], weight_counts=structure["weight_counts"]
-    )
+    policy, structure = ExecuTorchPolicy.made(program, model, ctx.observations, count_weights(weights))
     return Compressed(policy, structure=structure)
 
 
 def _skeleton(arch: dict, params: dict, structure: dict) -> nn.Module:
-    return ExecuTorchPolicy.skeleton(
-        arch,
-        structure["program_bytes"],
-        structure["has_log_std"],
-        structure["flops_per_observation"],
-        weight_counts=structure["weight_counts"],
-    )
+    return ExecuTorchPolicy.from_structure(arch, structure)
 
 
 FAMILY = Family(

@@ -10,7 +10,7 @@ from torch import nn
 
 from tinyrl.compression.base import INT8, CompressContext, Compressed, Family, param, param_in, schema
 from tinyrl.compression.tables import QUANTIZATION
-from tinyrl.policies.model_stats import count_weights, flops_per_observation, weight_tensors
+from tinyrl.policies.model_stats import count_weights, weight_tensors
 from tinyrl.runtimes.openvino_runtime import OpenVinoPolicy, convert, serialize
 
 CALIBRATION_BATCH = 1  # NNCF collects its statistics one sample at a time (its subset_size counts samples)
@@ -23,28 +23,14 @@ def _compress(model: nn.Module, params: dict, ctx: CompressContext) -> Compresse
         converted = nncf.quantize(
             converted, nncf.Dataset(samples), subset_size=min(params["calibration_samples"], len(samples))
         )
-    program = serialize(converted)
-    # FLOPs and weight counts are the float network's: the int8 model does the same multiply-adds on as many weights.
-    structure = {
-        "program_bytes": len(program),
-        "has_log_std": hasattr(model, "log_std"),
-        "flops_per_observation": flops_per_observation(model, ctx.observations[:1]),
-        "weight_counts": count_weights(tensor for _, tensor in weight_tensors(model)),
-    }
-    policy = OpenVinoPolicy.holding(
-        program, model, structure["flops_per_observation"], weight_counts=structure["weight_counts"]
-    )
+    # weight counts are the float network's: the int8 model holds as many weights
+    counts = count_weights(tensor for _, tensor in weight_tensors(model))
+    policy, structure = OpenVinoPolicy.made(serialize(converted), model, ctx.observations, counts)
     return Compressed(policy, structure=structure)
 
 
 def _skeleton(arch: dict, params: dict, structure: dict) -> nn.Module:
-    return OpenVinoPolicy.skeleton(
-        arch,
-        structure["program_bytes"],
-        structure["has_log_std"],
-        structure["flops_per_observation"],
-        weight_counts=structure["weight_counts"],
-    )
+    return OpenVinoPolicy.from_structure(arch, structure)
 
 
 FAMILY = Family(

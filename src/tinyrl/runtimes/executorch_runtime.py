@@ -15,7 +15,7 @@ import torch
 from torch import nn
 
 from tinyrl.policies.networks import every_head
-from tinyrl.runtimes.program_policy import ProgramPolicy
+from tinyrl.runtimes.program_policy import CountedProgramPolicy
 from tinyrl.runtimes.pt2e import batch_axis, export_example, quantize_graph
 
 # The largest batch a program takes at once: ExecuTorch plans memory for it (a PPO-RND program at 4096 overflows
@@ -65,17 +65,13 @@ def program_runner(program: bytes, threads: int | None = None):
     return run
 
 
-class ExecuTorchPolicy(ProgramPolicy):
+class ExecuTorchPolicy(CountedProgramPolicy):
     """A policy whose forward runs an ExecuTorch program. XNNPACK holds the weights inside the program, so
-    the counts of the network it was made from (`weight_counts`: parameters and non-zeros, measured on the
-    quantized weights when it was made) stand for them."""
+    the counts of the network it was made from (measured on the quantized weights when it was made) stand
+    for them."""
 
     BUFFER = "executorch_program"
     RUNTIME = "executorch"
-
-    def __init__(self, program: torch.Tensor, output_kind: str, flops: int, log_std=None, *, weight_counts: dict):
-        super().__init__(program, output_kind, flops, log_std)
-        self.weight_counts = dict(weight_counts)
 
     def runner(self, threads: int | None = None):
         return program_runner(self.program_bytes(), threads)

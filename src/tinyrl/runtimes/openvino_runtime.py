@@ -23,7 +23,7 @@ import torch
 from torch import nn
 
 from tinyrl.policies.networks import every_head
-from tinyrl.runtimes.program_policy import ProgramPolicy
+from tinyrl.runtimes.program_policy import CountedProgramPolicy
 
 HEADER = struct.Struct("<Q")  # the XML's length, before the XML and the weights
 
@@ -73,16 +73,12 @@ def compiled_runner(program: bytes, threads: int | None = None):
     return run
 
 
-class OpenVinoPolicy(ProgramPolicy):
+class OpenVinoPolicy(CountedProgramPolicy):
     """A policy whose forward runs an OpenVINO model. The IR holds the weights in OpenVINO's own form (NNCF's
-    int8 as quantize nodes), so the counts of the network it was made from (`weight_counts`) stand for them."""
+    int8 as quantize nodes), so the counts of the float network it was converted from stand for them."""
 
     BUFFER = "openvino_model"
     RUNTIME = "openvino"
-
-    def __init__(self, program: torch.Tensor, output_kind: str, flops: int, log_std=None, *, weight_counts: dict):
-        super().__init__(program, output_kind, flops, log_std)
-        self.weight_counts = dict(weight_counts)
 
     def runner(self, threads: int | None = None):
         return compiled_runner(self.program_bytes(), threads)

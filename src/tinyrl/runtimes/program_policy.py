@@ -9,6 +9,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from tinyrl.policies.model_stats import flops_per_observation
 from tinyrl.policies.networks import OUTPUT_KINDS
 
 
@@ -53,3 +54,39 @@ class ProgramPolicy(nn.Module):
         if self._run is None:
             self._run = self.runner()
         return torch.as_tensor(self._run(obs.float()))
+
+
+class CountedProgramPolicy(ProgramPolicy):
+    """A program that holds its weights in the runtime's own form, out of torch's reach (ExecuTorch's XNNPACK
+    blobs, OpenVINO's IR): the counts of the network it was made from (`weight_counts`: parameters and
+    non-zeros) stand for them. Its family's record keeps what rebuilds it (`structure`)."""
+
+    def __init__(self, program: torch.Tensor, output_kind: str, flops: int, log_std=None, *, weight_counts: dict):
+        super().__init__(program, output_kind, flops, log_std)
+        self.weight_counts = dict(weight_counts)
+
+    @classmethod
+    def made(
+        cls, program: bytes, model: nn.Module, example: torch.Tensor, weight_counts: dict
+    ) -> tuple[CountedProgramPolicy, dict]:
+        """The policy running `program`, made from the float `model`, and the structure its skeleton needs.
+        FLOPs are the float network's: the program does the same multiply-adds."""
+        structure = {
+            "program_bytes": len(program),
+            "has_log_std": hasattr(model, "log_std"),
+            "flops_per_observation": flops_per_observation(model, example[:1]),
+            "weight_counts": weight_counts,
+        }
+        policy = cls.holding(program, model, structure["flops_per_observation"], weight_counts=weight_counts)
+        return policy, structure
+
+    @classmethod
+    def from_structure(cls, arch: dict, structure: dict) -> CountedProgramPolicy:
+        """An empty policy of the variant's shape, from the structure `made` recorded."""
+        return cls.skeleton(
+            arch,
+            structure["program_bytes"],
+            structure["has_log_std"],
+            structure["flops_per_observation"],
+            weight_counts=structure["weight_counts"],
+        )
