@@ -1,7 +1,7 @@
 """Print, per agent, the speed-ups measured in one study run: the fastest variant non-inferior to float32
 (paired, on the same episode seeds), at batch 100 and at batch 1, against float32 torch eager; the static
 int8 variants' size and speed on every backend that runs them; and which path wins each regime, tiny_rl's
-recommendation or the best variant of a peer toolchain (torchao, ExecuTorch), and by how much.
+recommendation or the best variant of a peer toolchain (torchao, PT2E, ExecuTorch, OpenVINO), and by how much.
 
 Usage: python benchmarks/speed_targets.py [results/tables]
 Run the study first (snakemake --cores 8 report); numbers are read from its summary and backend tables.

@@ -8,13 +8,15 @@ sys.path.insert(0, os.path.join(workflow.basedir, "src"))
 from snakemake.exceptions import WorkflowError
 from tinyrl.errors import ConfigError
 from tinyrl.plan.cache import study_plan
-from tinyrl.plan.layering import apply_layering, read_layers
+from tinyrl.plan.layering import apply_layering, defined_agents
 
 # The validated study (variants expanded, defaults filled): computed once per config and library
 # version and cached, so that parsing the workflow imports no torch (tinyrl.plan.cache).
 try:
-    # A --configfile that names `agents:` studies those only, with a preset unless it lists variants.
-    apply_layering(config, read_layers(workflow.overwrite_configfiles))
+    # A command line that names an agent config.yaml lacks studies its new agents, with a preset of variants.
+    given = [os.path.abspath(path) for path in workflow.overwrite_configfiles]
+    own = [path for path in workflow.configfiles if os.path.abspath(path) not in given]
+    apply_layering(config, workflow.config_settings.overwrite_config or {}, defined_agents(own))
     PLAN = study_plan(config)
 except ConfigError as exc:
     raise WorkflowError(str(exc)) from None

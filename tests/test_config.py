@@ -229,16 +229,16 @@ def test_every_training_seeds_block_is_kept_from_the_evaluation_seeds(tiny_confi
         validate_config(tiny_config)
 
 
-def test_a_layered_file_naming_agents_studies_those_with_a_preset():
+def test_a_command_line_naming_a_new_agent_studies_it_with_a_preset():
     config = {"agents": {"a": {}, "b": {}}, "variants": [{"name": "fp32", "family": "baseline"}]}
-    apply_layering(config, [{"agents": {"b": {"env_id": "CartPole-v1"}}}])
+    apply_layering(config, {"agents": {"b": {"env_id": "CartPole-v1"}}}, defined={"a"})
     assert config["only_agents"] == ["b"] and config["variants"] == "recommended"
-    kept = {"agents": {"a": {}}, "variants": ["mine"], "only_agents": ["a"]}
-    apply_layering(kept, [{"agents": {"a": {}}, "variants": ["mine"], "only_agents": ["a"]}])
-    assert kept == {"agents": {"a": {}}, "variants": ["mine"], "only_agents": ["a"]}  # what it says stays
-    untouched = {"agents": {"a": {}}}
-    apply_layering(untouched, [{"evaluation": {"episodes": 5}}])  # names no agents: Snakemake's merge alone
-    assert untouched == {"agents": {"a": {}}}
+    kept = {"agents": {"a": {}, "b": {}}, "variants": ["mine"], "only_agents": ["a", "b"]}
+    apply_layering(kept, {"agents": {"b": {}}, "variants": ["mine"], "only_agents": ["a", "b"]}, defined={"a"})
+    assert kept == {"agents": {"a": {}, "b": {}}, "variants": ["mine"], "only_agents": ["a", "b"]}  # as said
+    tweak = {"agents": {"a": {"evaluation": {"episodes": 100}}}, "variants": ["curated"]}
+    apply_layering(tweak, {"agents": {"a": {"evaluation": {"episodes": 100}}}}, defined={"a"})  # config.yaml's
+    assert tweak == {"agents": {"a": {"evaluation": {"episodes": 100}}}, "variants": ["curated"]}
 
 
 def test_a_preset_of_variants_is_made_for_each_agents_network(tiny_config):

@@ -4,7 +4,8 @@ Usage:
   python tools/select_setting.py --config configs/montezuma_seed.yaml --agent montezuma \
       --variants tp_conv_0.5_ft --param finetune_steps --candidates 1000 2000 4000 [--workdir DIR] [--cores 2]
 
-The study's config (config.yaml with --config layered over it, as `snakemake --configfile` layers it) is
+The study's config (config.yaml with --config layered over it by Snakemake's merge; a selection study names
+config.yaml's agents, so the rule for new agents (tinyrl.plan.layering) does not apply) is
 turned into one that plays float32 and each variant at every candidate on the config's `selection` seeds
 (tinyrl.plan.selection), run through the workflow's `tables` target in --workdir. It prints each candidate's
 mean and paired difference from float32 there, the value chosen (the smallest within the non-inferiority

@@ -28,14 +28,22 @@ class VariantFailure(TinyRLError):
 # (ExportError) and OpenVINO's (OpConversionFailure, GeneralFailure, NotImplementedFailure). Read by name,
 # so that this module imports none of them.
 REFUSING_MODULES = ("onnxruntime.capi.onnxruntime_pybind11_state", "executorch.exir.error", "openvino._pyopenvino")
+# Single classes, where a library's module also holds its bugs' (NNCF's InternalError, ValidationError).
+REFUSING_CLASSES = ("nncf.errors.UnsupportedModelError", "nncf.errors.UnsupportedBackendError")
 
 
 def is_refusal(exc: BaseException) -> bool:
     """Whether `exc` says that a method, an engine or a backend cannot handle this variant: our own
     VariantFailure; a RuntimeError, which is how torch's kernels, packers, exporters and compilers refuse
     (torch.onnx's OnnxExporterError and UnsupportedOperatorError, dynamo's BackendCompilerFailed and
-    Unsupported, NotImplementedError are RuntimeErrors); or an exception of a module in REFUSING_MODULES.
+    Unsupported, NotImplementedError are RuntimeErrors); or an exception of a module in REFUSING_MODULES or
+    a class in REFUSING_CLASSES.
 
     Such a refusal is the variant's (or backend's) result. Anything else (a TypeError, KeyError, ValueError,
     AssertionError, a budget overrun) is a bug, ours or a library's, and fails the job."""
-    return isinstance(exc, (VariantFailure, RuntimeError)) or type(exc).__module__ in REFUSING_MODULES
+    kind = type(exc)
+    return (
+        isinstance(exc, (VariantFailure, RuntimeError))
+        or kind.__module__ in REFUSING_MODULES
+        or f"{kind.__module__}.{kind.__qualname__}" in REFUSING_CLASSES
+    )

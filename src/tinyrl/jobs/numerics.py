@@ -62,7 +62,7 @@ def numerics_record(runtime: str | None = None) -> dict:
     """What this process's kernels were, for a job's output record and the report's protocol: `portable`
     when every pinnable layer is pinned. glibc's libm is not pinnable from inside the process (its FMA
     variants are chosen when the process starts, on every CPU with FMA): recorded, not pinned. A policy
-    played in another `runtime` (ONNX Runtime, ExecuTorch) runs that runtime's kernels, which pick their
+    played in another `runtime` (ONNX Runtime, ExecuTorch, OpenVINO) runs that runtime's kernels, which pick their
     code path by the CPU and have no switch to pin it: never portable."""
     environment = {name: os.environ.get(name) for name in PORTABLE_ENVIRONMENT}
     portable = (

@@ -127,7 +127,7 @@ def count_weights(tensors: Iterable[torch.Tensor]) -> dict[str, int]:
 
 def size_stats(model: nn.Module, path: str | os.PathLike) -> dict:
     """File size (MB = 10^6 bytes, like the seed), parameter and non-zero counts, global sparsity."""
-    # A program that holds its weights out of torch's reach (ExecuTorch's) carries their counts.
+    # A program that holds its weights out of torch's reach (ExecuTorch's, OpenVINO's) carries their counts.
     counts = getattr(model, "weight_counts", None) or count_weights(tensor for _, tensor in weight_tensors(model))
     params, nonzeros = counts["parameters"], counts["nonzeros"]
     size_bytes = os.path.getsize(path)

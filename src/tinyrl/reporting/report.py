@@ -221,15 +221,15 @@ def timing_cpus(summary: pd.DataFrame, machine: dict) -> str:
 def answers_scope(summary: pd.DataFrame, machine: dict) -> str:
     """What the Answers hold for: the speed on the CPU that timed them (timing_cpus), the rewards on any
     x86-64 CPU with AVX2 and FMA when every episode was played with portable numerics (tinyrl.jobs.numerics)."""
-    labels = summary.get("eval_numerics", pd.Series(dtype=object)).fillna("")
+    labels = summary.get("eval_numerics", pd.Series("", index=summary.index)).fillna("")
     numerics = set(labels) - {""}
-    in_runtimes = sorted(set(summary.loc[labels.str.endswith("'s own kernels)"), "variant"]))
+    in_runtimes = sorted(set(summary.loc[labels.str.endswith("'s own kernels)").to_numpy(), "variant"]))
     portable = (
         "the rewards and verdicts were played with portable numerics and hold on any x86-64 CPU with AVX2 and FMA"
     )
     if numerics == {"portable"}:
         rewards = portable
-    elif numerics - {"portable"} == {label for label in numerics if label.endswith("'s own kernels)")}:
+    elif "portable" in numerics and all(label.endswith("'s own kernels)") for label in numerics - {"portable"}):
         rewards = (
             f"{portable}, except those of the variants played in another runtime ({', '.join(in_runtimes)}), "
             "whose kernels follow the CPU and may play other episodes on another"
@@ -376,7 +376,9 @@ def _timing_protocol(settings: dict, allocators: list[str]) -> str:
         f"observation set (seeded) after {tm['warmup']} warm-up passes (the seed's regime; the seed reported "
         f"the mean of 500), and {latency.get('passes', 1000)} passes of batch 1 after {latency.get('warmup', 100)} "
         f"warm-up passes (one environment step); median and IQR of each, {tm['threads']} thread(s), torch in "
-        f"inference_mode. Backends: {', '.join(tm.get('backends', ['torch-eager']))}. Each backend's outputs are "
+        f"inference_mode. Backends: {', '.join(tm.get('backends', ['torch-eager']))}, those a variant's family asks "
+        "for (torch-compile for torchao and PT2E), and a variant that is a program for a runtime (ONNX Runtime, "
+        "ExecuTorch, OpenVINO) in that runtime. Each backend's outputs are "
         f"checked against the variant's own on the first batch of each regime and, one at a time, on a seeded "
         f"sample of {PARITY_OBSERVATIONS} of the observations the variant acted on in its own evaluation; a "
         f"backend whose outputs differ beyond float rounding (relative {AGREEMENT_RTOL:g}) or, for discrete "

@@ -1,1 +1,2 @@
-"""Runtimes other than torch eager: ONNX Runtime, ExecuTorch and the program-policy wrapper they share."""
+"""Runtimes other than torch eager: ONNX Runtime, ExecuTorch, OpenVINO, and the program-policy wrapper they
+share."""

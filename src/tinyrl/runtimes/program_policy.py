@@ -1,4 +1,4 @@
-"""A policy whose forward runs a program for a runtime other than torch (ONNX Runtime, ExecuTorch).
+"""A policy whose forward runs a program for a runtime other than torch (ONNX Runtime, ExecuTorch, OpenVINO).
 
 The program's bytes are a uint8 buffer, so the variant's file is an ordinary tiny_rl checkpoint, loaded
 with weights_only=True; the runtime loads the program on first use, and again after new bytes are loaded.
