@@ -447,8 +447,9 @@ def build_summary(
     df = df.drop(columns=["latency_batch_size"])
     ranges = return_ranges(df, episodes, comparison)
     files = paired_columns(df, episodes, comparison, ranges)
-    recipes = pool_training_seeds(files, episodes, comparison, ranges)
-    summary = finetune_gain_columns(recipes, episodes, comparison, pooled_returns(files, episodes), ranges)
+    returns = pooled_returns(files, episodes)  # each played variant's returns, per training seed
+    recipes = pool_training_seeds(files, episodes, comparison, ranges, returns)
+    summary = finetune_gain_columns(recipes, episodes, comparison, returns, ranges)
     return summary, training_seed_table(files)
 
 

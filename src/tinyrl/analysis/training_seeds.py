@@ -94,14 +94,17 @@ def pool_training_seeds(
     episodes: dict[tuple[str, str], dict],
     comparison: dict[str, dict],
     ranges: dict[str, tuple[float, float]],
+    returns: dict[tuple[str, str], list] | None = None,
 ) -> pd.DataFrame:
     """The summary's rows, one per recipe: the further training seeds' rows dropped, and a recipe made
     from several seeds given the reward statistics and the paired verdict of all its seeds that played.
     A recipe with a seed that failed is at best inconclusive: the recipe does not reliably make a policy.
 
     `df` holds every file's paired columns (tinyrl.analysis.aggregate.paired_columns); `episodes[(agent, variant)]`
-    its episode seeds and returns; `ranges` each agent's return range (tinyrl.analysis.aggregate.return_ranges)."""
-    members, returns = seed_members(df), pooled_returns(df, episodes)
+    its episode seeds and returns; `ranges` each agent's return range (tinyrl.analysis.aggregate.return_ranges);
+    `returns`: pooled_returns(df, episodes), when the caller has them."""
+    members = seed_members(df)
+    returns = pooled_returns(df, episodes) if returns is None else returns
     status = dict(zip(zip(df["agent"], df["variant"]), df["status"]))
     baselines = df[df["family"] == BASELINE].groupby("agent")["variant"].first()
     out = df[df["seed_of"] == ""].copy()

@@ -14,6 +14,7 @@ from tinyrl.analysis.aggregate import MISSING, family_table, markdown_table
 from tinyrl.analysis.answers import agent_answers
 from tinyrl.analysis.findings import study_b_findings
 from tinyrl.analysis.peers import format_races, race, side_by_side
+from tinyrl.analysis.reproducible import in_other_runtimes
 from tinyrl.analysis.seed_rows import SEED_ENV, SEED_NETWORK, seed_comparison
 from tinyrl.analysis.speed import backend_matrix, format_speed_targets, speed_table, speed_targets
 from tinyrl.analysis.targets import agent_targets, format_targets
@@ -221,15 +222,15 @@ def timing_cpus(summary: pd.DataFrame, machine: dict) -> str:
 def answers_scope(summary: pd.DataFrame, machine: dict) -> str:
     """What the Answers hold for: the speed on the CPU that timed them (timing_cpus), the rewards on any
     x86-64 CPU with AVX2 and FMA when every episode was played with portable numerics (tinyrl.jobs.numerics)."""
-    labels = summary.get("eval_numerics", pd.Series("", index=summary.index)).fillna("")
-    numerics = set(labels) - {""}
-    in_runtimes = sorted(set(summary.loc[labels.str.endswith("'s own kernels)").to_numpy(), "variant"]))
+    numerics = set(summary.get("eval_numerics", pd.Series(dtype=object)).fillna("")) - {""}
+    other = in_other_runtimes(summary).to_numpy()
+    in_runtimes = sorted(set(summary.loc[other, "variant"]))
     portable = (
         "the rewards and verdicts were played with portable numerics and hold on any x86-64 CPU with AVX2 and FMA"
     )
     if numerics == {"portable"}:
         rewards = portable
-    elif "portable" in numerics and all(label.endswith("'s own kernels)") for label in numerics - {"portable"}):
+    elif "portable" in numerics and numerics - {"portable"} == set(summary.loc[other, "eval_numerics"]):
         rewards = (
             f"{portable}, except those of the variants played in another runtime ({', '.join(in_runtimes)}), "
             "whose kernels follow the CPU and may play other episodes on another"
