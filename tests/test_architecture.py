@@ -15,9 +15,10 @@ from conftest import REPO
 from tinyrl.algorithms import ALGORITHMS
 from tinyrl.compression.base import FEEDS, Table
 from tinyrl.families import all_families, family_names
-from tinyrl.importers import cleanrl
+from tinyrl.importers import IMPORTER_MODULES, IMPORTERS, cleanrl
 from tinyrl.plan.config import load_schema
 from tinyrl.policies.networks import OUTPUT_KINDS
+from tinyrl.reporting.report import SECTIONS
 from tinyrl.timing.backends import BACKENDS
 
 LIBRARY = REPO / "src" / "tinyrl"
@@ -134,6 +135,12 @@ def test_the_schema_algorithm_enum_is_the_registry():
     assert sorted(kinds) == sorted([*OUTPUT_KINDS, *cleanrl.LAYOUTS])  # our networks, and CleanRL files' layouts
 
 
+def test_each_importer_module_declares_one_record_and_a_plain_state_dict_is_tried_last():
+    assert len(IMPORTERS) == len(IMPORTER_MODULES) == len({importer.name for importer in IMPORTERS})
+    assert [importer.name for importer in IMPORTERS][-1] == "state_dict"  # it takes any dict of tensors
+    assert all(importer.is_archive for importer in IMPORTERS[: sum(i.is_archive for i in IMPORTERS)])
+
+
 def test_each_family_module_declares_itself_once():
     families = all_families()
     assert sorted(families) == list(family_names())
@@ -233,3 +240,15 @@ def test_the_schema_backend_enum_is_the_registry():
     assert timing["items"]["enum"] == list(BACKENDS)
     families = {backend for family in all_families().values() for backend in family.backends}
     assert families <= set(BACKENDS), "a family asks for a backend that has no record"
+
+
+def test_each_report_section_is_one_module_with_one_partial_in_the_list():
+    """A section is its module in reporting/sections/, its partial templates/sections/<name>.md.j2 (used by
+    both pages) and one entry of SECTIONS."""
+    modules = {path.stem for path in (LIBRARY / "reporting" / "sections").glob("*.py")} - {"__init__", "record"}
+    partials = {
+        path.name.removesuffix(".md.j2") for path in (LIBRARY / "reporting" / "templates" / "sections").iterdir()
+    }
+    names = [section.name for section in SECTIONS]
+    assert len(names) == len(set(names)) and set(names) == modules == partials
+    assert {path.name for path in (LIBRARY / "reporting" / "templates").glob("*.j2")} == {"report.html.j2"}

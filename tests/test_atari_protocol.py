@@ -1,10 +1,14 @@
-"""The seed's Atari protocol (tinyrl.episodes.atari.SeedProtocol) returns what gymnasium's own wrappers return."""
+"""The seed's Atari protocol (tinyrl.episodes.atari.ale.SeedProtocol) returns what gymnasium's own wrappers return;
+each protocol is one module named by its namespace."""
+
+import importlib
 
 import gymnasium as gym
 import numpy as np
 import pytest
 
-from tinyrl.episodes.atari import FRAME_SKIP, FRAME_STACK, ale_game, make_atari_env
+from tinyrl.episodes.atari import get_protocol, is_atari, make_atari_env, protocol_modules
+from tinyrl.episodes.atari.ale import FRAME_SKIP, FRAME_STACK, ale_game
 
 
 def gymnasium_stack(env_id: str, max_episode_steps: int, repeat_action_probability: float, noop_max: int):
@@ -60,3 +64,19 @@ def test_seed_protocol_observation_is_a_fresh_array():
     first, _ = env.reset(seed=0)
     second, *_ = env.step(0)
     assert first is not second and not np.shares_memory(first, second)
+
+
+def test_every_atari_protocol_is_one_module_named_by_its_namespace():
+    assert protocol_modules() == ("ale", "cleanrl_atari", "sb3_atari")
+    for module in protocol_modules():
+        protocol = importlib.import_module(f"tinyrl.episodes.atari.{module}").PROTOCOL
+        assert protocol.namespace.lower() == module
+        assert get_protocol(protocol.namespace) is protocol
+
+
+def test_an_unknown_protocol_fails_instead_of_falling_back():
+    assert not is_atari("my_atari/Pong-v5")
+    with pytest.raises(KeyError, match="no Atari protocol for the namespace my_atari/"):
+        make_atari_env("my_atari/Pong-v5")
+    with pytest.raises(KeyError, match="spelt sb3_atari/"):
+        get_protocol("SB3_atari")  # the module's name is the namespace lower-cased; the id spells it as declared

@@ -11,7 +11,9 @@ from tinyrl.analysis.aggregate import markdown_table
 from tinyrl.evaluation.play import REPLAY_MAX_SECONDS
 from tinyrl.plan.config import validate_config
 from tinyrl.plan.study import report_settings
-from tinyrl.reporting.report import _checkpoint_story, answers_scope, protocol_items, timing_cpus
+from tinyrl.reporting.sections.agents import checkpoint_story
+from tinyrl.reporting.sections.answers import answers_scope, timing_cpus
+from tinyrl.reporting.sections.protocol import protocol_items
 
 
 def test_markdown_tables_show_missing_values_as_a_dash_never_nan():
@@ -36,11 +38,11 @@ def test_the_checkpoint_story_says_how_the_demonstration_was_made_followable():
     repair |= {"fill_early_edits": 1, "ambiguous_step_groups_after": [], "steps_after": 1004}
     demo = {"steps_explored": 3_600_010, "steps": 1004, "steps_as_found": 1042, "score": 6600.0, "rooms": [1, 2]}
     meta = {"algorithm": "demo_clone", "hyperparameters": {"seed": 0, "clone_steps": 24000}, "demonstration": demo}
-    story = _checkpoint_story(meta | {"demonstration": demo | {"repair": repair}})
+    story = checkpoint_story(meta | {"demonstration": demo | {"repair": repair}})
     assert "found a 1042-step demonstration scoring 6600" in story
     assert "4 deletions and 10 fills" in story and "(1042 -> 1004 steps, 0 such places left)" in story
-    untouched = _checkpoint_story(meta | {"demonstration": demo | {"repair": repair | {"ambiguous_groups_before": 0}}})
-    assert "static screen" not in untouched and "static screen" not in _checkpoint_story(meta)
+    untouched = checkpoint_story(meta | {"demonstration": demo | {"repair": repair | {"ambiguous_groups_before": 0}}})
+    assert "static screen" not in untouched and "static screen" not in checkpoint_story(meta)
 
 
 def test_the_protocol_states_the_fine_tuning_settings_each_agent_used(tiny_config):
@@ -115,3 +117,13 @@ def test_rewards_played_in_another_runtime_are_not_called_portable():
     assert "except" not in answers_scope(summary.iloc[:1], machine)
     native = summary.assign(eval_numerics=["native (AVX512 ATen kernels)", "portable", "portable"])
     assert "may differ on another" in answers_scope(native, machine)
+
+
+def test_imported_files_and_sb3_trained_ones_describe_themselves():
+    imported = {"produced_by": "Stable-Baselines3 2.7.0 (model.save), imported", "source_format": "sb3_zip"}
+    assert checkpoint_story(imported) == imported["produced_by"]
+    reference = {"produced_by": "reference PPO-RND", "source_format": "reference_ppo_rnd", "iteration": 12}
+    assert checkpoint_story(reference) == "imported from a reference PPO-RND params.pth (iteration 12)"
+    trained = imported | {"algorithm": "sb3_ppo", "hyperparameters": {"total_steps": 5000, "seed": 3}}
+    assert "5000 environment steps (seed 3" in checkpoint_story(trained)
+    assert checkpoint_story({}) == "no training metadata in the checkpoint"

@@ -25,8 +25,8 @@ from tinyrl.compression.loading import load_policy
 from tinyrl.errors import CheckpointError, ConfigError
 from tinyrl.evaluation.play import evaluate
 from tinyrl.importers import read_policy_file
-from tinyrl.importers.rl_zoo import companion_files, unsupported_settings
-from tinyrl.importers.safe_zip import MAX_MEMBER_BYTES
+from tinyrl.importers.common.rl_zoo import companion_files, unsupported_settings
+from tinyrl.importers.common.safe_zip import MAX_MEMBER_BYTES
 from tinyrl.plan.agents import resolve_agent
 from tinyrl.policies.actions import deterministic_mode, network_policy
 from tinyrl.stages.import_policy import import_policy

@@ -1,14 +1,25 @@
-"""RL trainers, one readable file per algorithm (CleanRL style), each declaring its `ALGORITHM` record
-(sb3.py declares one record per Stable-Baselines3 algorithm it trains with)."""
+"""RL trainers, one readable file per algorithm (CleanRL style), each declaring its `ALGORITHM` record beside its
+code (sb3.py declares `ALGORITHMS`, one record per Stable-Baselines3 algorithm it trains with); what they share
+is in `common/`. Adding an algorithm is adding its module: the registry below finds it.
+"""
 
 from __future__ import annotations
 
-from tinyrl.algorithms import ddqn, demo_clone, ppo, ppo_rnd, sb3
+import importlib
+import pkgutil
+
 from tinyrl.algorithms.common.record import Algorithm
+
+
+def _declared(module_name: str) -> tuple[Algorithm, ...]:
+    module = importlib.import_module(f"{__name__}.{module_name}")
+    return getattr(module, "ALGORITHMS", None) or (module.ALGORITHM,)
+
 
 ALGORITHMS: dict[str, Algorithm] = {
     record.name: record
-    for record in (*(module.ALGORITHM for module in (ddqn, ppo, demo_clone, ppo_rnd)), *sb3.ALGORITHMS)
+    for module in sorted(m.name for m in pkgutil.iter_modules(__path__) if not m.ispkg)
+    for record in _declared(module)
 }
 
 

@@ -40,7 +40,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import torch
 
-from tinyrl.algorithms.common.demo_repair import ambiguous_steps, make_followable
+from tinyrl.algorithms.common.demo_repair import ambiguous_steps, make_followable, repair_story
 from tinyrl.algorithms.common.go_explore import (
     GoExploreConfig,
     act_frames,
@@ -301,4 +301,26 @@ def train(cfg: DemoCloneConfig, log: Callable[[str], None] = print) -> tuple[dic
     return arch, {k: v.detach().clone() for k, v in model.state_dict().items()}, meta
 
 
-ALGORITHM = Algorithm(name="demo_clone", config=DemoCloneConfig, train=train)
+def describe(meta: dict) -> str:
+    """The Agents section's account of a demo_clone checkpoint: the search, the repair, the cloning."""
+    hp = meta.get("hyperparameters", {})
+    demo = meta["demonstration"]
+    return (
+        f"not trained by RL: Go-Explore (deterministic exploration of the emulator, cells from RAM) "
+        f"searched {demo['steps_explored']} agent steps (seed {hp.get('seed')}) and found a "
+        f"{demo.get('steps_as_found', demo['steps'])}-step demonstration scoring {demo['score']:.0f} "
+        f"(rooms {demo['rooms']}){repair_story(demo.get('repair'))}; the policy network learnt it by "
+        f"behaviour cloning, each step labelled with every action that leads "
+        f"to the same game state ({hp.get('clone_steps')} steps, final loss "
+        f"{meta.get('final_clone_loss', float('nan')):.4f}"
+        + (
+            f"; {sum(meta['corrective_labels_per_round'])} corrective labels from off-trajectory states"
+            if meta.get("corrective_labels_per_round")
+            else ""
+        )
+        + f"; {meta.get('train_wall_time_s', float('nan')) / 60:.1f} min in all on its machine). "
+        f"It memorises one route through a deterministic game; it is not a general Montezuma agent"
+    )
+
+
+ALGORITHM = Algorithm(name="demo_clone", config=DemoCloneConfig, train=train, describe=describe)

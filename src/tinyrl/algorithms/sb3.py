@@ -67,4 +67,15 @@ def trainer(name: str) -> Callable[..., tuple[dict, dict, dict]]:
     return train
 
 
-ALGORITHMS = tuple(Algorithm(name=name, config=SB3Config, train=trainer(name)) for name in SB3_CLASSES)
+def describe(meta: dict) -> str:
+    """A zip SB3 saved after the pretrain rule trained it: its final weights, read by the importer."""
+    hp = meta["hyperparameters"]
+    return (
+        f"{meta.get('produced_by')}: {hp.get('total_steps')} environment steps (seed {hp.get('seed')}, "
+        f"{meta.get('train_wall_time_s', float('nan')) / 60:.1f} min on its machine), its final weights"
+    )
+
+
+ALGORITHMS = tuple(
+    Algorithm(name=name, config=SB3Config, train=trainer(name), describe=describe) for name in SB3_CLASSES
+)

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from tinyrl.analysis.columns import conform
 from tinyrl.analysis.training_seeds import pool_training_seeds, pooled_returns, training_seed_table
 from tinyrl.atomic import write_text
 from tinyrl.compression.base import BASELINE
@@ -433,24 +434,23 @@ def build_summary(
     )
     df["latency_batch_size"] = 1
     df["confidence"] = df["agent"].map(lambda agent: comparison[agent]["confidence"])  # of every CI in the row
-    if ceiling_flops_per_s:
-        add_ceiling_fractions(
-            df,
-            ceiling_flops_per_s,
-            {
-                "time_median_s": "timing_batch_size",
-                "fastest_batch_median_s": "timing_batch_size",
-                "latency_median_s": "latency_batch_size",
-                "fastest_latency_median_s": "latency_batch_size",
-            },
-        )
+    add_ceiling_fractions(
+        df,
+        ceiling_flops_per_s or nan,  # NaN fractions where the machine's ceiling was not measured
+        {
+            "time_median_s": "timing_batch_size",
+            "fastest_batch_median_s": "timing_batch_size",
+            "latency_median_s": "latency_batch_size",
+            "fastest_latency_median_s": "latency_batch_size",
+        },
+    )
     df = df.drop(columns=["latency_batch_size"])
     ranges = return_ranges(df, episodes, comparison)
     files = paired_columns(df, episodes, comparison, ranges)
     returns = pooled_returns(files, episodes)  # each played variant's returns, per training seed
     recipes = pool_training_seeds(files, episodes, comparison, ranges, returns)
     summary = finetune_gain_columns(recipes, episodes, comparison, returns, ranges)
-    return summary, training_seed_table(files)
+    return conform(summary), training_seed_table(files)
 
 
 SEED_TABLE_COLUMNS = {  # the seed's tables: variant | reward | time (s) | size (MB), with our statistics beside

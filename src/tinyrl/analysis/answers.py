@@ -6,6 +6,7 @@ from __future__ import annotations
 import pandas as pd
 
 from tinyrl.analysis.aggregate import noninferior, with_verdict
+from tinyrl.analysis.columns import agent_rows
 from tinyrl.analysis.speed import REGIME_LABELS, fastest_noninferior, regime_label
 from tinyrl.compression.base import BASELINE
 from tinyrl.statistics.inference import TOO_FEW
@@ -120,7 +121,7 @@ def played_on(row: pd.Series, regime: str, backend: str) -> str:
 
 def agent_answers(summary: pd.DataFrame, agent: str) -> list[str]:
     """The answer sentences for one agent (empty if it has no float32 row)."""
-    rows = summary[summary["agent"] == agent]
-    if rows[rows["family"] == BASELINE].empty:
+    rows, base = agent_rows(summary, agent)
+    if base.empty:
         return []
     return [smallest_answer(rows), *(fastest_answer(rows, regime) for regime in REGIME_LABELS)]

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from tinyrl.compression.base import BASELINE
+from tinyrl.analysis.columns import agent_rows
 from tinyrl.families import families_feeding
 from tinyrl.statistics.summaries import confidence_label
 
@@ -119,8 +119,7 @@ def qat_storage(agent: str, rows: pd.DataFrame, base: pd.Series) -> dict:
 def study_b_findings(summary: pd.DataFrame) -> list[dict]:
     findings = []
     for agent in summary["agent"].unique():
-        rows = summary[(summary["agent"] == agent) & (summary["status"] == "ok")]
-        base = rows[rows["family"] == BASELINE]
+        rows, base = agent_rows(summary, agent, ok_only=True)
         if base.empty:
             continue
         base = base.iloc[0]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from tinyrl.analysis.columns import agent_rows
 from tinyrl.analysis.speed import REGIME_LABELS, fastest_noninferior, regime_label
 from tinyrl.compression.base import BASELINE
 from tinyrl.compression.tables import QUANTIZATION
@@ -27,7 +28,7 @@ def side_by_side(summary: pd.DataFrame, backends: pd.DataFrame, agent: str) -> p
     """Float32 and every quantized variant on every backend that ran it: time at both regimes and its ratio
     to float32 on torch eager, file size, paired verdict, and whether the backend computes the variant's
     own outputs (a path that does not is not the variant's); a backend that failed on it, with why."""
-    rows = summary[(summary["agent"] == agent) & (summary["status"] == "ok")]
+    rows, _ = agent_rows(summary, agent, ok_only=True)
     rows = rows[(rows["family"] == BASELINE) | (rows["table"] == QUANTIZATION.name)]
     # Backends that ran, and those that tried and failed (a peer's compiler, say): the failure is a result.
     ran = backends[(backends["agent"] == agent) & backends["status"].isin(["ok", "failed"])]
@@ -72,7 +73,7 @@ def _parity(row: pd.Series) -> str | None:
 def race(summary: pd.DataFrame, agent: str) -> dict:
     """Per regime: tiny_rl's recommended variant, the fastest peer variant, and which is faster by how much.
     Both sides are non-inferior to float32 (paired) and timed on backends that compute their own outputs."""
-    rows = summary[summary["agent"] == agent]
+    rows, _ = agent_rows(summary, agent)
     peer = rows["family"].map(lambda family: made_with(family) != OURS)
     result = {"agent": agent, "peers": sorted(set(rows.loc[peer, "family"].map(made_with))), "regimes": {}}
     for regime in REGIME_LABELS:

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from tinyrl.analysis.columns import agent_rows
+
 SEED_NETWORK = "ppo_rnd_cnn"  # the seed's rows are of the reference PPO-RND policy network
 SEED_ENV = "ALE/MontezumaRevenge-v5"  # under the seed's protocol (tinyrl.episodes.atari)
 
@@ -59,8 +61,7 @@ def seed_comparison(summary: pd.DataFrame, agent: str) -> pd.DataFrame:
     """Each published row beside every variant of ours that reproduces its recipe (none: the row is
     listed with our columns empty, so a reader sees what this study did not run). Times are also given
     as ratios to each side's own float32, the only way two machines' times compare."""
-    rows = summary[summary["agent"] == agent]
-    base = rows[rows["family"] == "baseline"]
+    rows, base = agent_rows(summary, agent)
     our_base_time = base["time_mean_s"].iloc[0] if len(base) else float("nan")
     seed_base_time = SEED_ROWS[0].time_s
     out = []

@@ -9,6 +9,7 @@ from __future__ import annotations
 import pandas as pd
 
 from tinyrl.analysis.aggregate import noninferior, with_verdict
+from tinyrl.analysis.columns import agent_rows
 from tinyrl.compression.base import BASELINE, INT8
 from tinyrl.families import families_feeding
 
@@ -126,8 +127,8 @@ def static_int8_check(rows: pd.DataFrame, backends: pd.DataFrame, agent: str) ->
 
 
 def speed_targets(summary: pd.DataFrame, backends: pd.DataFrame, agent: str) -> dict:
-    rows = summary[summary["agent"] == agent]
-    if rows[rows["family"] == BASELINE].empty:
+    rows, base = agent_rows(summary, agent)
+    if base.empty:
         return {"agent": agent, "error": "no baseline variant"}
     result = {
         "agent": agent,
@@ -227,7 +228,7 @@ def backend_matrix(backends: pd.DataFrame, agent: str) -> pd.DataFrame:
 
 
 def speed_table(summary: pd.DataFrame, agent: str) -> pd.DataFrame:
-    rows = summary[summary["agent"] == agent]
+    rows, _ = agent_rows(summary, agent)
     columns = {
         "variant": "variant",
         "reward_mean": "reward",

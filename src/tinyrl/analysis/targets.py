@@ -13,6 +13,7 @@ import json
 import pandas as pd
 
 from tinyrl.analysis.aggregate import noninferior, with_verdict
+from tinyrl.analysis.columns import agent_rows
 from tinyrl.analysis.speed import check_mark, fastest_noninferior
 from tinyrl.compression.base import BASELINE
 from tinyrl.families import families_feeding
@@ -51,8 +52,7 @@ def sparse_vs_dense(rows: pd.DataFrame, sparsity: float = 0.9) -> list[dict]:
 
 
 def agent_targets(summary: pd.DataFrame, agent: str) -> dict:
-    rows = summary[summary["agent"] == agent]
-    base = rows[rows["family"] == BASELINE]
+    rows, base = agent_rows(summary, agent)
     if base.empty:
         return {"agent": agent, "error": "no baseline variant"}
     good = noninferior(rows[rows["family"] != BASELINE])

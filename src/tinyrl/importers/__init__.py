@@ -1,29 +1,36 @@
 """Policies saved by other code, read as tiny_rl checkpoint dicts (see tinyrl.policies.checkpoint).
 
-Two kinds of importer, both reading nothing beyond tensors, plain containers, numpy arrays and JSON:
-- torch files (the reference PPO-RND `params.pth`, CleanRL's `.cleanrl_model`, plain state dicts): the
-  module offers `recognises(data) -> bool` on the safely loaded object and
-  `convert(data, source, declared) -> checkpoint dict`, tried in order (a plain state dict last);
-- archives (Stable-Baselines3 zips): the module offers `recognises_file(path) -> bool`, a cheap peek,
-  and `convert_file(path, declared, companions) -> checkpoint dict`, given the config's network spec
-  and the files that go with the archive.
+One module a format, each declaring `IMPORTER` (tinyrl.importers.record.Importer) beside its code; what they
+share is in `common/`. Every importer reads nothing beyond tensors, plain containers, numpy arrays and JSON.
+Archives (Stable-Baselines3 zips) are recognised by a cheap peek at the file; torch files (the reference
+PPO-RND `params.pth`, CleanRL's `.cleanrl_model`, plain state dicts) on their weights-only load, in the
+importers' declared order (a plain state dict last).
 """
 
 from __future__ import annotations
 
+import importlib
 import os
+import pkgutil
 
 from tinyrl.errors import CheckpointError
-from tinyrl.importers import cleanrl, reference_ppo_rnd, sb3_zip, state_dict
+from tinyrl.importers.record import Importer
 from tinyrl.policies.checkpoint import is_checkpoint_record, parse_checkpoint, safe_torch_load
 
-TORCH_FILE_IMPORTERS = (reference_ppo_rnd, cleanrl, state_dict)
-ARCHIVE_IMPORTERS = (sb3_zip,)
+IMPORTER_MODULES = tuple(sorted(m.name for m in pkgutil.iter_modules(__path__) if not m.ispkg and m.name != "record"))
+IMPORTERS: tuple[Importer, ...] = tuple(
+    sorted(
+        (importlib.import_module(f"{__name__}.{name}").IMPORTER for name in IMPORTER_MODULES),
+        key=lambda importer: importer.order,
+    )
+)
+
+IMPORTERS_BY_NAME = {importer.name: importer for importer in IMPORTERS}
 
 
 def archive_format(path: str | os.PathLike) -> str | None:
     """The name of the archive format the file is in (a cheap peek), or None for a torch file or anything else."""
-    return next((importer.NAME for importer in ARCHIVE_IMPORTERS if importer.recognises_file(path)), None)
+    return next((i.name for i in IMPORTERS if i.is_archive and i.recognises_file(path)), None)
 
 
 def read_policy_file(path: str | os.PathLike, declared: dict | None = None, companions: dict | None = None) -> dict:
@@ -33,14 +40,14 @@ def read_policy_file(path: str | os.PathLike, declared: dict | None = None, comp
 
     Raises VariantFailure for a failed variant's record, CheckpointError for anything unreadable.
     """
-    for importer in ARCHIVE_IMPORTERS:
-        if importer.recognises_file(path):
+    for importer in IMPORTERS:
+        if importer.is_archive and importer.recognises_file(path):
             return importer.convert_file(path, declared, companions)
     data = safe_torch_load(path)
     if is_checkpoint_record(data):
         return parse_checkpoint(data, path)
-    for importer in TORCH_FILE_IMPORTERS:
-        if importer.recognises(data):
+    for importer in IMPORTERS:
+        if not importer.is_archive and importer.recognises(data):
             return importer.convert(data, path, declared)
-    known = ", ".join(importer.FORMAT for importer in (*TORCH_FILE_IMPORTERS, *ARCHIVE_IMPORTERS))
+    known = ", ".join(importer.format for importer in IMPORTERS)
     raise CheckpointError(f"{path}: not a tiny_rl checkpoint, nor a file of another known format ({known})")

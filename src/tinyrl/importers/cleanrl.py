@@ -26,11 +26,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from tinyrl.errors import CheckpointError
-from tinyrl.importers.layers import chain_dims, frame_side, linear_chain, nature_cnn_convs, sequential_layers
+from tinyrl.importers.common.layers import chain_dims, frame_side, linear_chain, nature_cnn_convs, sequential_layers
+from tinyrl.importers.record import Importer
 from tinyrl.policies.checkpoint import checkpoint_dict
-
-FORMAT = "CleanRL .cleanrl_model"
-NAME = "cleanrl"
 
 
 def _actor_state(data: Any) -> dict | None:
@@ -134,7 +132,16 @@ def convert(data: Any, path: str | os.PathLike, declared: dict | None = None) ->
         weights["action_low"], weights["action_high"] = bias - scale, bias + scale
     meta = {
         "produced_by": f"CleanRL {layout.removeprefix('cleanrl_')}.py (.cleanrl_model), imported",
-        "source_format": NAME,
+        "source_format": IMPORTER.name,
         "algorithm": layout,
     }
     return checkpoint_dict(arch, weights, meta)
+
+
+IMPORTER = Importer(
+    name="cleanrl",
+    format="CleanRL .cleanrl_model",
+    order=20,  # CleanRL's module names
+    recognises=recognises,
+    convert=convert,
+)

@@ -14,11 +14,10 @@ from typing import Any
 import numpy as np
 
 from tinyrl.errors import CheckpointError
-from tinyrl.importers.layers import FRAME_SIDE_BY_FEATURES
+from tinyrl.importers.common.layers import FRAME_SIDE_BY_FEATURES
+from tinyrl.importers.record import Importer
 from tinyrl.policies.checkpoint import checkpoint_dict
 
-FORMAT = "reference PPO-RND params.pth"
-NAME = "reference_ppo_rnd"
 POLICY_KEY = "current_policy_state_dict"
 
 
@@ -44,9 +43,23 @@ def convert(data: dict, path: str | os.PathLike, declared: dict | None = None) -
     counters = {key: int(data[key]) for key in ("iteration", "episode") if isinstance(data.get(key), (int, np.integer))}
     meta = {
         "produced_by": "reference PPO-RND implementation (params.pth), imported",
-        "source_format": NAME,
+        "source_format": IMPORTER.name,
         "algorithm": "ppo_rnd",
         **counters,
     }
     arch = {"kind": "ppo_rnd_cnn", "input_shape": [channels, side, side], "n_actions": n_actions}
     return checkpoint_dict(arch, state, meta)
+
+
+def describe(meta: dict) -> str:
+    return f"imported from a reference PPO-RND params.pth (iteration {meta.get('iteration', '?')})"
+
+
+IMPORTER = Importer(
+    name="reference_ppo_rnd",
+    format="reference PPO-RND params.pth",
+    order=10,  # an exact key: the reference implementation's dict
+    recognises=recognises,
+    convert=convert,
+    describe=describe,
+)

@@ -27,13 +27,16 @@ from typing import Any
 import torch
 
 from tinyrl.errors import CheckpointError
-from tinyrl.importers.layers import chain_dims, frame_side, linear_chain, nature_cnn_convs, sequential_layers
-from tinyrl.importers.rl_zoo import normalizes_observations, read_vecnormalize, read_zoo_config, unsupported_settings
-from tinyrl.importers.safe_zip import SafeZip, has_top_level_member
+from tinyrl.importers.common.layers import chain_dims, frame_side, linear_chain, nature_cnn_convs, sequential_layers
+from tinyrl.importers.common.rl_zoo import (
+    normalizes_observations,
+    read_vecnormalize,
+    read_zoo_config,
+    unsupported_settings,
+)
+from tinyrl.importers.common.safe_zip import SafeZip, has_top_level_member
+from tinyrl.importers.record import Importer
 from tinyrl.policies.checkpoint import checkpoint_dict, safe_torch_loads
-
-FORMAT = "Stable-Baselines3 zip"
-NAME = "sb3_zip"
 
 # The policy class's module names the algorithm family; PPO and A2C share ActorCriticPolicy.
 ALGORITHM_BY_POLICY_MODULE = {
@@ -353,7 +356,7 @@ def convert_file(path: str | os.PathLike, declared: dict | None = None, companio
     meta = {
         "produced_by": f"Stable-Baselines3 {version} (model.save), imported",
         "rl_zoo_files": {key: str(value) for key, value in companions.items() if value},
-        "source_format": NAME,
+        "source_format": IMPORTER.name,
         "algorithm": f"sb3_{algorithm}",
         "observation_space": observation_space,
         "action_space": action_space,
@@ -361,3 +364,12 @@ def convert_file(path: str | os.PathLike, declared: dict | None = None, companio
     if isinstance(data.get("num_timesteps"), int):
         meta["num_timesteps"] = data["num_timesteps"]
     return checkpoint_dict(arch, weights, meta)
+
+
+IMPORTER = Importer(
+    name="sb3_zip",
+    format="Stable-Baselines3 zip",
+    order=0,  # archives are peeked at before the torch load
+    recognises_file=recognises_file,
+    convert_file=convert_file,
+)

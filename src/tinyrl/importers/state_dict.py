@@ -17,11 +17,10 @@ from typing import Any
 import torch
 
 from tinyrl.errors import CheckpointError
-from tinyrl.importers.layers import chain_dims, frame_side, linear_chain, nature_cnn_convs
+from tinyrl.importers.common.layers import chain_dims, frame_side, linear_chain, nature_cnn_convs
+from tinyrl.importers.record import Importer
 from tinyrl.policies.checkpoint import checkpoint_dict
 
-FORMAT = "plain state dict (network declared in the config)"
-NAME = "state_dict"
 MLP_KINDS = ("mlp_q", "mlp_logits", "mlp_gaussian", "mlp_bounded")
 CNN_KINDS = ("nature_cnn_q", "nature_cnn_logits")
 EXTRAS = {
@@ -86,5 +85,17 @@ def convert(data: dict, path: str | os.PathLike, declared: dict | None = None) -
         arch["observation_normalizer"] = None  # the kind's default normaliser would clip raw observations
     if kind == "mlp_gaussian" and "log_std" not in data:
         weights["log_std"] = torch.full((n_out,), float(declared.get("log_std_init", -2.0)))
-    meta = {"produced_by": "a plain state dict, imported with the network the config declares", "source_format": NAME}
+    meta = {
+        "produced_by": "a plain state dict, imported with the network the config declares",
+        "source_format": IMPORTER.name,
+    }
     return checkpoint_dict(arch, weights, meta)
+
+
+IMPORTER = Importer(
+    name="state_dict",
+    format="plain state dict (network declared in the config)",
+    order=90,  # last: any dict of tensors, read as the network the config declares
+    recognises=recognises,
+    convert=convert,
+)

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from tinyrl.jobs.budget import BudgetExceeded, enforce_budget
+from tinyrl.jobs.settings import check_stage_arguments
 
 
 @contextlib.contextmanager
@@ -51,4 +52,6 @@ def run_stage(job: Any, stage: Callable[..., None], setup: Callable[[], Any] | N
     with job_log(job.log[0], job.resources):
         if setup is not None:
             print(f"{setup.__name__}: {setup()}", flush=True)
-        stage(**stage_arguments(job))
+        arguments = stage_arguments(job)
+        check_stage_arguments(stage, arguments)  # a misspelt settings key fails here, naming it
+        stage(**arguments)

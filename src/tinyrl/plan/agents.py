@@ -14,7 +14,7 @@ import math
 from tinyrl.episodes.envs import space_record, spaces_of
 from tinyrl.errors import ConfigError, TinyRLError
 from tinyrl.importers import archive_format, read_policy_file
-from tinyrl.importers.rl_zoo import companion_files
+from tinyrl.importers.common.rl_zoo import companion_files
 from tinyrl.policies.actions import deterministic_mode
 from tinyrl.policies.networks import OUTPUT_KINDS
 

@@ -18,6 +18,7 @@ import tempfile
 from pathlib import Path
 
 from tinyrl.errors import ConfigError
+from tinyrl.jobs.settings import Plan, check_keys
 
 LIBRARY = Path(__file__).resolve().parents[1]  # the tinyrl package: its code and its schema make the plan
 CACHE_DIR = Path(".snakemake") / "tinyrl-plans"
@@ -66,12 +67,12 @@ def _compute(config: dict) -> str:
     return done.stdout
 
 
-def study_plan(config: dict, cache_dir: Path = CACHE_DIR) -> dict:
+def study_plan(config: dict, cache_dir: Path = CACHE_DIR) -> Plan:
     """The plan of tinyrl.plan.study.plan_study for this config, from the cache when the config and library are
     unchanged. Raises ConfigError, naming the field, for an invalid config."""
     path = cache_dir / f"{_fingerprint(config)}.json"
     if path.exists():
-        return json.loads(path.read_text())
+        return _checked(json.loads(path.read_text()), path)
     text = _compute(config)
     cache_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile("w", dir=cache_dir, suffix=".tmp", delete=False) as tmp:
@@ -79,4 +80,9 @@ def study_plan(config: dict, cache_dir: Path = CACHE_DIR) -> dict:
     os.replace(tmp.name, path)  # whole or absent, even with two workflows planning at once
     for old in sorted(cache_dir.glob("*.json"), key=lambda p: p.stat().st_mtime)[:-KEEP]:
         old.unlink(missing_ok=True)
-    return json.loads(text)
+    return _checked(json.loads(text), path)
+
+
+def _checked(plan: dict, path: Path) -> Plan:
+    check_keys(plan, Plan, f"the study plan ({path})")
+    return plan

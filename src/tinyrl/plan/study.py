@@ -11,6 +11,7 @@ import sys
 
 from tinyrl.errors import ConfigError
 from tinyrl.families import tables_of
+from tinyrl.jobs.settings import Plan, ReportSettings, check_keys
 from tinyrl.plan.config import (
     agent_evaluation,
     agent_finetune,
@@ -25,7 +26,7 @@ from tinyrl.reporting.figure_specs import FIGURES
 AGENT_SETTINGS = ("env_id", "algorithm", "network", "actions")  # what every job of an agent needs to know
 
 
-def report_settings(config: dict, variants: dict[str, list[dict]]) -> dict:
+def report_settings(config: dict, variants: dict[str, list[dict]]) -> ReportSettings:
     """What the report states of the protocol: the settings it was run with, and the config's hash.
     `variants`: each agent's expanded variants (tinyrl.plan.config.validate_config)."""
     agents = list(variants)
@@ -54,12 +55,12 @@ def report_settings(config: dict, variants: dict[str, list[dict]]) -> dict:
     }
 
 
-def plan_study(config: dict) -> dict:
+def plan_study(config: dict) -> Plan:
     """Validate the config (a ConfigError names the field) and lay out the study as plain JSON data."""
     variants = validate_config(config)  # fills the schema's defaults into config
     agents = list(variants)
     families = [variant["family"] for agent in agents for variant in variants[agent]]
-    return {
+    plan: Plan = {
         "agents": {
             agent: {
                 "settings": {k: config["agents"][agent][k] for k in AGENT_SETTINGS},
@@ -82,6 +83,8 @@ def plan_study(config: dict) -> dict:
         "finetune": config["finetune"],
         "report": report_settings(config, variants),
     }
+    check_keys(plan, Plan, "the study plan")
+    return plan
 
 
 def main() -> int:

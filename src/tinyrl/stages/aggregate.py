@@ -15,6 +15,7 @@ from tinyrl.analysis.aggregate import (
     write_tables,
 )
 from tinyrl.atomic import write_text
+from tinyrl.jobs.settings import EvaluationSettings
 
 
 def aggregate(
@@ -31,7 +32,7 @@ def aggregate(
     tables: list[str],
     pairs: list[list[str]],
     agents: list[str],
-    comparison: dict[str, dict],
+    comparison: dict[str, EvaluationSettings],
 ) -> None:
     """`pairs` names the (agent, variant) of each metadata/evaluation file; `agents` those of `random` and of
     `timings` (each agent's timing folder, <variant>.json per variant); `comparison` holds each agent's

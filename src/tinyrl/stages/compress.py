@@ -14,6 +14,7 @@ from tinyrl.compression.loading import load_policy
 from tinyrl.episodes.observations import load_observations, observation_shape
 from tinyrl.errors import VariantFailure, is_refusal
 from tinyrl.families import get_family
+from tinyrl.jobs.settings import AgentSettings, FinetuneSettings
 from tinyrl.policies.checkpoint import save_checkpoint, save_failure
 from tinyrl.policies.model_stats import batched_forward, size_stats
 
@@ -26,7 +27,14 @@ def check_outputs(model: torch.nn.Module, observations: torch.Tensor) -> None:
 
 
 def compress(
-    *, checkpoint: str, observations: str, model: str, metadata: str, agent: dict, variant: dict, finetune: dict
+    *,
+    checkpoint: str,
+    observations: str,
+    model: str,
+    metadata: str,
+    agent: AgentSettings,
+    variant: dict,
+    finetune: FinetuneSettings,
 ) -> None:
     """Make the variant from `checkpoint` (the float32 policy, or the model of the variant the recipe's `after`
     names), save it as its deployable file, reload it from that file and record its size.

@@ -13,12 +13,15 @@ from tinyrl.episodes.observations import ObservationSample, save_observations
 from tinyrl.errors import VariantFailure
 from tinyrl.evaluation.play import evaluate
 from tinyrl.jobs.numerics import numerics_record
+from tinyrl.jobs.settings import AgentSettings, EvaluationSettings
 from tinyrl.policies.actions import network_policy, random_policy
 from tinyrl.policies.model_stats import state_bytes
 from tinyrl.timing.agreement import PARITY_OBSERVATIONS
 
 
-def evaluate_variant(*, model: str, evaluation: str, observations: str, agent: dict, settings: dict) -> None:
+def evaluate_variant(
+    *, model: str, evaluation: str, observations: str, agent: AgentSettings, settings: EvaluationSettings
+) -> None:
     """Evaluate the variant as loaded from its file, in this (fresh) process, with one torch thread; keep
     a seeded sample of the observations it acted on (`observations`, empty if it failed)."""
     torch.set_num_threads(1)
@@ -43,7 +46,7 @@ def evaluate_variant(*, model: str, evaluation: str, observations: str, agent: d
     write_json(evaluation, result)
 
 
-def evaluate_random(*, evaluation: str, agent: dict, settings: dict) -> None:
+def evaluate_random(*, evaluation: str, agent: AgentSettings, settings: EvaluationSettings) -> None:
     """The uniform-random policy on the same episode seeds: the floor every agent is shown beside."""
     policy = random_policy(action_space_of(agent["env_id"]), seed=settings["seed"])
     result = evaluate(policy, agent["env_id"], settings)

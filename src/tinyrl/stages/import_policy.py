@@ -7,11 +7,17 @@ from pathlib import Path
 
 from tinyrl.errors import CheckpointError
 from tinyrl.importers import read_policy_file
+from tinyrl.jobs.settings import AgentSettings
 from tinyrl.policies.checkpoint import save_checkpoint
 
 
 def import_policy(
-    *, source: str, checkpoint: str, agent: dict, vecnormalize: str | None = None, zoo_config: str | None = None
+    *,
+    source: str,
+    checkpoint: str,
+    agent: AgentSettings,
+    vecnormalize: str | None = None,
+    zoo_config: str | None = None,
 ) -> None:
     """Read `source` (with the RL Zoo's `vecnormalize` and `zoo_config` when they go with it) and save the
     policy it holds, with the network the config's plan declares; the metadata names every file read and

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from tinyrl.algorithms import get_algorithm
+from tinyrl.jobs.settings import PretrainSettings
 from tinyrl.policies.checkpoint import save_checkpoint
 
 
-def pretrain(*, checkpoint: str, agent: dict, log=print) -> None:
+def pretrain(*, checkpoint: str, agent: PretrainSettings, log=print) -> None:
     algorithm = get_algorithm(agent["algorithm"])
     hyper = {**agent["pretrain"], "env_id": agent["env_id"]}
     if "hidden" in agent["network"]:  # MLP trainers take the widths; CNN policies have a fixed shape

@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from tinyrl.importers import read_policy_file
+from tinyrl.jobs.settings import ReportSettings
 from tinyrl.reporting.report import build_context, render_report
 
 
@@ -22,7 +23,7 @@ def report(
     robustness_baselines: list[str],
     markdown: str,
     html: str,
-    settings: dict,
+    settings: ReportSettings,
     agents: list[str],
     robust_agents: list[str],
     repo_dir: str,

@@ -7,10 +7,11 @@ import torch
 from tinyrl.atomic import write_json
 from tinyrl.compression.loading import load_policy
 from tinyrl.evaluation.robustness import play_conditions
+from tinyrl.jobs.settings import AgentSettings, RobustnessSettings
 from tinyrl.policies.actions import network_policy
 
 
-def robustness(*, checkpoint: str, robustness: str, agent: dict, settings: dict) -> None:
+def robustness(*, checkpoint: str, robustness: str, agent: AgentSettings, settings: RobustnessSettings) -> None:
     """`settings`: the agent's robustness settings merged with its evaluation's seed, num_envs and
     max_episode_steps (the episodes are the seed-protocol evaluation's, perturbed)."""
     torch.set_num_threads(1)

@@ -13,6 +13,7 @@ from tinyrl.compression.loading import load_policy
 from tinyrl.episodes.observations import load_observations, observation_shape
 from tinyrl.errors import VariantFailure
 from tinyrl.families import get_family
+from tinyrl.jobs.settings import TimingSettings
 from tinyrl.timing.allocator import hold_freed_memory
 from tinyrl.timing.ceiling import measure_ceiling
 from tinyrl.timing.rounds import finish, prepare_variant, time_rounds, timing_batches
@@ -25,7 +26,7 @@ def time_forward(
     eval_observations: list[str],
     timings: str,
     variants: list[str],
-    settings: dict,
+    settings: TimingSettings,
 ) -> None:
     """Time every variant of one agent in this one process, on every selected backend (and those its family
     asks for), each checked against the variant's own outputs on the observation set and on its evaluation's
@@ -70,5 +71,5 @@ def time_forward(
             write_json(tmp_dir / f"{variant}.json", result)
 
 
-def machine_ceiling(*, ceiling: str, settings: dict) -> None:
+def machine_ceiling(*, ceiling: str, settings: TimingSettings) -> None:
     write_json(ceiling, measure_ceiling(settings["threads"]))

@@ -26,7 +26,8 @@ from collections.abc import Callable, Iterator
 import numpy as np
 
 from tinyrl.algorithms.common.go_explore import act_frames, canonical_demonstration, equivalent_actions, replay
-from tinyrl.episodes.atari import FRAME_STACK, make_atari_env
+from tinyrl.episodes.atari import make_atari_env
+from tinyrl.episodes.atari.ale import FRAME_STACK
 
 # Montezuma's Revenge's action set (ALE order): NOOP, FIRE (jump), UP, RIGHT, LEFT, DOWN, ...
 NOOP, JUMP, UP, RIGHT, LEFT, DOWN = range(6)
@@ -183,3 +184,17 @@ def make_followable(env_id: str, actions: list[int], log: Callable[[str], None] 
     record["ambiguous_step_groups_after"] = groups
     record["steps_after"] = len(actions)
     return actions, record
+
+
+def repair_story(repair: dict | None) -> str:
+    """What demo_repair.make_followable did to the demonstration (its record), as a clause."""
+    if not repair or not repair["ambiguous_groups_before"]:
+        return ""
+    edits = {name: repair.get(f"{name}_edits", 0) for name in ("shorten", "fill", "fill_early")}
+    return (
+        f"; {repair['ambiguous_groups_before']} places where it waited on a static screen and then moved on the "
+        f"same observation, which no policy of the observation can follow, were removed by {edits['shorten']} "
+        f"deletions and {edits['fill'] + edits['fill_early']} fills with visible moves of the same length, "
+        f"keeping its score ({repair['steps_before']} -> {repair['steps_after']} steps, "
+        f"{len(repair['ambiguous_step_groups_after'])} such places left)"
+    )

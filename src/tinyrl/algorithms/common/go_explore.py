@@ -26,7 +26,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from tinyrl.episodes.atari import FRAME_SKIP, MAX_EPISODE_STEPS, MONTEZUMA_RAM, make_atari_env, room_of
+from tinyrl.episodes.atari import make_atari_env
+from tinyrl.episodes.atari.ale import FRAME_SKIP, MAX_EPISODE_STEPS, MONTEZUMA_RAM, room_of
 
 
 @dataclass

@@ -12,6 +12,20 @@ from torch import nn
 Trainer = Callable[..., tuple[dict, dict, dict]]
 # (compressed model, config, env steps, critic saved with the checkpoint or None) -> facts for the metadata
 FineTuner = Callable[[nn.Module, object, int, "dict | None"], dict]
+# (the checkpoint's metadata) -> how it was made, as a clause of the report's Agents section
+Description = Callable[[dict], str]
+
+
+def trained_by_rl(meta: dict) -> str:
+    """An RL trainer's checkpoint, kept by its score on selection episodes (tinyrl.algorithms.common.selection)."""
+    hp = meta.get("hyperparameters", {})
+    return (
+        f"{meta.get('algorithm', '?')} trained by tiny_rl for {hp.get('total_steps')} environment steps "
+        f"(seed {hp.get('seed')}, {meta.get('train_wall_time_s', float('nan')) / 60:.1f} min on its machine); "
+        f"weights kept from step {meta.get('selected_step')} where the deterministic policy scored "
+        f"{meta.get('selection_score', float('nan')):.1f} on {len(meta.get('selection_seeds', []))} selection "
+        f"episodes (seeds disjoint from the evaluation seeds)"
+    )
 
 
 @dataclass(frozen=True)
@@ -20,6 +34,7 @@ class Algorithm:
     config: type  # the hyperparameter dataclass, one docstring per field
     train: Trainer
     finetune: FineTuner | None = None  # RL fine-tuning of a compressed policy in place, where the algorithm has one
+    describe: Description = trained_by_rl  # how its checkpoints describe themselves to the report
 
     def hyperparameter_names(self) -> set[str]:
         return {f.name for f in dataclasses.fields(self.config)}

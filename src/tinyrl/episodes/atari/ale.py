@@ -1,76 +1,35 @@
-"""Atari environments under a named evaluation protocol, chosen by the env id's namespace.
+"""The seed study's Atari protocol (SPEC §3, Study A), for `ALE/<Game>-v5` ids.
 
-`ALE/<Game>-v5`: the seed study's protocol (SPEC §3, Study A). `sb3_atari/<Game>-v5` and
-`cleanrl_atari/<Game>-v5`: the protocols a Stable-Baselines3 (RL Zoo) or CleanRL Atari policy was
-trained under, built from those libraries' own wrappers (`PROTOCOLS`).
-
-The seed's: NoFrameskip game with no sticky actions (`frameskip=1, repeat_action_probability=0`);
-each agent action is repeated for 4 frames and the last two are max-pooled,
-grayscale, 84x84 (INTER_AREA), no no-op starts, no terminal on life loss, a
-4-frame stack, rewards unclipped, at most 4500 agent steps per episode. The
-observation is the uint8 stack (4, 84, 84); networks divide by 255 themselves.
+NoFrameskip game with no sticky actions (`frameskip=1, repeat_action_probability=0`); each agent action is
+repeated for 4 frames and the last two are max-pooled, grayscale, 84x84 (INTER_AREA), no no-op starts, no
+terminal on life loss, a 4-frame stack, rewards unclipped, at most 4500 agent steps per episode. The
+observation is the uint8 stack (4, 84, 84); networks divide by 255 themselves. Montezuma's Revenge records
+the rooms each episode visits.
 """
 
 from __future__ import annotations
 
-import ale_py
 import gymnasium as gym
 import numpy as np
 
-gym.register_envs(ale_py)
+from tinyrl.episodes.atari.record import MAX_EPISODE_STEPS, AtariProtocol
 
 FRAME_SKIP = 4
 FRAME_STACK = 4
 SCREEN_SIZE = 84
-MAX_EPISODE_STEPS = 4500  # agent steps, as the seed's evaluation
 
 # Montezuma's Revenge RAM addresses (as documented by Go-Explore and AtariARI).
 MONTEZUMA_RAM = {"room": 3, "x": 42, "y": 43, "level": 57, "lives": 58, "inventory": 65}
 
 
-PROTOCOLS = {
-    "ALE": "ppo_rnd_seed: the seed study's protocol (below)",
-    "sb3_atari": (
-        "Stable-Baselines3's AtariWrapper as at evaluation: up to 30 no-op starts, each action held 4 frames "
-        "with a max-pool of the last two, FIRE on reset where the game has it, grayscale (OpenCV) 84x84 "
-        "INTER_AREA, no terminal on life loss, unclipped rewards; a 4-frame stack padded with zeros, channels "
-        "first (SB3's VecFrameStack and VecTransposeImage)"
-    ),
-    "cleanrl_atari": (
-        "CleanRL's dqn_atari.py / ppo_atari.py make_env without EpisodicLifeEnv and ClipRewardEnv (whole games, "
-        "unclipped rewards): up to 30 no-op starts, 4-frame max-and-skip, FIRE on reset, gymnasium's "
-        "ResizeObservation 84x84 then GrayscaleObservation, a 4-frame stack padded with the reset frame"
-    ),
-}
-
-
-def protocol_of(env_id: str) -> str:
-    """The namespace of an Atari env id names its evaluation protocol: ALE/ (the seed's), sb3_atari/, cleanrl_atari/."""
-    return env_id.split("/", 1)[0]
-
-
-def is_atari(env_id: str) -> bool:
-    return "/" in env_id and protocol_of(env_id) in PROTOCOLS
-
-
-def make_atari_env(
+def make_seed_env(
     env_id: str,
     max_episode_steps: int | None = MAX_EPISODE_STEPS,
     repeat_action_probability: float = 0.0,
     noop_max: int = 0,
 ) -> gym.Env:
-    """The env under the protocol its id's namespace names (`PROTOCOLS`). For ALE/ ids, the seed's;
-    sticky actions (`repeat_action_probability=0.25`) for training and the robustness check, which also
-    starts episodes with up to `noop_max` no-ops (drawn from the reset seed's generator)."""
-    protocol = protocol_of(env_id)
-    if protocol != "ALE":
-        if repeat_action_probability or noop_max:
-            raise ValueError(f"{env_id}: sticky actions and no-op starts apply to the seed's ALE/ protocol only")
-        # Loaded here, not at the top: importing SB3's wrappers adds 0.2 s to every job's start-up.
-        from tinyrl.episodes import atari_protocols  # noqa: PLC0415
-
-        env = atari_protocols.make(env_id, protocol)
-        return gym.wrappers.TimeLimit(env, max_episode_steps) if max_episode_steps else env
+    """The seed's protocol; sticky actions (`repeat_action_probability=0.25`) for training and the robustness
+    check, which also starts episodes with up to `noop_max` no-ops (drawn from the reset seed's generator)."""
     # grayscale: SeedProtocol reads the frames from the emulator itself, so no step copies an RGB screen
     env = ale_game(env_id, repeat_action_probability, obs_type="grayscale")
     return SeedProtocol(env, noop_max=noop_max, max_episode_steps=max_episode_steps)
@@ -181,6 +140,19 @@ class RoomsVisited:
         }
 
 
-def episode_observers(env_id: str, episodes: int) -> list:
-    """What this module records of each episode of `env_id` beyond its return and length."""
+def montezuma_observers(env_id: str, episodes: int) -> list:
+    """Montezuma's Revenge records the rooms each episode visits; other games nothing more."""
     return [RoomsVisited(episodes)] if env_id.startswith("ALE/MontezumaRevenge") else []
+
+
+PROTOCOL = AtariProtocol(
+    namespace="ALE",
+    description=(
+        "NoFrameskip game without sticky actions (frameskip=1, repeat_action_probability=0), each action "
+        "repeated 4 frames with the last two max-pooled, grayscale, 84x84 (INTER_AREA), no no-op starts, no "
+        "terminal on life loss, 4-frame stack (uint8, divided by 255 inside the network), rewards unclipped "
+        "(Montezuma's Revenge also records the rooms each episode visits)"
+    ),
+    make=make_seed_env,
+    observers=montezuma_observers,
+)

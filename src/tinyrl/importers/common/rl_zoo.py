@@ -22,7 +22,7 @@ import numpy as np
 import yaml
 
 from tinyrl.errors import CheckpointError
-from tinyrl.importers.restricted_pickle import Record, restricted_loads
+from tinyrl.importers.common.restricted_pickle import Record, restricted_loads
 
 RECORDED_CLASSES = frozenset(
     {

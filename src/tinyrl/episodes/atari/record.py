@@ -1,0 +1,29 @@
+"""The record every Atari protocol module declares: `PROTOCOL = AtariProtocol(...)` (found by tinyrl.episodes.atari)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import gymnasium as gym
+
+MAX_EPISODE_STEPS = 4500  # agent steps per episode, as the seed's evaluation; every protocol's default
+
+# (env_id, max_episode_steps, repeat_action_probability, noop_max) -> the env under the protocol
+EnvMaker = Callable[[str, "int | None", float, int], gym.Env]
+# (env_id, episodes) -> observers recording what the protocol keeps of each episode (tinyrl.episodes.rollout)
+ObserverMaker = Callable[[str, int], list]
+
+
+@dataclass(frozen=True)
+class AtariProtocol:
+    namespace: str  # the env id's namespace that names the protocol: ALE/, sb3_atari/, cleanrl_atari/
+    description: str  # the preprocessing in one sentence, as the report's protocol states it
+    make: EnvMaker
+    observers: ObserverMaker | None = None
+
+
+def no_sticky_actions(env_id: str, repeat_action_probability: float, noop_max: int) -> None:
+    """The imported policies' protocols are the libraries' evaluation wrappers, with their own no-op starts."""
+    if repeat_action_probability or noop_max:
+        raise ValueError(f"{env_id}: sticky actions and no-op starts apply to the seed's ALE/ protocol only")
