@@ -65,7 +65,7 @@ SECTIONS: tuple[Section, ...] = tuple(
 )
 
 
-def _environment() -> jinja2.Environment:
+def template_environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("tinyrl.reporting", "templates"),
         undefined=jinja2.StrictUndefined,
@@ -119,7 +119,7 @@ def section_contexts(inputs: ReportInputs) -> list[tuple[Section, dict]]:
 
 def render_markdown(contexts: list[tuple[Section, dict]], figure_key: str = "relpath") -> str:
     """The report as Markdown, its figures linked by `figure_key` (relpath for report.md, data_uri for the HTML)."""
-    env = _environment()
+    env = template_environment()
     parts = [
         env.get_template(f"sections/{section.name}.md.j2")
         .render(context, figure_src=lambda figure: figure[figure_key])
@@ -133,4 +133,4 @@ def render_report(inputs: ReportInputs, md_path: str | Path, html_path: str | Pa
     contexts = section_contexts(inputs)
     write_text(md_path, render_markdown(contexts))
     body = MarkdownIt("commonmark", {"html": False}).enable("table").render(render_markdown(contexts, "data_uri"))
-    write_text(html_path, _environment().get_template("report.html.j2").render(body=body))
+    write_text(html_path, template_environment().get_template("report.html.j2").render(body=body))
