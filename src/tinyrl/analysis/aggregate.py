@@ -153,6 +153,18 @@ def _backend_columns(tm: dict) -> dict:
         "flops_per_observation": tm.get("flops_per_observation", nan),
         "timing_batch_size": tm.get("batch_size", nan),
         "onnx_bytes": tm.get("onnx_bytes", nan),
+        **_floor_columns(tm.get("floor")),
+    }
+
+
+def _floor_columns(floor: dict | None) -> dict:
+    """Float32's row: the network as a plain C loop, timed in C (tinyrl.timing.floor), or why it was not."""
+    floor = floor or {}
+    measured = floor.get("status") == "ok"
+    return {
+        "floor": (floor.get("compiler", "") if measured else floor.get("reason", "")),
+        "floor_batch_median_s": floor.get("batch", {}).get("median_s", nan),
+        "floor_latency_median_s": floor.get("latency", {}).get("median_s", nan),
     }
 
 

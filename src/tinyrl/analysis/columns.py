@@ -100,6 +100,14 @@ SUMMARY_COLUMNS: tuple[Column, ...] = tuple(
             ("flops_per_observation", "FLOP", "floating-point operations of one forward pass, per observation"),
             ("timing_batch_size", "", "observations in a timed batch"),
             ("onnx_bytes", "bytes", "size of the ONNX export timed on onnxruntime, where it ran"),
+            (
+                "floor",
+                "",
+                "float32's row: the compiler that built the network as a plain C loop (the machine's floor), or why "
+                "there is none",
+            ),
+            ("floor_batch_median_s", "s", "float32's row: that C loop's median pass of a batch, timed in C"),
+            ("floor_latency_median_s", "s", "float32's row: its median pass of one observation"),
         ),
         *_written_by(
             VARIANT_ROW,

@@ -16,6 +16,7 @@ from tinyrl.families import get_family
 from tinyrl.jobs.settings import TimingSettings
 from tinyrl.timing.allocator import hold_freed_memory
 from tinyrl.timing.ceiling import measure_ceiling
+from tinyrl.timing.floor import measure_floor
 from tinyrl.timing.rounds import finish, prepare_variant, time_rounds, timing_batches
 
 
@@ -39,6 +40,7 @@ def time_forward(
     # Every variant's compiled graphs stay alive until the last round: more than dynamo's default allows.
     torch._dynamo.config.recompile_limit = max(torch._dynamo.config.recompile_limit, 4 * len(variants))
     prepared, failed, baseline, batches = {}, {}, None, None
+    floor = {"status": "not measured", "reason": "the float32 variant could not be loaded"}
     for variant, model, evaluated in zip(variants, models, eval_observations, strict=True):
         try:
             policy_model, checkpoint = load_policy(model)  # selects the variant's quantized engine, if any
@@ -47,7 +49,8 @@ def time_forward(
             continue
         shape = observation_shape(checkpoint["arch"])
         if batches is None:
-            batches = timing_batches(load_observations(observations, shape), settings)
+            observation_set = load_observations(observations, shape)
+            batches = timing_batches(observation_set, settings)
         evaluation = load_observations(evaluated, shape, allow_empty=True)  # empty: the evaluation failed
         family = get_family(checkpoint["recipe"]["family"])
         groups = list(dict.fromkeys([*settings.get("backends", ["torch-eager"]), *family.backends]))
@@ -56,7 +59,10 @@ def time_forward(
         )
         if family.name == BASELINE:
             baseline = prepared[variant]
+            baseline_model = policy_model
     time_rounds(prepared, settings)
+    if baseline is not None:  # the machine's floor for this network: a plain C loop (tinyrl.timing.floor)
+        floor = measure_floor(baseline_model, observation_set, settings)
     with atomic_dir(timings) as tmp_dir:
         for variant in variants:
             if variant in failed:
@@ -64,6 +70,8 @@ def time_forward(
                 continue
             result = finish(prepared[variant], baseline, allocator, torch.get_num_threads())
             result |= {"cpu_count": os.cpu_count(), "status": "ok"}
+            if prepared[variant] is baseline:
+                result["floor"] = floor
             for suffix, program in prepared[variant].artifacts.items():  # e.g. its ONNX form, <variant>.onnx
                 (tmp_dir / f"{variant}{suffix}").write_bytes(program)
                 result[f"{suffix[1:]}_file"] = str(Path(timings) / f"{variant}{suffix}")

@@ -1,0 +1,91 @@
+"""The machine's floor (tinyrl.timing.floor): an MLP's float32 network as a plain C loop computes what the network
+computes, is timed inside C in both regimes, and the report sets the answers beside it."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from tinyrl.analysis.speed import floor_text
+from tinyrl.policies.networks import BoundedMLPPolicy, GaussianMLPPolicy, MLPQNetwork, NatureCNNPolicy
+from tinyrl.timing import floor
+from tinyrl.timing.floor import measure_floor
+
+SETTINGS = {"batch_size": 20, "passes": 5, "warmup": 1, "latency": {"passes": 20, "warmup": 2}}
+
+
+def observations(dims: int, count: int = 64) -> np.ndarray:
+    return (3 * np.random.default_rng(0).normal(size=(count, dims))).astype(np.float32)
+
+
+@pytest.mark.parametrize(
+    "network",
+    [
+        lambda: MLPQNetwork(8, 4, [32, 16]),
+        lambda: MLPQNetwork(8, 3, [16], quantiles=5),  # QR-DQN: the mean over quantiles, in C too
+        lambda: GaussianMLPPolicy(8, 2, [16, 16], activation="tanh"),  # with its observation normaliser
+        lambda: BoundedMLPPolicy(8, 2, [16], squash="tanh"),
+        lambda: BoundedMLPPolicy(8, 2, [], squash="clip"),  # no hidden layer
+    ],
+)
+def test_the_floor_computes_the_networks_outputs_and_is_timed_in_c(network):
+    torch.manual_seed(0)
+    model = network().eval()
+    if model.normalizer:
+        with torch.no_grad():
+            model.obs_mean.normal_()
+            model.obs_var.uniform_(0.5, 2.0)
+    record = measure_floor(model, observations(8), SETTINGS)
+    assert record["status"] == "ok" and record["max_abs_diff"] < 1e-4
+    assert record["batch"]["passes"] == 5 and record["batch"]["batch_size"] == 20
+    assert record["latency"]["passes"] == 20 and record["latency"]["batch_size"] == 1
+    assert 0 < record["latency"]["median_s"] < record["batch"]["median_s"]
+    assert "-O3 -march=native" in record["compiler"]
+
+
+def test_a_wrong_c_loop_fails_loudly(monkeypatch):
+    model = MLPQNetwork(8, 4, [16]).eval()
+    # a generator bug (here: a bias left out) must stop the timing job, not become a floor
+    monkeypatch.setattr(floor, "_floats", lambda values: ",".join("0.0f" for _ in np.ravel(values)))
+    with pytest.raises(ValueError, match="a bug in floor.py"):
+        measure_floor(model, observations(8), SETTINGS)
+
+
+def test_the_floor_says_why_it_was_not_measured(monkeypatch):
+    cnn = NatureCNNPolicy([4, 84, 84], 6, [512], "q_values")
+    assert measure_floor(cnn, np.zeros((4, 4, 84, 84), np.uint8), SETTINGS)["reason"].startswith("a NatureCNNPolicy")
+    monkeypatch.setattr(floor, "compiler", lambda: None)
+    record = measure_floor(MLPQNetwork(8, 4, [16]), observations(8), SETTINGS)
+    assert record == {"status": "not measured", "reason": "no C compiler (cc, gcc or clang) on this machine"}
+
+
+def test_the_report_sets_the_answers_beside_the_floor():
+    row = {"agent": "lander", "status": "ok", "timing_batch_size": 100.0, "floor_batch_median_s": 1e-4}
+    summary = pd.DataFrame(
+        [
+            row
+            | {
+                "variant": "fp32",
+                "family": "baseline",
+                "floor": "cc -O3 -march=native",
+                "floor_latency_median_s": 2e-6,
+            },
+            row | {"variant": "int8", "family": "ptq_dynamic", "floor": "", "floor_latency_median_s": np.nan},
+        ]
+    ).assign(
+        verdict=["baseline", "non-inferior"],
+        reward_mean=[200.0, 199.0],
+        fastest_latency_median_s=[3e-5, 1e-5],
+        fastest_latency_backend=["torch-eager", "onnxruntime"],
+        speedup_fastest_latency=[1.0, 3.0],
+        fastest_batch_median_s=[2e-4, 1e-4],
+        fastest_batch_backend=["torch-eager", "torch-eager"],
+        speedup_fastest_batch=[1.0, 2.0],
+    )
+    text = floor_text(summary, "lander")
+    assert text.startswith("lander: float32 as a plain C loop (cc -O3 -march=native, timed in C): 2 µs at batch 1")
+    assert "int8 on onnxruntime, takes 5.0x that" in text and "100 µs at batch 100" in text
+    unmeasured = summary.assign(floor=["a NatureCNNPolicy, not an MLP", ""], floor_latency_median_s=np.nan)
+    assert floor_text(unmeasured, "lander") == "lander: no floor (a NatureCNNPolicy, not an MLP)"
