@@ -1,4 +1,4 @@
-"""Agent steps per second of the seed's Atari protocol: tinyrl.episodes.atari.SeedProtocol against the gymnasium
+"""Agent steps per second of the seed's Atari protocol: tinyrl.episodes.atari.ale.SeedProtocol against the gymnasium
 wrapper stack it replaces (the same observations, bit for bit: tests/test_atari_protocol.py).
 
     python benchmarks/atari_protocol.py [steps] [repeats]

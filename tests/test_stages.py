@@ -199,7 +199,7 @@ def test_html_report_is_self_contained(study):
 
 
 def test_report_escapes_names_from_the_config(study, tmp_path):
-    from tinyrl.reporting.report import build_context, render_report
+    from tinyrl.reporting.report import build_inputs, render_report
 
     root = study["root"]
     summary = pd.read_csv(root / "tables" / "summary.csv")
@@ -210,8 +210,8 @@ def test_report_escapes_names_from_the_config(study, tmp_path):
         "ceiling": json.loads((root / "gemm_ceiling.json").read_text()),
     }
     figure_paths = [root / "figures" / f"{name}.png" for name in FIGURES]
-    context = build_context(study["plan"]["report"], summary, checkpoints, figure_paths, tmp_path, REPO, speed)
-    render_report(context, tmp_path / "r.md", tmp_path / "r.html")
+    inputs = build_inputs(study["plan"]["report"], summary, checkpoints, figure_paths, tmp_path, REPO, speed)
+    render_report(inputs, tmp_path / "r.md", tmp_path / "r.html")
     html = (tmp_path / "r.html").read_text()
     assert "<script>alert(1)</script>" not in html and "<b>ckpt</b>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html

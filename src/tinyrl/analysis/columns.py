@@ -1,7 +1,8 @@
 """The summary's columns, declared once: name, unit, meaning and the function that writes it.
 
 `results/tables/summary.csv` has exactly these columns, in this order (tinyrl.analysis.aggregate.build_summary
-checks it and fails on a column nobody declared), and docs/columns.md is made from them (a test compares).
+checks it and fails on a column nobody declared), and docs/results.md's column table is made from them (a test
+compares).
 A family's own columns are filled by its record (`Family.columns`); their meanings are declared here, since
 several families share one (`dtype`, `int8`, `storage`).
 """
@@ -75,7 +76,7 @@ SUMMARY_COLUMNS: tuple[Column, ...] = tuple(
                     (
                         f"fastest_{regime}_eval_max_abs_diff",
                         "",
-                        f"largest |output difference| of the fastest backend for {what} on those observations",
+                        f"largest absolute output difference of the fastest backend for {what} on those observations",
                     ),
                     (
                         f"speedup_fastest_{regime}_rounds",
@@ -120,7 +121,7 @@ SUMMARY_COLUMNS: tuple[Column, ...] = tuple(
             ("eval_wall_time_s", "s", "wall time of the evaluation job's episodes"),
             ("eval_steps_per_s", "steps/s", "environment steps per second while playing, policy included"),
             ("raw_env_steps_per_s", "steps/s", "the same episodes replayed without the policy"),
-            ("eval_raw_ratio", "", "eval_steps_per_s / raw_env_steps_per_s over the same first steps"),
+            ("eval_raw_ratio", "", "the policy's step rate over the steps the replay covered / raw_env_steps_per_s"),
             ("eval_us_per_step", "us", "evaluation wall time per environment step"),
             ("peak_rss_mb", "MB", "peak resident memory of the evaluation job"),
             ("rss_increase_mb", "MB", "peak resident memory over the job's resident memory before the episodes"),
@@ -159,8 +160,13 @@ SUMMARY_COLUMNS: tuple[Column, ...] = tuple(
             SPEEDS,
             ("size_ratio", "", "size_bytes / float32's"),
             ("parameter_reduction", "", "share of float32's parameters the variant no longer has"),
-            ("pruned_sparsity", "", "zero weights a pruning method set (0 for other families)"),
-            ("incidental_zeros", "", "zero weights of non-pruning families (int8 weights that round to zero)"),
+            ("pruned_sparsity", "", "pruning families: the share of zero weights (0 for other families)"),
+            (
+                "incidental_zeros",
+                "",
+                "other families: the share of zero weights (int8 weights that round to zero); empty for pruning "
+                "families",
+            ),
             ("speedup", "x", "float32's time_mean_s / the variant's, each on its native backend (the seed's)"),
             ("speedup_fastest_batch", "x", "speedup_fastest_batch_rounds, else the ratio of the two medians"),
             ("speedup_fastest_latency", "x", "speedup_fastest_latency_rounds, else the ratio of the medians"),
@@ -181,9 +187,14 @@ SUMMARY_COLUMNS: tuple[Column, ...] = tuple(
                 "how the CI was made: bootstrap, two-level bootstrap, unseen-episode bound, none",
             ),
             ("paired_episodes", "", "paired episodes the comparison rests on (all seeds' for a recipe)"),
-            ("min_paired_episodes", "", "fewer than this: inconclusive (n too small)"),
+            ("min_paired_episodes", "", "with fewer paired episodes the verdict is 'too few episodes'"),
             ("noninferiority_margin", "return", "the margin: a share of float32's gap over the random policy"),
-            ("verdict", "", "better, non-inferior, inconclusive or inferior; baseline for float32"),
+            (
+                "verdict",
+                "",
+                "better, non-inferior, inconclusive, inferior or too few episodes; baseline for float32; empty where "
+                "no comparison ran (a failed variant, no float32 row)",
+            ),
         ),
         *_written_by(
             "training_seeds.pool_training_seeds",
@@ -225,7 +236,9 @@ def agent_rows(summary: pd.DataFrame, agent: str, ok_only: bool = False) -> tupl
 
 
 def columns_markdown() -> str:
-    """docs/columns.md's table."""
+    """docs/results.md's column table (pipes escaped, so a meaning stays in its cell)."""
     lines = ["| column | unit | meaning | written by |", "|---|---|---|---|"]
-    lines += [f"| `{c.name}` | {c.unit} | {c.meaning} | `{c.writer}` |" for c in SUMMARY_COLUMNS]
+    lines += [
+        f"| `{c.name}` | {c.unit} | {c.meaning.replace('|', chr(92) + '|')} | `{c.writer}` |" for c in SUMMARY_COLUMNS
+    ]
     return "\n".join(lines) + "\n"

@@ -14,7 +14,7 @@ import pandas as pd
 from tinyrl.analysis.columns import agent_rows
 
 SEED_NETWORK = "ppo_rnd_cnn"  # the seed's rows are of the reference PPO-RND policy network
-SEED_ENV = "ALE/MontezumaRevenge-v5"  # under the seed's protocol (tinyrl.episodes.atari)
+SEED_ENV = "ALE/MontezumaRevenge-v5"  # under the seed's protocol (tinyrl.episodes.atari.ale)
 
 
 @dataclass(frozen=True)

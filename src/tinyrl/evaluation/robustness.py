@@ -1,6 +1,6 @@
 """The float32 policy off the seed's protocol: how much of its score is a memorised route.
 
-The seed's protocol (tinyrl.episodes.atari) has no sticky actions and no no-op starts, so a deterministic emulator
+The seed's protocol (tinyrl.episodes.atari.ale) has no sticky actions and no no-op starts, so a deterministic emulator
 replays the same game from every reset. Machado et al. (2018) recommend both perturbations for Atari
 evaluation: sticky actions (each step the emulator repeats the previous action with probability 0.25)
 and no-op starts (up to 30 no-ops after reset) make the start, and every step, differ between episodes.

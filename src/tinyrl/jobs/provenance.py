@@ -19,6 +19,7 @@ PACKAGES = (
     "torch-pruning",
     "bnn",
     "jinja2",
+    "markdown-it-py",  # renders the HTML report
     "matplotlib",
 )
 

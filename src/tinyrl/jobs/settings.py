@@ -4,7 +4,7 @@ They stay plain dicts (TypedDicts), so the plan is still the JSON Snakemake comp
 The config schema (tinyrl/plan/schemas/config.schema.yaml) validates the values; these declare the keys, and
 `check_keys` holds a dict to its declaration where it crosses a boundary: the plan when it is made or read
 from the cache, a stage's arguments when its job starts (run_stage). A misspelt key fails there, naming it.
-tests/test_config.py checks these keys against the schema's.
+tests/test_settings.py checks these keys against the schema's.
 """
 
 # No `from __future__ import annotations`: TypedDict reads NotRequired[...] off evaluated annotations only.

@@ -77,7 +77,7 @@ def template_environment() -> jinja2.Environment:
     return env
 
 
-def build_context(
+def build_inputs(
     settings: dict,
     summary: pd.DataFrame,
     agent_checkpoints: dict[str, dict],

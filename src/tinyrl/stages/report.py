@@ -9,7 +9,7 @@ import pandas as pd
 
 from tinyrl.importers import read_policy_file
 from tinyrl.jobs.settings import ReportSettings
-from tinyrl.reporting.report import build_context, render_report
+from tinyrl.reporting.report import build_inputs, render_report
 
 
 def report(
@@ -39,7 +39,7 @@ def report(
         (agent, json.loads(Path(record).read_text()), json.loads(Path(baseline).read_text()))
         for agent, record, baseline in zip(robust_agents, robustness, robustness_baselines, strict=True)
     ]
-    context = build_context(
+    inputs = build_inputs(
         settings, pd.read_csv(summary), provenance, figures, Path(markdown).parent, repo_dir, speed, played
     )
-    render_report(context, markdown, html)
+    render_report(inputs, markdown, html)

@@ -14,7 +14,7 @@ with probability `repeat_action_prob`. Exploration stops at a life loss, so ever
 trajectory in the archive, and the demonstration, is played without dying.
 
 Steps are agent steps of the evaluation protocol (4 emulator frames per action,
-tinyrl.episodes.atari), so the demonstration replays exactly through the protocol's env.
+tinyrl.episodes.atari.ale), so the demonstration replays exactly through the protocol's env.
 """
 
 from __future__ import annotations
