@@ -1,5 +1,5 @@
 """The machine's floor (tinyrl.timing.floor): an MLP's float32 network as a plain C loop computes what the network
-computes, is timed inside C in both regimes, and the report sets the answers beside it."""
+computes, is timed inside C at batch 1, and the report sets the batch-1 answer beside it."""
 
 from __future__ import annotations
 
@@ -39,9 +39,8 @@ def test_the_floor_computes_the_networks_outputs_and_is_timed_in_c(network):
             model.obs_var.uniform_(0.5, 2.0)
     record = measure_floor(model, observations(8), SETTINGS)
     assert record["status"] == "ok" and record["max_abs_diff"] < 1e-4
-    assert record["batch"]["passes"] == 5 and record["batch"]["batch_size"] == 20
     assert record["latency"]["passes"] == 20 and record["latency"]["batch_size"] == 1
-    assert 0 < record["latency"]["median_s"] < record["batch"]["median_s"]
+    assert 0 < record["latency"]["median_s"] < 1e-3 and "batch" not in record
     assert "-O3 -march=native" in record["compiler"]
 
 
@@ -62,7 +61,7 @@ def test_the_floor_says_why_it_was_not_measured(monkeypatch):
 
 
 def test_the_report_sets_the_answers_beside_the_floor():
-    row = {"agent": "lander", "status": "ok", "timing_batch_size": 100.0, "floor_batch_median_s": 1e-4}
+    row = {"agent": "lander", "status": "ok", "timing_batch_size": 100.0}
     summary = pd.DataFrame(
         [
             row
@@ -85,7 +84,9 @@ def test_the_report_sets_the_answers_beside_the_floor():
         speedup_fastest_batch=[1.0, 2.0],
     )
     text = floor_text(summary, "lander")
-    assert text.startswith("lander: float32 as a plain C loop (cc -O3 -march=native, timed in C): 2 µs at batch 1")
-    assert "int8 on onnxruntime, takes 5.0x that" in text and "100 µs at batch 100" in text
+    assert text == (
+        "lander: float32 as a plain C loop (cc -O3 -march=native, timed in C): 2 µs at batch 1; the fastest "
+        "non-inferior variant, int8 on onnxruntime, takes 5.0x that"
+    )
     unmeasured = summary.assign(floor=["a NatureCNNPolicy, not an MLP", ""], floor_latency_median_s=np.nan)
     assert floor_text(unmeasured, "lander") == "lander: no floor (a NatureCNNPolicy, not an MLP)"

@@ -163,7 +163,6 @@ def _floor_columns(floor: dict | None) -> dict:
     measured = floor.get("status") == "ok"
     return {
         "floor": (floor.get("compiler", "") if measured else floor.get("reason", "")),
-        "floor_batch_median_s": floor.get("batch", {}).get("median_s", nan),
         "floor_latency_median_s": floor.get("latency", {}).get("median_s", nan),
     }
 

@@ -107,8 +107,7 @@ SUMMARY_COLUMNS: tuple[Column, ...] = tuple(
                 "float32's row: the compiler that built the network as a plain C loop (the machine's floor), or why "
                 "there is none",
             ),
-            ("floor_batch_median_s", "s", "float32's row: that C loop's median pass of a batch, timed in C"),
-            ("floor_latency_median_s", "s", "float32's row: its median pass of one observation"),
+            ("floor_latency_median_s", "s", "float32's row: that C loop's median pass of one observation, timed in C"),
         ),
         *_written_by(
             VARIANT_ROW,
