@@ -6,26 +6,19 @@ from __future__ import annotations
 import gymnasium as gym
 from stable_baselines3.common.atari_wrappers import FireResetEnv, MaxAndSkipEnv, NoopResetEnv
 
-from tinyrl.episodes.atari.record import MAX_EPISODE_STEPS, AtariProtocol, no_sticky_actions
+from tinyrl.episodes.atari.record import AtariProtocol, library_protocol
 from tinyrl.episodes.atari.sb3_atari import base_game
 
 FRAME_SKIP = 4  # CleanRL's MaxAndSkipEnv(skip=4)
 FRAME_STACK = 4  # CleanRL's FrameStackObservation(env, 4)
 
 
-def make_cleanrl_atari(
-    env_id: str,
-    max_episode_steps: int | None = MAX_EPISODE_STEPS,
-    repeat_action_probability: float = 0.0,
-    noop_max: int = 0,
-) -> gym.Env:
-    no_sticky_actions(env_id, repeat_action_probability, noop_max)
+def cleanrl_atari(env_id: str) -> gym.Env:
     env = MaxAndSkipEnv(NoopResetEnv(base_game(env_id), noop_max=30), skip=FRAME_SKIP)
     if "FIRE" in env.unwrapped.get_action_meanings():
         env = FireResetEnv(env)
     env = gym.wrappers.GrayscaleObservation(gym.wrappers.ResizeObservation(env, (84, 84)))
-    env = gym.wrappers.FrameStackObservation(env, FRAME_STACK)
-    return gym.wrappers.TimeLimit(env, max_episode_steps) if max_episode_steps else env
+    return gym.wrappers.FrameStackObservation(env, FRAME_STACK)
 
 
 PROTOCOL = AtariProtocol(
@@ -35,5 +28,5 @@ PROTOCOL = AtariProtocol(
         "unclipped rewards): up to 30 no-op starts, 4-frame max-and-skip, FIRE on reset, gymnasium's "
         "ResizeObservation 84x84 then GrayscaleObservation, a 4-frame stack padded with the reset frame"
     ),
-    make=make_cleanrl_atari,
+    make=library_protocol(cleanrl_atari),
 )

@@ -23,7 +23,19 @@ class AtariProtocol:
     observers: ObserverMaker | None = None
 
 
-def no_sticky_actions(env_id: str, repeat_action_probability: float, noop_max: int) -> None:
-    """The imported policies' protocols are the libraries' evaluation wrappers, with their own no-op starts."""
-    if repeat_action_probability or noop_max:
-        raise ValueError(f"{env_id}: sticky actions and no-op starts apply to the seed's ALE/ protocol only")
+def library_protocol(build: Callable[[str], gym.Env]) -> EnvMaker:
+    """The maker of an imported policy's protocol: a library's own evaluation wrappers (`build(env_id)`, with their
+    own no-op starts), under the episode step limit. Sticky actions and our no-op starts are the seed's only."""
+
+    def make(
+        env_id: str,
+        max_episode_steps: int | None = MAX_EPISODE_STEPS,
+        repeat_action_probability: float = 0.0,
+        noop_max: int = 0,
+    ) -> gym.Env:
+        if repeat_action_probability or noop_max:
+            raise ValueError(f"{env_id}: sticky actions and no-op starts apply to the seed's ALE/ protocol only")
+        env = build(env_id)
+        return gym.wrappers.TimeLimit(env, max_episode_steps) if max_episode_steps else env
+
+    return make

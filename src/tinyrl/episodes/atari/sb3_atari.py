@@ -6,7 +6,7 @@ from __future__ import annotations
 import gymnasium as gym
 from stable_baselines3.common.atari_wrappers import AtariWrapper
 
-from tinyrl.episodes.atari.record import MAX_EPISODE_STEPS, AtariProtocol, no_sticky_actions
+from tinyrl.episodes.atari.record import AtariProtocol, library_protocol
 
 FRAME_STACK = 4  # the RL Zoo's frame_stack for Atari
 
@@ -26,16 +26,9 @@ def channels_first(env: gym.Env) -> gym.Env:
     )
 
 
-def make_sb3_atari(
-    env_id: str,
-    max_episode_steps: int | None = MAX_EPISODE_STEPS,
-    repeat_action_probability: float = 0.0,
-    noop_max: int = 0,
-) -> gym.Env:
-    no_sticky_actions(env_id, repeat_action_probability, noop_max)
+def sb3_atari(env_id: str) -> gym.Env:
     env = AtariWrapper(base_game(env_id), terminal_on_life_loss=False, clip_reward=False)
-    env = channels_first(gym.wrappers.FrameStackObservation(env, FRAME_STACK, padding_type="zero"))
-    return gym.wrappers.TimeLimit(env, max_episode_steps) if max_episode_steps else env
+    return channels_first(gym.wrappers.FrameStackObservation(env, FRAME_STACK, padding_type="zero"))
 
 
 PROTOCOL = AtariProtocol(
@@ -46,5 +39,5 @@ PROTOCOL = AtariProtocol(
         "INTER_AREA, no terminal on life loss, unclipped rewards; a 4-frame stack padded with zeros, channels "
         "first (SB3's VecFrameStack and VecTransposeImage)"
     ),
-    make=make_sb3_atari,
+    make=library_protocol(sb3_atari),
 )
