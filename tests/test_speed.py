@@ -17,6 +17,7 @@ from tinyrl.compression.loading import load_policy
 from tinyrl.episodes.observations import save_observations
 from tinyrl.errors import CheckpointError
 from tinyrl.families import get_family
+from tinyrl.families.openvino_program import input_layer
 from tinyrl.plan.config import finetune_settings
 from tinyrl.policies.checkpoint import QUANTIZED_MARK, safe_torch_load, save_checkpoint
 from tinyrl.policies.model_stats import flops_per_observation, size_stats
@@ -29,6 +30,7 @@ from tinyrl.runtimes.onnx_runtime import (
     session_runner,
     weight_arrays,
 )
+from tinyrl.runtimes.openvino_runtime import deserialize
 from tinyrl.stages.time_forward import time_forward
 from tinyrl.timing.agreement import agreement
 from tinyrl.timing.rounds import parity_check, time_backends
@@ -512,3 +514,23 @@ def test_openvino_runs_float_variants_and_its_own_int8_models(tmp_path, small_po
         backends["onnxruntime"]["status"] == "unavailable"
         and "program for openvino" in backends["onnxruntime"]["reason"]
     )
+
+
+def test_nncf_can_leave_the_input_layer_in_float(tmp_path, small_policy, observations):
+    """`float_input_layer` puts the network's first matrix product in NNCF's ignored scope: the int8 model keeps
+    it float (no FakeQuantize in front of it) and quantizes the rest."""
+    programs = {}
+    for keep in (False, True):
+        params = {"dtype": "int8", "calibration_samples": 100, "float_input_layer": keep}
+        folder = tmp_path / f"float_input_{keep}"
+        folder.mkdir()
+        _, reloaded = int8_program(folder, small_policy, observations, "openvino_program", params)
+        programs[keep] = deserialize(reloaded.program_bytes())
+    for keep, model in programs.items():
+        first = next(op for op in model.get_ordered_ops() if op.get_friendly_name() == input_layer(model))
+        quantized_input = any(
+            value.get_node().get_type_name() == "FakeQuantize"
+            for value in (i.get_source_output() for i in first.inputs())
+        )
+        assert quantized_input is not keep, keep
+        assert any(op.get_type_name() == "FakeQuantize" for op in model.get_ordered_ops())  # the rest is int8

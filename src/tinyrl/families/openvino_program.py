@@ -1,7 +1,9 @@
 """The policy as an OpenVINO model, what a user of an x86 edge box would ship: every head converted from
 torch, run by OpenVINO's CPU plugin. `dtype: float32` keeps the float weights; `dtype: int8` is NNCF's
 post-training quantization (its default preset: int8 weights per output channel, activations calibrated on
-the observation set), which OpenVINO runs in integer kernels."""
+the observation set), which OpenVINO runs in integer kernels. `float_input_layer: true` leaves the input layer
+in float (NNCF's ignored scope): an MLP's raw observation mixes scales (LunarLander's positions, velocities and
+leg contacts) that one per-tensor int8 scale cannot hold."""
 
 from __future__ import annotations
 
@@ -23,13 +25,22 @@ def calibration_samples(observations: torch.Tensor, count: int) -> list[np.ndarr
     return [observations[row : row + 1].float().numpy() for row in rows]
 
 
+def input_layer(model) -> str:
+    """The OpenVINO op of the network's input layer: the first matrix product or convolution in topological order."""
+    return next(op.get_friendly_name() for op in model.get_ordered_ops() if op.get_type_name() in WEIGHTED_OPS)
+
+
+WEIGHTED_OPS = ("MatMul", "Convolution")
+
+
 def _compress(model: nn.Module, params: dict, ctx: CompressContext) -> Compressed:
     converted = convert(model, ctx.observations[:1])
     if params["dtype"] == "int8":
         import nncf  # noqa: PLC0415  (only this job needs it: importing it costs every job that lists families 0.7 s)
 
         samples = calibration_samples(ctx.observations, params["calibration_samples"])
-        converted = nncf.quantize(converted, nncf.Dataset(samples), subset_size=len(samples))
+        ignored = nncf.IgnoredScope(names=[input_layer(converted)]) if params.get("float_input_layer") else None
+        converted = nncf.quantize(converted, nncf.Dataset(samples), subset_size=len(samples), ignored_scope=ignored)
     # weight counts are the float network's: the int8 model holds as many weights
     counts = count_weights(tensor for _, tensor in weight_tensors(model))
     policy, structure = OpenVinoPolicy.made(serialize(converted), model, ctx.observations, counts)
@@ -48,10 +59,11 @@ FAMILY = Family(
         {
             "dtype": {"enum": ["float32", "int8"]},
             "calibration_samples": {"type": "integer", "minimum": 1, "description": "NNCF's subset_size"},
+            "float_input_layer": {"type": "boolean", "description": "int8: leave the input layer in float"},
         },
         ["dtype"],
     ),
-    defaults={"calibration_samples": 300},
+    defaults={"calibration_samples": 300},  # float_input_layer: absent is false, so existing variants keep their params
     compress=_compress,
     skeleton=_skeleton,
     table=QUANTIZATION,
