@@ -40,7 +40,6 @@ def time_forward(
     # Every variant's compiled graphs stay alive until the last round: more than dynamo's default allows.
     torch._dynamo.config.recompile_limit = max(torch._dynamo.config.recompile_limit, 4 * len(variants))
     prepared, failed, baseline, batches = {}, {}, None, None
-    floor = {"status": "not measured", "reason": "the float32 variant could not be loaded"}
     for variant, model, evaluated in zip(variants, models, eval_observations, strict=True):
         try:
             policy_model, checkpoint = load_policy(model)  # selects the variant's quantized engine, if any
@@ -61,8 +60,8 @@ def time_forward(
             baseline = prepared[variant]
             baseline_model = policy_model
     time_rounds(prepared, settings)
-    if baseline is not None:  # the machine's floor for this network: a plain C loop (tinyrl.timing.floor)
-        floor = measure_floor(baseline_model, observation_set, settings)
+    # the machine's floor for float32's network (a plain C loop, tinyrl.timing.floor); only its record holds it
+    floor = measure_floor(baseline_model, observation_set, settings) if baseline is not None else None
     with atomic_dir(timings) as tmp_dir:
         for variant in variants:
             if variant in failed:

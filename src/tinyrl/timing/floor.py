@@ -173,9 +173,8 @@ def measure_floor(model: nn.Module, observations: np.ndarray, settings: dict) ->
     if cc is None:
         return {"status": "not measured", "reason": "no C compiler (cc, gcc or clang) on this machine"}
     version = subprocess.run([cc, "--version"], capture_output=True, text=True, check=True).stdout.splitlines()[0]
-    sample = np.ascontiguousarray(observations[:CHECK_OBSERVATIONS], dtype=np.float32).reshape(
-        len(observations[:CHECK_OBSERVATIONS]), -1
-    )
+    checked_rows = observations[:CHECK_OBSERVATIONS]
+    sample = np.ascontiguousarray(checked_rows, dtype=np.float32).reshape(len(checked_rows), -1)
     with tempfile.TemporaryDirectory(prefix="tinyrl-floor-") as folder:
         source, program = Path(folder) / "floor.c", Path(folder) / "floor"
         source.write_text(c_source(model))
