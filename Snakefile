@@ -15,6 +15,7 @@ configfile: "config.yaml"
 include: "rules/common.smk"
 include: "rules/pretrain.smk"
 include: "rules/variants.smk"
+include: "rules/deploy.smk"
 include: "rules/report.smk"
 
 

@@ -55,6 +55,7 @@ rule report:
         checkpoints=[checkpoint_of(agent) for agent in AGENTS],
         robustness=expand("results/{agent}/robustness.json", agent=ROBUST_AGENTS),
         robustness_baselines=[baseline_evaluation(agent) for agent in ROBUST_AGENTS],
+        deployments=expand("results/{agent}/deploy", agent=AGENTS),
     output:
         markdown="report/report.md",
         html="report/report.html",

@@ -87,7 +87,7 @@ LAYERS = [
     {"episodes", "runtimes"},
     {"importers", "algorithms"},
     {"compression", "families"},
-    {"timing", "evaluation"},
+    {"timing", "evaluation", "deploy"},
     {"analysis"},
     {"reporting"},
     {"plan"},
@@ -121,6 +121,11 @@ def test_packages_import_only_their_own_layer_and_those_below():
 
 def test_the_checkpoint_format_imports_nothing_above_it():
     assert tinyrl_imports(LIBRARY / "policies" / "checkpoint.py") <= {"tinyrl.atomic", "tinyrl.errors"}
+
+
+def test_the_shipped_player_imports_nothing_of_tinyrl():
+    """run_policy.py is copied beside every shipped file and run where tiny_rl is not installed."""
+    assert tinyrl_imports(LIBRARY / "deploy" / "standalone" / "run_policy.py") == set()
 
 
 def test_the_schema_family_enum_is_the_registry():

@@ -83,6 +83,10 @@ def test_one_command_studies_an_sb3_zip_end_to_end(sb3_zips, tmp_path):
     assert list(summary["variant"]) == ["fp32", "dynamic_qint8", "ort_static_int8"]
     assert (summary["status"] == "ok").all() and (summary["episodes"] == 10).all()
     assert "smallest non-inferior" in out.stdout and str(run / "report" / "report.md") in out.stdout
+    # ... and a file to ship for each answer, played in its runtime
+    deployed = run / "results" / "ppo_cartpole" / "deploy"
+    assert "Shipped: `results/" in out.stdout and f"{deployed}/<answer>/" in out.stdout
+    assert (run / "results" / "ppo_cartpole" / "deploy" / "smallest" / "policy.json").exists()
     again = tinyrl("study", *args, "--run", str(run), "--dry-run", cwd=tmp_path)  # nothing left to do
     assert again.returncode == 0 and "Nothing to be done" in again.stdout + again.stderr
 

@@ -11,6 +11,8 @@ docs/configuration.md, for one). Each is classified, and run as far as is safe a
   --help (values are type-checked, the options must exist); the others are run for real where that is cheap
   (CHEAP_ARGS) and otherwise checked against their usage line.
 - `python -m tinyrl.X`: the module must exist; tinyrl.plan.study is run on config.yaml.
+- `python results/<agent>/deploy/<answer>/run_policy.py ...`: a shipped policy's player; its options must parse
+  (tests/test_workflow.py runs the command as documented on the tiny study's shipped files).
 - Not executed, checked against the project instead: pip installs (the pins and extras are pyproject.toml's),
   the test command (the bare one is .ci/run's, verbatim), ruff and snakefmt (.ci/run's), `cp` of a trained
   checkpoint, `export` of a variable the project reads, tools/local-slurm.sh (installs and starts daemons),
@@ -38,6 +40,7 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 from tinyrl.cli.main import parser as cli_parser
+from tinyrl.deploy.standalone import run_policy
 from tinyrl.plan.cache import CACHE_DIR as PLAN_CACHE
 
 DOC_FILES = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
@@ -411,6 +414,19 @@ def check_tinyrl(doc: Documented, args: list[str]) -> None:
         assert out.returncode == 2 and "no such file" in out.stderr, failure(doc, "no clear error", out)
 
 
+SHIPPED_PLAYER = re.compile(r"^results/[A-Za-z0-9_]+/deploy/(smallest|fastest_at_batch_\d+)/run_policy\.py$")
+
+
+def check_shipped_player(doc: Documented, args: list[str]) -> None:
+    """`python results/<agent>/deploy/<answer>/run_policy.py ...`: a shipped policy's player. Its options must
+    parse with the script's own parser; tests/test_workflow.py runs the command as documented on the tiny
+    study's shipped files and compares its returns with the deploy job's."""
+    try:
+        run_policy.parser().parse_args(args[1:])
+    except SystemExit:
+        pytest.fail(failure(doc, "run_policy.py's options do not parse"))
+
+
 def check_part(doc: Documented, words: list[str], dry_run) -> None:
     env, words = split_env(words)
     program, args = words[0], words[1:]
@@ -426,6 +442,8 @@ def check_part(doc: Documented, words: list[str], dry_run) -> None:
         check_module(doc, args[1], args[2:])
     elif program in ("python", "python3") and args and re.match(r"^(tools|benchmarks)/[\w-]+\.py$", args[0]):
         check_script(doc, env, args[0], args[1:])
+    elif program in ("python", "python3") and args and SHIPPED_PLAYER.match(args[0]):
+        check_shipped_player(doc, args)
     elif program in ("ruff", "snakefmt") and not env:  # CI's style checks: .ci/run runs them verbatim
         assert shutil.which(program), failure(doc, f"{program} is not installed by the test extras")
         assert " ".join(words) in CI_SCRIPT.read_text().splitlines(), failure(doc, ".ci/run does not run it")

@@ -13,6 +13,7 @@ from tinyrl.plan.study import plan_study
 from tinyrl.reporting.figures import FIGURES
 from tinyrl.stages.aggregate import aggregate
 from tinyrl.stages.compress import compress
+from tinyrl.stages.deploy import deploy_answers
 from tinyrl.stages.evaluate import evaluate_random, evaluate_variant
 from tinyrl.stages.figures import figures
 from tinyrl.stages.observation_set import observation_set
@@ -84,6 +85,21 @@ def run_study(config: dict, root, checkpoint) -> dict:
     )
     figure_paths = [root / "figures" / f"{name}.png" for name in plan["figures"]]
     figures(summary=tables / "summary.csv", figures=figure_paths)
+    for name, agent in plan["agents"].items():
+        variants = [variant["name"] for variant in agent["variants"] if "seed_of" not in variant]
+        baseline = next(v["name"] for v in agent["variants"] if v["family"] == "baseline")
+        deploy_answers(
+            summary=tables / "summary.csv",
+            models=[root / name / v / "model.pt" for v in variants],
+            evaluations=[root / name / v / "evaluation.json" for v in variants],
+            observations=root / name / "observations.npy",
+            baseline_evaluation=root / name / baseline / "evaluation.json",
+            deployed=root / name / "deploy",
+            variants=variants,
+            agent_name=name,
+            agent=agent["settings"],
+            settings=agent["evaluation"],
+        )
     report(
         summary=tables / "summary.csv",
         backends=tables / "backends.csv",
@@ -92,6 +108,7 @@ def run_study(config: dict, root, checkpoint) -> dict:
         checkpoints=[checkpoint] * len(plan["agents"]),
         robustness=[],
         robustness_baselines=[],
+        deployments=[root / name / "deploy" for name in plan["agents"]],
         robust_agents=[],
         markdown=root / "report" / "report.md",
         html=root / "report" / "report.html",

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
+import shlex
 import shutil
 import signal
 import subprocess
@@ -13,6 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import REPO
 from sb3_agents import AGENTS as AGENTS_SB3
 from sb3_agents import (
     load_atari,
@@ -46,7 +49,7 @@ AGENT_VARIANTS = {
     "halfcheetah": [v for v in VARIANTS if v not in ("openvino_int8", "pt2e_x86_int8", "torchao_int8_dynamic")],
     "montezuma": [v for v in VARIANTS if v not in ("l1_0.5_rl", "openvino_int8", "torchao_int8_dynamic")],
 }
-AFTERMATH = {("aggregate", None), ("figures", None), ("report", None), ("all", None)}
+AFTERMATH = {("aggregate", None), ("figures", None), ("deploy", None), ("report", None), ("all", None)}
 
 
 @pytest.fixture(scope="module")
@@ -119,6 +122,36 @@ def test_report_and_tables_are_produced(study):
     assert "GFLOP/s" in (study / "report" / "report.md").read_text()
 
 
+def test_each_answer_is_shipped_and_plays_in_its_runtime(study):
+    """Every agent's answers are shipped as their runtime's file with policy.json and run_policy.py, played there
+    and paired with float32; the documented command plays a shipped file without tiny_rl, with the returns the
+    deploy job measured."""
+    report = (study / "report" / "report.md").read_text()
+    for agent in AGENTS:
+        deployed = json.loads((study / "results" / agent / "deploy" / "deploy.json").read_text())
+        assert set(deployed["answers"]) == {"smallest", "batch", "latency"}
+        for answer in deployed["answers"].values():
+            chosen = answer["tries"][-1]
+            assert answer["chosen"] == {"variant": chosen["variant"], "backend": chosen["backend"]}
+            folder = study / answer["folder"]
+            manifest = json.loads((folder / "policy.json").read_text())
+            for name, record in manifest["file"]["files"].items():
+                assert hashlib.sha256((folder / name).read_bytes()).hexdigest() == record["sha256"]
+            assert manifest["played"]["kept_reward"] and (folder / "run_policy.py").exists()
+            assert f"`{answer['folder']}/{manifest['file']['name']}`" in report
+    documented = next(
+        line.strip()
+        for line in (REPO / "docs" / "deploy.md").read_text().splitlines()
+        if line.startswith("python results/") and "run_policy.py" in line
+    )
+    out = subprocess.run(shlex.split(documented), cwd=study, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stdout + out.stderr
+    folder = study / shlex.split(documented)[1].rsplit("/", 1)[0]
+    played = json.loads((folder / "policy.json").read_text())["played"]["returns"]
+    printed = [float(m) for m in re.findall(r"return (-?[\d.]+),", out.stdout)]
+    assert printed == pytest.approx([round(r, 1) for r in played[: len(printed)]], abs=0.051) and printed
+
+
 def test_deterministic_columns_match_the_committed_ones(study):
     """Rewards, sizes and sparsities of the tiny study are reproducible bit for bit (timings are not
     compared). After an intended change, regenerate with TINYRL_UPDATE_EXPECTED=1 and review the diff."""
@@ -166,7 +199,8 @@ def test_changing_an_agents_timing_reruns_only_its_timing(study, tmp_path):
     out = snakemake(study, "--dry-run", config=config)
     assert out.returncode == 0, out.stdout + out.stderr
     assert planned_jobs(study, config=config) == {("time_forward", None)} | AFTERMATH
-    assert "wildcards: agent=halfcheetah" in out.stdout and "agent=lunarlander" not in out.stdout
+    timed = re.findall(r"rule time_forward:.*?wildcards: agent=(\w+)", out.stdout, flags=re.DOTALL)
+    assert timed == ["halfcheetah"]  # each agent's deploy job reruns: the summary they read is rewritten
 
 
 def test_changing_episode_count_reruns_evaluations_not_compression(study, tmp_path):

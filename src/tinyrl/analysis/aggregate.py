@@ -101,6 +101,7 @@ def variant_row(agent: str, metadata_path, evaluation_path, timing_path, setting
         "finetune_steps": params.get("finetune_steps", 0),
         "finetune_with": (info.get("finetune_with") or "distillation") if params.get("finetune_steps", 0) else "",
         "finetune_time_s": info.get("finetune_time_s", 0.0),
+        **layer_columns(meta.get("layers"), meta["family"], params),
         **family_columns(meta["family"], params, info),
     }
 
@@ -122,6 +123,21 @@ def _numerics_label(record: dict | None) -> str:
     if record.get("runtime"):
         return f"native ({record['runtime']}'s own kernels)"
     return "portable" if record["portable"] else f"native ({record['aten_capability']} ATen kernels)"
+
+
+def layer_columns(layers: list[dict] | None, family: str, params: dict) -> dict:
+    """`layer_dtypes` and `float_layers` from the metadata's layer list (tinyrl.compression.layer_dtypes)."""
+    if not layers:
+        return {"layer_dtypes": "", "float_layers": ""}
+    described = "; ".join(f"{layer['layer']} {layer['stored']}/{layer['computed']}" for layer in layers)
+    kept = [layer["layer"] for layer in layers if layer["stored"].startswith("float32")]
+    if len(kept) == len(layers) or not kept:
+        return {"layer_dtypes": described, "float_layers": ""}
+    if params.get("layers") not in (None, ["all"]):
+        why = "not among the variant's layers"
+    else:
+        why = get_family(family).keeps_float or "left in float32 by the library that quantized the others"
+    return {"layer_dtypes": described, "float_layers": f"{', '.join(kept)}: {why}"}
 
 
 def family_columns(family: str, params: dict, info: dict) -> dict:
@@ -251,16 +267,23 @@ def return_ranges(df: pd.DataFrame, episodes: dict[tuple[str, str], dict], compa
     without float32 returns has none)."""
     ranges = {}
     for agent, rows in df.groupby("agent"):
-        if comparison[agent].get("return_range"):
-            low, high = comparison[agent]["return_range"]
-            ranges[agent] = (float(low), float(high))
-            continue
         base = rows[rows["family"] == BASELINE]
         returns = episodes[(agent, base["variant"].iloc[0])]["returns"] if not base.empty else []
-        if returns:
-            random_span = rows[["random_reward_min", "random_reward_max"]].iloc[0].tolist()
-            ranges[agent] = (float(np.nanmin([*random_span, *returns])), float(np.nanmax([*random_span, *returns])))
+        span = return_range(comparison[agent], returns, rows[["random_reward_min", "random_reward_max"]].iloc[0])
+        if span is not None:
+            ranges[agent] = span
     return ranges
+
+
+def return_range(settings: dict, baseline_returns: list, random_span) -> tuple[float, float] | None:
+    """The returns an episode of one agent can plausibly take (see return_ranges); None without float32's."""
+    if settings.get("return_range"):
+        low, high = settings["return_range"]
+        return float(low), float(high)
+    if not baseline_returns:
+        return None
+    values = [*random_span, *baseline_returns]
+    return float(np.nanmin(values)), float(np.nanmax(values))
 
 
 def paired_columns(

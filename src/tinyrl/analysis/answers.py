@@ -9,7 +9,7 @@ from tinyrl.analysis.aggregate import noninferior, with_verdict
 from tinyrl.analysis.columns import agent_rows
 from tinyrl.analysis.speed import REGIME_LABELS, fastest_noninferior, regime_label
 from tinyrl.compression.base import BASELINE
-from tinyrl.statistics.inference import TOO_FEW
+from tinyrl.statistics.inference import INFERIOR, TOO_FEW
 
 
 def training_seeds_text(row: pd.Series) -> str:
@@ -119,9 +119,84 @@ def played_on(row: pd.Series, regime: str, backend: str) -> str:
     return f", played on {native}, not on {backend} ({agreed})"
 
 
-def agent_answers(summary: pd.DataFrame, agent: str) -> list[str]:
-    """The answer sentences for one agent (empty if it has no float32 row)."""
+def agent_answers(summary: pd.DataFrame, agent: str, deployment: dict | None = None) -> list[str]:
+    """The answer sentences for one agent (empty if it has no float32 row), each followed by what was shipped
+    for it and how that file played in its runtime when the agent's `deployment` (its deploy.json) is given."""
     rows, base = agent_rows(summary, agent)
     if base.empty:
         return []
-    return [smallest_answer(rows), *(fastest_answer(rows, regime) for regime in REGIME_LABELS)]
+    lines = [smallest_answer(rows), *(fastest_answer(rows, regime) for regime in REGIME_LABELS)]
+    if deployment is None:
+        return lines
+    keys = [SMALLEST, *REGIME_LABELS]
+    return [f"{line}. {shipped_text(deployment['answers'].get(key), rows)}" for line, key in zip(lines, keys)]
+
+
+def _file_kb(attempt: dict) -> str:
+    return f"{attempt['file_bytes'] / 1024:.4g} KB"
+
+
+def _played_text(attempt: dict) -> str:
+    diff = attempt["paired_difference"]
+    interval = f" [{diff['ci_low']:.1f}, {diff['ci_high']:.1f}]" if not pd.isna(diff["ci_low"]) else ""
+    same = "; the variant's evaluation episodes, return for return" if attempt["same_returns_as_variant"] else ""
+    return (
+        f"reward {attempt['reward_mean']:.1f}, paired difference from float32 {diff['mean']:+.1f}{interval}: "
+        f"{attempt['verdict']} (n={diff['episodes']}){same}"
+    )
+
+
+def _try_text(attempt: dict) -> str:
+    """One try at shipping a pick, when it did not become the answer's file."""
+    who = f"{attempt['variant']} on {attempt['backend']}"
+    if "failed" in attempt:
+        return f"{who} could not be shipped ({attempt['failed']})"
+    outcome = "lost reward" if attempt["verdict"] == INFERIOR else "did not show that it keeps float32's reward"
+    return f"{who}'s {attempt['file']} {outcome} in {attempt['runtime']} ({_played_text(attempt)})"
+
+
+def shipped_text(record: dict | None, rows: pd.DataFrame) -> str:
+    """What was shipped for one answer (tinyrl.stages.deploy): the file, its runtime, and how it played there;
+    the picks whose files lost reward or could not be made, and the next pick that took their place."""
+    if record is None:
+        return "Nothing shipped: no variant is non-inferior"
+    lost = [_try_text(attempt) for attempt in record["tries"] if not attempt.get("kept_reward")]
+    before = f"{'; '.join(lost)}; " if lost else ""
+    if record["chosen"] is None:
+        left = f" ({record['candidates_left']} further picks not tried)" if record["candidates_left"] else ""
+        return f"Not shipped: {before}no shipped file kept float32's reward{left}"
+    attempt = record["tries"][-1]
+    row = rows[rows["variant"] == attempt["variant"]].iloc[0]
+    seed = " (its first training seed's file)" if row.get("training_seeds", 1) > 1 else ""
+    instead = f"instead {attempt['variant']} on {attempt['backend']}: " if lost else ""
+    rule = "action rule inside" if attempt["rule_in_file"] else "action rule left to the host (see policy.json)"
+    versions = ", ".join(f"{name} {version}" for name, version in attempt["versions"].items())
+    return (
+        f"Shipped: {before}{instead}`{record['folder']}/{attempt['file']}`{seed} ({_file_kb(attempt)}, {rule}, "
+        f"{versions}), played in {attempt['runtime']}: {_played_text(attempt)}"
+    )
+
+
+SMALLEST = "smallest"
+
+
+def answer_keys(rows: pd.DataFrame) -> dict[str, str]:
+    """Each answer's key (SMALLEST, or a timing regime) and its name as a folder: smallest,
+    fastest_at_batch_100, fastest_at_batch_1."""
+    return {SMALLEST: SMALLEST} | {
+        regime: f"fastest_at_{regime_label(rows, regime).replace(' ', '_')}" for regime in REGIME_LABELS
+    }
+
+
+def answer_candidates(rows: pd.DataFrame) -> dict[str, list[tuple[str, str]]]:
+    """Per answer, the non-inferior (variant, backend) pairs in the order the answer ranks them: by file size
+    (on the variant's own backend), or by median time in the regime (on its fastest agreeing backend). The
+    first is the answer the summary gives; a deployed file that loses reward hands the answer to the next."""
+    good = noninferior(rows)
+    by_size = good.sort_values("size_bytes", kind="stable")
+    candidates = {SMALLEST: list(zip(by_size["variant"], by_size["native_backend"]))}
+    for regime in REGIME_LABELS:
+        median, backend = f"fastest_{regime}_median_s", f"fastest_{regime}_backend"
+        timed = good.dropna(subset=[median]).sort_values(median, kind="stable")
+        candidates[regime] = list(zip(timed["variant"], timed[backend]))
+    return candidates

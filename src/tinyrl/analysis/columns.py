@@ -131,6 +131,18 @@ SUMMARY_COLUMNS: tuple[Column, ...] = tuple(
             ("finetune_steps", "", "fine-tuning steps (0: none)"),
             ("finetune_with", "", "distillation or rl, where fine-tuned"),
             ("finetune_time_s", "s", "wall time of the fine-tuning"),
+            (
+                "layer_dtypes",
+                "",
+                "each compute layer as `name stored/computed` (the weights' stored dtype, the dtype its product "
+                "runs in), read off the variant's file (tinyrl.compression.layer_dtypes)",
+            ),
+            (
+                "float_layers",
+                "",
+                "a variant that stores some layers below float32: the layers it left in float32, with why (the "
+                "family's rule, the variant's `layers`, or the library); empty otherwise",
+            ),
         ),
         *_written_by(
             "the family records (Family.columns)",

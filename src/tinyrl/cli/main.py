@@ -3,13 +3,15 @@
 It writes the study's config into the run folder (config.yaml there: the default study's protocol, the file
 as the only agent, a preset of variants for its network kind), runs the workflow on it with Snakemake's own
 command line (so a profile works as it does for `snakemake`, and its progress shows), and ends by printing
-the Answers and where the report and the variants' files are. Repeat or edit the run with
+the Answers, what was shipped for each (results/<agent>/deploy/), and where the report and the variants' files
+are. Repeat or edit the run with
 `snakemake --snakefile <checkout>/Snakefile --directory RUN --cores N report`.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -91,12 +93,16 @@ def study(args: argparse.Namespace) -> int:
 
 
 def summary_lines(run: Path, agent: str) -> str:
-    """The Answers for the agent, and where the report and the variants' files are."""
-    answers = agent_answers(pd.read_csv(run / "results" / "tables" / "summary.csv"), agent)
+    """The Answers for the agent with what was shipped for each (paths relative to the run folder), and where
+    the report and the variants' files are."""
+    deployed = run / "results" / agent / "deploy"
+    deployment = json.loads((deployed / "deploy.json").read_text())
+    answers = agent_answers(pd.read_csv(run / "results" / "tables" / "summary.csv"), agent, deployment)
     return "\n".join(
         [
             *(f"  - {line}" for line in answers),
             f"report: {run / 'report' / 'report.md'} and {run / 'report' / 'report.html'}",
+            f"each answer, ready to ship: {deployed}/<answer>/ (the file, policy.json, run_policy.py)",
             f"each variant's file: {run / 'results' / agent}/<variant>/model.pt (ONNX forms: timing/<variant>.onnx)",
         ]
     )

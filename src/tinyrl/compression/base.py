@@ -36,6 +36,9 @@ class Compressed:
     structure: dict = field(default_factory=dict)  # what rebuilding the modules needs beyond arch and params
     arch: dict | None = None  # a new architecture, when the family changes it (student networks)
     info: dict = field(default_factory=dict)  # extra measured facts for the metadata (fine-tuning, packing)
+    # Each compute layer's stored and computed dtypes (tinyrl.compression.layer_dtypes), when the file cannot be
+    # read back for them (an ExecuTorch program): from the graph the family made it of.
+    layers: list[dict] | None = None
 
 
 BASELINE = "baseline"  # the trained float32 policy: the family every ratio and verdict is read against
@@ -87,6 +90,9 @@ class Family:
     # Its file holds the whole network (a program), not weights for the agent's architecture: it can then
     # be made from another variant's model (a variant's `after`: int8 of a pruned, fine-tuned network).
     self_contained: bool = False
+    # Which layers its rule keeps in float32 and why, for the report's layer table ("the input layer and the
+    # heads stay real-valued"); a quantized variant's float layers are otherwise the library's doing.
+    keeps_float: str = ""
 
     def __post_init__(self) -> None:
         unknown = set(self.feeds) - set(FEEDS)

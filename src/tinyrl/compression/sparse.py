@@ -101,6 +101,10 @@ class SparseLinear(nn.Module):
         """Dense weight, for counting parameters and non-zeros."""
         return self.sparse_weight().to_dense()
 
+    def layer_dtypes(self) -> dict:
+        """What tinyrl.compression.layer_dtypes records of this layer: its non-zeros stored sparse, in float32."""
+        return {"op": "linear", "stored": f"float32 ({self.spec['format']})", "computed": "float32 (sparse)"}
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         out = torch.sparse.mm(self.sparse_weight(), x.reshape(-1, x.shape[-1]).t()).t()
         out = out.reshape(*x.shape[:-1], self.spec["out_features"])

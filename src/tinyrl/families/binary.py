@@ -104,6 +104,10 @@ class BinaryLayer(nn.Module):
     def packed_bytes(self) -> int:
         return self.sign_bits.numel() + 4 * self.alpha.numel()
 
+    def layer_dtypes(self) -> dict:
+        """What tinyrl.compression.layer_dtypes records of this layer: signs stored as bits, computed in float."""
+        return {"op": self.spec["kind"], "stored": "1-bit signs x float32 scale", "computed": "float32"}
+
 
 def default_layers(model: nn.Module) -> list[str]:
     """Every layer but the input layer and the heads."""
@@ -161,6 +165,7 @@ FAMILY = Family(
     },
     compress=_binary,
     skeleton=replaced_layers_skeleton(lambda spec, params: BinaryLayer(spec)),
+    keeps_float="the input layer and the heads stay real-valued (the family's rule, as in XNOR-Net)",
     table=Table(
         "binary",
         "Binary networks (bnn; packed 1-bit storage)",

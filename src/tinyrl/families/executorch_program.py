@@ -8,6 +8,7 @@ from __future__ import annotations
 from torch import nn
 
 from tinyrl.compression.base import INT8, CompressContext, Compressed, Family, param, param_in, schema
+from tinyrl.compression.layer_dtypes import torch_layers
 from tinyrl.compression.tables import QUANTIZATION
 from tinyrl.policies.model_stats import count_weights, weight_tensors
 from tinyrl.runtimes.executorch_runtime import ExecuTorchPolicy, export_program, xnnpack_int8_graph
@@ -19,7 +20,7 @@ def _compress(model: nn.Module, params: dict, ctx: CompressContext) -> Compresse
     program = export_program(graph, ctx.observations)
     weights = graph_weights(graph).values() if graph is not model else (t for _, t in weight_tensors(model))
     policy, structure = ExecuTorchPolicy.made(program, model, ctx.observations, count_weights(weights))
-    return Compressed(policy, structure=structure)
+    return Compressed(policy, structure=structure, layers=torch_layers(graph))
 
 
 def _skeleton(arch: dict, params: dict, structure: dict) -> nn.Module:

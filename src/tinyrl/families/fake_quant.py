@@ -4,6 +4,7 @@ simulated in float32 (QuaRL's bit-width sweep); fine-tuned variants train throug
 from __future__ import annotations
 
 import copy
+import math
 
 import torch
 import torch.nn.functional as F
@@ -54,7 +55,7 @@ class FakeQuantLayer(nn.Module):
     def __init__(self, kind: str, shape: list[int], bits: int, quantize_input: bool, conv: dict | None = None):
         super().__init__()
         self.kind, self.shape, self.bits, self.conv = kind, list(shape), bits, conv or {}
-        count = int(torch.tensor(shape).prod())
+        count = math.prod(shape)
         self.register_buffer("packed", torch.zeros(packed_length(count, bits), dtype=torch.uint8))
         self.register_buffer("scale", torch.ones(shape[0]))
         self.register_buffer("zero_point", torch.zeros(shape[0]))
@@ -81,11 +82,19 @@ class FakeQuantLayer(nn.Module):
         return new
 
     def weight(self) -> torch.Tensor:
-        if self._dequantized is None:
-            count = int(torch.tensor(self.shape).prod())
-            codes = unpack_codes(self.packed, self.bits, count).float().reshape(self.shape[0], -1)
-            self._dequantized = ((codes - self.zero_point[:, None]) * self.scale[:, None]).reshape(self.shape)
-        return self._dequantized
+        if self._dequantized is not None:
+            return self._dequantized
+        codes = unpack_codes(self.packed, self.bits, math.prod(self.shape)).float().reshape(self.shape[0], -1)
+        weight = ((codes - self.zero_point[:, None]) * self.scale[:, None]).reshape(self.shape)
+        # torch.export of a layer not yet run (tinyrl.deploy ships it so) keeps the packed codes and unpacks them in
+        # its program; a value traced there is no weight to keep
+        if not torch.compiler.is_exporting():
+            self._dequantized = weight
+        return weight
+
+    def layer_dtypes(self) -> dict:
+        """What tinyrl.compression.layer_dtypes records of this layer: b-bit codes, simulated in float32."""
+        return {"op": self.kind, "stored": f"{self.bits}-bit codes", "computed": "float32 (simulated)"}
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.quantize_input:

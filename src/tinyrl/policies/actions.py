@@ -50,7 +50,7 @@ def network_policy(model: nn.Module, actions: str, seed: int = 0) -> PolicyFn:
     Gaussian means: mean = the mean itself, sampled = mean + exp(log_std) x N(0, 1). Bounded actions: as output.
     Draws come from each episode's own generator (EpisodeGenerators, salted with `seed`); continuous actions
     are clipped to the bounds by the env (see envs)."""
-    generator = EpisodeGenerators(seed, _torch_generator)
+    generator = episode_generators(seed)
     kind = getattr(model, "output_kind", "q_values")
     if actions not in ACTION_MODES[kind]:
         raise ValueError(f"action mode {actions!r} does not apply to {kind} outputs (allowed: {ACTION_MODES[kind]})")
@@ -64,17 +64,33 @@ def network_policy(model: nn.Module, actions: str, seed: int = 0) -> PolicyFn:
             return out.float().numpy()
         if kind == "gaussian_mean":
             if actions == "sampled":
-                std = model.log_std.detach().exp()
-                noise = [torch.randn(out.shape[1:], generator=generator(s)) for s in episode_seeds]
-                out = out + std * torch.stack(noise)
+                out = with_gaussian_noise(out, model.log_std.detach(), episode_seeds, generator)
             return out.float().numpy()
         if actions == "greedy":
             return out.argmax(dim=1).numpy()
-        probabilities = torch.softmax(out.float(), dim=1)
-        draws = [torch.multinomial(p, 1, generator=generator(s)) for p, s in zip(probabilities, episode_seeds)]
-        return torch.cat(draws).numpy()
+        return drawn_actions(torch.softmax(out.float(), dim=1), episode_seeds, generator)
 
     return act
+
+
+def with_gaussian_noise(
+    mean: torch.Tensor, log_std: torch.Tensor, episode_seeds: Sequence[int], generator
+) -> torch.Tensor:
+    """mean + exp(log_std) x N(0, 1), each row's noise from its episode's generator (EpisodeGenerators)."""
+    noise = [torch.randn(mean.shape[1:], generator=generator(s)) for s in episode_seeds]
+    return mean + log_std.exp() * torch.stack(noise)
+
+
+def drawn_actions(probabilities: torch.Tensor, episode_seeds: Sequence[int], generator) -> np.ndarray:
+    """One action per row drawn from its probabilities, with its episode's generator (EpisodeGenerators)."""
+    draws = [torch.multinomial(p, 1, generator=generator(s)) for p, s in zip(probabilities, episode_seeds)]
+    return torch.cat(draws).numpy()
+
+
+def episode_generators(seed: int) -> EpisodeGenerators:
+    """The torch generators network_policy draws with, salted with `seed`: a policy played elsewhere (a shipped
+    file, tinyrl.deploy) draws the same numbers on the same episodes."""
+    return EpisodeGenerators(seed, _torch_generator)
 
 
 def random_policy(action_space: gym.Space, seed: int = 0) -> PolicyFn:

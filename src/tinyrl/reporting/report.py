@@ -27,6 +27,7 @@ from tinyrl.reporting.sections import (
     figures,
     findings,
     heading,
+    layers,
     methods,
     off_protocol,
     protocol,
@@ -59,6 +60,7 @@ SECTIONS: tuple[Section, ...] = tuple(
         family_tables,
         figures,
         all_variants,
+        layers,
         variant_status,
         provenance_section,
     )
@@ -86,10 +88,12 @@ def build_inputs(
     repo_dir: str | Path,
     speed: dict,
     robustness: list[tuple[str, dict, dict]] = (),
+    deployments: dict[str, dict] | None = None,
 ) -> ReportInputs:
     """What every section builds from. `settings`: the study's protocol settings
     (tinyrl.plan.study.report_settings); `speed`: {"backends": the per-backend table, "ceiling": the GEMM ceiling
-    record}; `robustness`: (agent, its robustness record, its float32 evaluation) per agent played off the protocol."""
+    record}; `robustness`: (agent, its robustness record, its float32 evaluation) per agent played off the protocol;
+    `deployments`: agent -> its deploy.json, the answers shipped and played in their runtimes."""
     figure_records = [
         {
             "name": path.stem,
@@ -109,6 +113,7 @@ def build_inputs(
         figures=figure_records,
         robustness=list(robustness),
         machine=provenance(repo_dir),  # the CPU the report names, once
+        deployments=deployments or {},
     )
 
 

@@ -36,13 +36,16 @@ def export_onnx(model: nn.Module, example: torch.Tensor) -> bytes:
     further outputs, so an ONNX variant's size and parameters compare with the other rows'; a runner
     asks for OUTPUT_NAME only. Eager-mode quantized modules do not export; that raises.
     """
-    names = output_names(model)
-    exported = every_head(model)
+    return export_module(every_head(model), example, output_names(model))
+
+
+def export_module(module: nn.Module, example: torch.Tensor, names: list[str]) -> bytes:
+    """`module`'s forward (INPUT_NAME -> `names`) as an ONNX model with a dynamic batch axis."""
     buffer = io.BytesIO()
     with warnings.catch_warnings():  # the TorchScript-based exporter warns that a newer one exists
         warnings.simplefilter("ignore")
         torch.onnx.export(
-            exported.eval(),
+            module.eval(),
             (example.float(),),
             buffer,
             dynamo=False,

@@ -10,6 +10,7 @@ import torch
 from tinyrl.atomic import write_json
 from tinyrl.compression.base import CompressContext
 from tinyrl.compression.finetune import training_seed_settings
+from tinyrl.compression.layer_dtypes import variant_layers
 from tinyrl.compression.loading import load_policy
 from tinyrl.episodes.observations import load_observations, observation_shape
 from tinyrl.errors import VariantFailure, is_refusal
@@ -103,6 +104,8 @@ def compress(
         "compress_time_s": compress_time,
         "size": size_stats(reloaded, model),
         "info": result.info,
+        # each compute layer's stored and computed dtypes, read off the file as reloaded where it can be
+        "layers": result.layers if result.layers is not None else variant_layers(reloaded),
         "status": "ok",
     }
     write_json(metadata, record)

@@ -21,6 +21,7 @@ def report(
     checkpoints: list[str],
     robustness: list[str],
     robustness_baselines: list[str],
+    deployments: list[str],
     markdown: str,
     html: str,
     settings: ReportSettings,
@@ -29,8 +30,8 @@ def report(
     repo_dir: str,
 ) -> None:
     """`settings`: what the report states of the study's protocol (see tinyrl.plan.study.report_settings);
-    `agents` names the agent of each checkpoint; `robust_agents` the agent of each robustness record
-    and of its float32 evaluation (`robustness_baselines`)."""
+    `agents` names the agent of each checkpoint (and of each `deployments` folder, tinyrl.stages.deploy);
+    `robust_agents` the agent of each robustness record and of its float32 evaluation (`robustness_baselines`)."""
     provenance = {
         agent: {"path": str(path), "meta": read_policy_file(path)["meta"]} for agent, path in zip(agents, checkpoints)
     }
@@ -39,7 +40,11 @@ def report(
         (agent, json.loads(Path(record).read_text()), json.loads(Path(baseline).read_text()))
         for agent, record, baseline in zip(robust_agents, robustness, robustness_baselines, strict=True)
     ]
+    shipped = {
+        agent: json.loads((Path(folder) / "deploy.json").read_text())
+        for agent, folder in zip(agents, deployments, strict=True)
+    }
     inputs = build_inputs(
-        settings, pd.read_csv(summary), provenance, figures, Path(markdown).parent, repo_dir, speed, played
+        settings, pd.read_csv(summary), provenance, figures, Path(markdown).parent, repo_dir, speed, played, shipped
     )
     render_report(inputs, markdown, html)

@@ -58,7 +58,9 @@ def answers_scope(summary: pd.DataFrame, machine: dict) -> str:
 
 def context(inputs: ReportInputs) -> dict:
     return {
-        "answers": [(agent, agent_answers(inputs.summary, agent)) for agent in inputs.run_agents],
+        "answers": [
+            (agent, agent_answers(inputs.summary, agent, inputs.deployments.get(agent))) for agent in inputs.run_agents
+        ],
         "answers_scope": answers_scope(inputs.summary, inputs.machine),
         "figures": [figure for figure in inputs.figures if figure["answer"]],
     }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tinyrl.compression.finetune import SEEDS_PER_TRAINING_SEED
+from tinyrl.deploy.player import CANDIDATES_PER_ANSWER
 from tinyrl.episodes.atari import get_protocol, is_atari, protocol_of
 from tinyrl.episodes.atari.record import MAX_EPISODE_STEPS
 from tinyrl.evaluation.play import REPLAY_MAX_SECONDS
@@ -59,6 +60,16 @@ def protocol_items(settings: dict, allocators: list[str] = ()) -> list[tuple[str
             "replay covered; the eval µs/step column is over the whole run, tail included.",
         ),
         ("Fine-tuning", _finetune_protocol(settings)),
+        (
+            "Shipped answers",
+            "each answer's pick is written as the file of the runtime it was timed on (ONNX, torch's exported "
+            "program or TorchScript, an ExecuTorch program, OpenVINO IR) with the action rule (argmax, softmax, "
+            "clipping to the action box) inside where the file can hold it, then played on the evaluation's "
+            "episode seeds through the runtime's own loader (the run_policy.py shipped beside it) and paired with "
+            "float32 as a variant is; it keeps the answer when its verdict is non-inferior or better, or when it "
+            "played the variant's evaluation return for return; otherwise the answer's next pick is shipped, up to "
+            f"{CANDIDATES_PER_ANSWER} (docs/deploy.md).",
+        ),
         (
             "Observation set",
             f"observations visited by the float32 policy in {obs['episodes']} episodes (seeds from {obs['seed']}), "

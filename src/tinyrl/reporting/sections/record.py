@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
@@ -18,6 +18,7 @@ class ReportInputs:
     figures: list[dict]  # name, study_b, answer, relpath, data_uri
     robustness: list[tuple[str, dict, dict]]  # (agent, its robustness record, its float32 evaluation)
     machine: dict  # the provenance record of the machine rendering the report
+    deployments: dict[str, dict] = field(default_factory=dict)  # agent -> its deploy.json (tinyrl.stages.deploy)
 
     @property
     def run_agents(self) -> list[str]:
