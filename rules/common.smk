@@ -38,6 +38,8 @@ AGENTS = list(PLAN["agents"])  # the agents this study runs (only_agents, else a
 PAIRS = [(agent, v["name"]) for agent in AGENTS for v in PLAN["agents"][agent]["variants"]]
 # The agents whose float32 policy is also played off the seed's protocol (their `robustness` settings).
 ROBUST_AGENTS = [agent for agent in AGENTS if PLAN["agents"][agent]["robustness"]]
+# the agents with a float32 variant: their answers are shipped and played against it (rules/deploy.smk)
+DEPLOY_AGENTS = [agent for agent in AGENTS if any(v["family"] == "baseline" for v in PLAN["agents"][agent]["variants"])]
 TABLES = PLAN["tables"]
 FIGURES = PLAN["figures"]
 

@@ -16,7 +16,7 @@ rule deploy:
     threads: CORE_SHARE
     resources:
         mem_mb=budget("deploy", "mem_mb", 3000),
-        runtime=budget("deploy", "runtime", 60),
+        runtime=budget("deploy", "runtime", 180),  # up to 3 picks an answer, each a full evaluation
     params:
         variants=agent_variants,
         agent_name=lambda wildcards: wildcards.agent,

@@ -55,7 +55,7 @@ rule report:
         checkpoints=[checkpoint_of(agent) for agent in AGENTS],
         robustness=expand("results/{agent}/robustness.json", agent=ROBUST_AGENTS),
         robustness_baselines=[baseline_evaluation(agent) for agent in ROBUST_AGENTS],
-        deployments=expand("results/{agent}/deploy", agent=AGENTS),
+        deployments=expand("results/{agent}/deploy", agent=DEPLOY_AGENTS),
     output:
         markdown="report/report.md",
         html="report/report.html",
@@ -71,6 +71,7 @@ rule report:
         settings=canonical(PLAN["report"]),
         agents=AGENTS,
         robust_agents=ROBUST_AGENTS,
+        deployed_agents=DEPLOY_AGENTS,
         repo_dir=workflow.basedir,
     script:
         "../scripts/report.py"

@@ -1,4 +1,5 @@
-"""Open an HTML file in a real headless browser (chromium) and report which of its images failed to load."""
+"""Open an HTML file in a real headless browser (chromium) and report which of its images failed to load, and how
+many points each of its interactive charts drew."""
 
 from __future__ import annotations
 
@@ -21,7 +22,12 @@ document.getElementById("page").onload = function () {{
   for (var i = 0; i < images.length; i++) {{
     if (!(images[i].complete && images[i].naturalWidth > 0)) broken.push(images[i].alt || i);
   }}
+  var charts = this.contentDocument.querySelectorAll(".js-plotly-plot"), drawn = [];
+  for (var j = 0; j < charts.length; j++) {{
+    drawn.push(charts[j].id + ":" + charts[j].querySelectorAll(".scatterlayer path.point").length);
+  }}
   document.body.setAttribute("data-probe", images.length + "|" + broken.join(","));
+  document.body.setAttribute("data-charts", drawn.join(","));
 }};
 </script></body></html>"""
 
@@ -38,6 +44,13 @@ def browser() -> str:
 
 def images_in_browser(html: Path) -> tuple[int, list[str]]:
     """(images on the page, the alt text of each that did not load) as chromium saw them."""
+    images, broken, _ = page_in_browser(html)
+    return images, broken
+
+
+def page_in_browser(html: Path) -> tuple[int, list[str], dict[str, int]]:
+    """(images on the page, the alt text of each that did not load, the points each interactive chart drew, by the
+    chart's element id) as chromium saw them."""
     probe = html.parent / f"_probe_{html.stem}.html"
     probe.write_text(PROBE.format(name=html.name))
     try:
@@ -60,4 +73,6 @@ def images_in_browser(html: Path) -> tuple[int, list[str]]:
         probe.unlink()
     match = re.search(r'data-probe="(\d+)\|([^"]*)"', out.stdout)
     assert match, f"the browser never finished loading {html}: {out.stderr[-2000:]}"
-    return int(match.group(1)), [alt for alt in match.group(2).split(",") if alt]
+    charts = re.search(r'data-charts="([^"]*)"', out.stdout)
+    drawn = dict(entry.rsplit(":", 1) for entry in charts.group(1).split(",") if entry) if charts else {}
+    return int(match.group(1)), [alt for alt in match.group(2).split(",") if alt], {k: int(v) for k, v in drawn.items()}

@@ -58,6 +58,7 @@ def test_family_defaults_are_filled(tiny_config):
         (lambda c: c["variants"].insert(1, {"name": "fp32", "family": "baseline"}), "variants[1].name"),
         (lambda c: c["variants"][5]["params"].update(layers=["fc9"]), "variants[5].params.layers"),
         (lambda c: c["variants"][2].update(name="static_qint8"), "variants[2].name"),
+        (lambda c: c["variants"][1].update(name="deploy"), "variants[1].name"),  # results/<agent>/deploy
         (lambda c: c["variants"][0].update(agents=["pong"]), "variants[0].agents"),
         (lambda c: c["agents"]["halfcheetah"].update(actions="greedy"), "agents.halfcheetah.actions"),
         (lambda c: c["agents"]["lunarlander"].update(actions="mean"), "agents.lunarlander.actions"),

@@ -4,24 +4,30 @@ loader to the variant's actions; the answers' picks and what the report says of 
 from __future__ import annotations
 
 import json
+import shutil
 
 import numpy as np
 import pandas as pd
 import pytest
 import torch
 from conftest import SMALL_ARCH
+from test_compression import make
 
 from tinyrl.analysis.answers import SMALLEST, answer_candidates, answer_keys, shipped_text
 from tinyrl.compression.eager_quant import quiet
-from tinyrl.deploy.acting import ARGMAX, CLIP, DRAW, NOISE, SOFTMAX, action_rule
+from tinyrl.compression.loading import load_policy
+from tinyrl.deploy.acting import ARGMAX, CLIP, DRAW, NOISE, SOFTMAX, action_rule, apply_step
 from tinyrl.deploy.formats import format_for, formats
 from tinyrl.deploy.manifest import build_manifest
 from tinyrl.deploy.player import agreement, reference_outputs, shipped_policy
 from tinyrl.deploy.standalone import run_policy
+from tinyrl.policies.actions import network_policy
 from tinyrl.policies.networks import build_network
 from tinyrl.runtimes.executorch_runtime import ExecuTorchPolicy, export_program
 from tinyrl.runtimes.onnx_runtime import OnnxRuntimePolicy, export_onnx
 from tinyrl.runtimes.openvino_runtime import OpenVinoPolicy, export_openvino
+from tinyrl.stages.deploy import standalone_run
+from tinyrl.timing.backends import BACKENDS
 
 DISCRETE = {"type": "discrete", "n": 4}
 BOX = {"type": "box", "shape": [3], "low": [-1.0, -0.5, 0.0], "high": [1.0, 0.5, 0.2]}
@@ -35,6 +41,7 @@ def observations(n: int = 64) -> np.ndarray:
 def shipped(model, rule, space, backend, folder):
     """Write `model` for `backend` into `folder` with its manifest, and load it as run_policy.py does."""
     fmt = format_for(backend)
+    folder.mkdir(parents=True, exist_ok=True)
     written = fmt.write(model, rule, space, torch.from_numpy(observations(2)), backend, folder)
     manifest = build_manifest(
         agent="a",
@@ -65,8 +72,6 @@ def test_the_action_rule_follows_the_outputs_and_the_mode():
 
 
 def test_every_runtime_has_a_format_and_every_timing_backend_one():
-    from tinyrl.timing.backends import BACKENDS
-
     served = {backend for fmt in formats() for backend in fmt.backends}
     assert served == set(BACKENDS) - {"torch-engines"}  # torch-eager[<engine>] is served as torch-eager
     assert format_for("torch-eager[onednn]").runtime == "torch"
@@ -125,8 +130,6 @@ def test_a_continuous_action_is_clipped_to_the_box_inside_the_file(tmp_path, bac
 
 def test_a_sampled_policy_draws_as_the_evaluation_does(small_policy, tmp_path):
     """The file gives probabilities; played by tiny_rl it draws what network_policy draws on the same episodes."""
-    from tinyrl.policies.actions import network_policy
-
     logits = build_network({**SMALL_ARCH, "kind": "mlp_logits"}).eval()
     manifest, outputs = shipped(logits, action_rule("logits", "sampled"), DISCRETE, "onnxruntime", tmp_path)
     assert manifest["action"]["host_steps"] == [DRAW]
@@ -135,6 +138,39 @@ def test_a_sampled_policy_draws_as_the_evaluation_does(small_policy, tmp_path):
     played = shipped_policy(outputs, manifest["action"], seed=3)(observations(), seeds)
     evaluated = network_policy(logits, "sampled", seed=3)(observations(), seeds)
     assert (played == evaluated).mean() > 0.95  # the same draws; a probability's last bit may tip one
+
+
+@pytest.mark.parametrize("step", [ARGMAX, SOFTMAX, CLIP])
+def test_the_shipped_script_takes_a_step_as_tiny_rl_does(step):
+    """run_policy.py cannot import tiny_rl: its copy of each step must agree with deploy.acting's."""
+    out = np.random.default_rng(1).normal(size=(16, 3)).astype(np.float32)
+    action = {"space": BOX}
+    expected = apply_step(step, out, BOX)
+    np.testing.assert_allclose(run_policy.host_step(step, out, action, np.random.default_rng(0)), expected, rtol=1e-6)
+
+
+@pytest.mark.parametrize("backend", ["onnxruntime", "torch-eager"])
+def test_a_fake_quantized_pick_ships_and_its_program_keeps_the_codes_packed(tmp_path, small_policy, backend):
+    variant, _, path = make(tmp_path, small_policy, "fake_quant", {"bits": 4})
+    fresh, _ = load_policy(path)  # as the deploy job loads a pick: not yet run
+    manifest, outputs = shipped(fresh, action_rule("q_values", "greedy"), DISCRETE, backend, tmp_path / backend)
+    expected = variant(torch.from_numpy(observations())).argmax(dim=1).numpy()
+    np.testing.assert_array_equal(outputs(observations()), expected)
+    if backend == "torch-eager":  # the program holds the packed codes, and no float32 weight matrix
+        program = torch.export.load(tmp_path / backend / manifest["file"]["name"])
+        tensors = [*program.state_dict.values(), *program.constants.values()]
+        shapes = {tuple(p.shape) for name, p in small_policy.named_parameters() if name.endswith("weight")}
+        assert any(t.dtype == torch.uint8 for t in tensors)
+        assert not any(t.dtype == torch.float32 and tuple(t.shape) in shapes for t in tensors)
+
+
+def test_a_pt2e_pick_plays_where_tiny_rl_is_not_imported(tmp_path, small_policy):
+    """Its program holds quantized_decomposed ops, which a fresh process has only once the manifest's import ran."""
+    variant, _, _ = make(tmp_path, small_policy, "pt2e_x86_int8", {})
+    manifest, _ = shipped(variant, action_rule("q_values", "greedy"), DISCRETE, "torch-eager", tmp_path / "pick")
+    assert "torch.ao.quantization.fx._decomposed" in manifest["runtime"]["loader"]["imports"]
+    shutil.copy(run_policy.__file__, tmp_path / "pick" / "run_policy.py")
+    assert standalone_run(tmp_path / "pick", seed=0)["printed"].startswith("episode 0 (seed 0): return ")
 
 
 def test_agreement_counts_equal_actions_or_the_largest_difference():

@@ -3,7 +3,8 @@
 import pandas as pd
 from matplotlib import image
 
-from tinyrl.reporting.figures import FIGURES, pareto_front, scatter
+from tinyrl.reporting.figure_data import pareto_front
+from tinyrl.reporting.figures import FIGURES, scatter
 
 
 def test_pareto_front_keeps_the_variants_nothing_beats_on_both_counts():

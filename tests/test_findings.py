@@ -8,7 +8,7 @@ import pandas as pd
 
 from tinyrl.analysis.aggregate import finetune_gain_columns, paired_columns
 from tinyrl.analysis.findings import study_b_findings
-from tinyrl.reporting.figures import with_reduction_columns
+from tinyrl.reporting.figure_data import with_reduction_columns
 from tinyrl.reporting.sections.findings import quantization_findings
 
 SEEDS = list(range(20))

@@ -61,8 +61,20 @@ def test_a_quantized_variants_float_layers_say_why():
     )
     assert (
         layer_columns(layers, "ptq_dynamic", {"layers": ["fc2"]})["float_layers"]
-        == "fc1: not among the variant's layers"
+        == "fc1: not among the variant's `layers`"
     )
     everything_float = [{**layer, "stored": "float32"} for layer in layers]
     assert layer_columns(everything_float, "prune_l1", {})["float_layers"] == ""  # nothing quantized: nothing kept
     assert layer_columns(None, "baseline", {}) == {"layer_dtypes": "", "float_layers": ""}
+
+
+def test_a_layer_the_variant_names_but_left_float_is_the_librarys_doing():
+    layers = [
+        {"layer": "fc1", "stored": "float32", "computed": "float32"},
+        {"layer": "fc2", "stored": "float32", "computed": "float32"},
+        {"layer": "head", "stored": "int8", "computed": "int8"},
+    ]
+    text = layer_columns(layers, "torchao_quant", {"layers": ["fc1", "head"]})["float_layers"]
+    assert (
+        text == "fc1: left in float32 by the library that quantized the others; fc2: not among the variant's `layers`"
+    )

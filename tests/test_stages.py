@@ -2,14 +2,16 @@
 
 import base64
 import json
+import re
 
 import pandas as pd
 import pytest
-from browser import images_in_browser
+from browser import images_in_browser, page_in_browser
 from conftest import REPO, SMALL_ARCH, loud_checkpoint
 
 from tinyrl.errors import ConfigError
 from tinyrl.plan.study import plan_study
+from tinyrl.reporting.figure_data import drawn_rows, figure_rows
 from tinyrl.reporting.figures import FIGURES
 from tinyrl.stages.aggregate import aggregate
 from tinyrl.stages.compress import compress
@@ -110,6 +112,7 @@ def run_study(config: dict, root, checkpoint) -> dict:
         robustness_baselines=[],
         deployments=[root / name / "deploy" for name in plan["agents"]],
         robust_agents=[],
+        deployed_agents=list(plan["agents"]),
         markdown=root / "report" / "report.md",
         html=root / "report" / "report.html",
         settings=plan["report"],
@@ -202,8 +205,12 @@ def test_observation_set_respects_cap(study):
 def test_html_report_is_self_contained(study):
     study = study["root"]
     html = (study / "report" / "report.html").read_text()
-    assert html.count("data:image/png;base64,") == len(FIGURES)
-    assert 'src="http' not in html and "<link" not in html
+    assert html.count('<img src="data:image/png;base64,') == len(FIGURES)
+    # plotly.js is inline, once, for the answer figures' interactive charts (its library code names map-tile
+    # servers no scatter chart calls); nothing else on the page is fetched
+    assert html.count("<script") == 1 + sum(figure.answer for figure in FIGURES.values())
+    page = re.sub(r"<script.*?</script>", "", html, flags=re.DOTALL)
+    assert 'src="http' not in page and "<link" not in page
     assert "dq_int8" in html and "random policy" in html
     md = (study / "report" / "report.md").read_text()
     assert "../figures/reward_vs_size.png" in md
@@ -287,8 +294,16 @@ def test_a_failing_variant_is_reported_and_the_study_completes(tmp_path):
 
 
 def test_every_figure_of_the_html_report_loads_in_a_real_browser(study, tmp_path):
-    count, broken = images_in_browser(study["root"] / "report" / "report.html")
+    count, broken, charts = page_in_browser(study["root"] / "report" / "report.html")
     assert count == len(FIGURES) and broken == []
+    # the answer figures are interactive too, each drawing a point per variant it plots
+    summary = pd.read_csv(study["root"] / "tables" / "summary.csv")
+    expected = {
+        f"interactive-{name}": len(drawn_rows(figure_rows(summary, figure), figure))
+        for name, figure in FIGURES.items()
+        if figure.answer
+    }
+    assert charts == expected and all(expected.values())
     # ... and the probe does see a figure that cannot load
     figure = base64.b64encode((study["root"] / "figures" / "reward_vs_size.png").read_bytes()).decode()
     page = tmp_path / "broken.html"

@@ -133,11 +133,20 @@ def layer_columns(layers: list[dict] | None, family: str, params: dict) -> dict:
     kept = [layer["layer"] for layer in layers if layer["stored"].startswith("float32")]
     if len(kept) == len(layers) or not kept:
         return {"layer_dtypes": described, "float_layers": ""}
-    if params.get("layers") not in (None, ["all"]):
-        why = "not among the variant's layers"
-    else:
-        why = get_family(family).keeps_float or "left in float32 by the library that quantized the others"
-    return {"layer_dtypes": described, "float_layers": f"{', '.join(kept)}: {why}"}
+    selected = params.get("layers")
+    library = "left in float32 by the library that quantized the others"
+
+    def why(layer: str) -> str:
+        if selected in (None, ["all"]):
+            return get_family(family).keeps_float or library
+        # a layer the variant names was meant to be quantized; a part name is not resolved here
+        return library if layer in selected else "not among the variant's `layers`"
+
+    reasons: dict[str, list[str]] = {}
+    for layer in kept:
+        reasons.setdefault(why(layer), []).append(layer)
+    text = "; ".join(f"{', '.join(names)}: {reason}" for reason, names in reasons.items())
+    return {"layer_dtypes": described, "float_layers": text}
 
 
 def family_columns(family: str, params: dict, info: dict) -> dict:

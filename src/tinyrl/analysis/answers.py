@@ -158,8 +158,8 @@ def _try_text(attempt: dict) -> str:
 def shipped_text(record: dict | None, rows: pd.DataFrame) -> str:
     """What was shipped for one answer (tinyrl.stages.deploy): the file, its runtime, and how it played there;
     the picks whose files lost reward or could not be made, and the next pick that took their place."""
-    if record is None:
-        return "Nothing shipped: no variant is non-inferior"
+    if record is None or not record["tries"]:
+        return "Nothing shipped: no pick to ship"
     lost = [_try_text(attempt) for attempt in record["tries"] if not attempt.get("kept_reward")]
     before = f"{'; '.join(lost)}; " if lost else ""
     if record["chosen"] is None:
@@ -178,6 +178,9 @@ def shipped_text(record: dict | None, rows: pd.DataFrame) -> str:
 
 
 SMALLEST = "smallest"
+# How far down its ranking an answer goes when the shipped files of its first picks do not keep float32's reward
+# (tinyrl.stages.deploy): each try is an export and a full evaluation.
+CANDIDATES_PER_ANSWER = 3
 
 
 def answer_keys(rows: pd.DataFrame) -> dict[str, str]:

@@ -135,7 +135,8 @@ SUMMARY_COLUMNS: tuple[Column, ...] = tuple(
                 "layer_dtypes",
                 "",
                 "each compute layer as `name stored/computed` (the weights' stored dtype, the dtype its product "
-                "runs in), read off the variant's file (tinyrl.compression.layer_dtypes)",
+                "runs in), read off the variant's file (an ExecuTorch program: the graph it was lowered from; "
+                "tinyrl.compression.layer_dtypes)",
             ),
             (
                 "float_layers",

@@ -14,8 +14,14 @@ def pack_codes(codes: torch.Tensor, bits: int) -> torch.Tensor:
 
 
 def unpack_codes(packed: torch.Tensor, bits: int, count: int) -> torch.Tensor:
-    """The inverse of pack_codes, in torch ops only: an exported program (tinyrl.deploy) keeps the packed bytes
-    and unpacks them in its graph instead of holding the float weights."""
+    planes = np.unpackbits(packed.numpy())[: count * bits].reshape(count, bits).astype(np.int64)
+    return torch.from_numpy((planes << np.arange(bits)).sum(axis=1))
+
+
+def unpack_codes_in_graph(packed: torch.Tensor, bits: int, count: int) -> torch.Tensor:
+    """unpack_codes in torch ops only, the same integers: a program made by torch.export (tinyrl.deploy) keeps the
+    packed bytes and unpacks them in its graph instead of holding the float weights. (The TorchScript-based ONNX
+    exporter cannot take its bitwise ops: it traces unpack_codes' result as constants, as before.)"""
     most_significant_first = torch.arange(7, -1, -1, device=packed.device)
     stream = ((packed.to(torch.int64)[:, None] >> most_significant_first) & 1).reshape(-1)  # np.unpackbits' order
     planes = stream[: count * bits].reshape(count, bits)

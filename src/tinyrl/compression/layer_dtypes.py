@@ -5,19 +5,14 @@ torchao and ExecuTorch skip a Linear whose width does not fit their group size).
 
 One record per layer: {"layer": its name, "op": linear or conv2d, "stored": the weights' dtype as stored,
 "computed": the dtype its matrix product runs in}. A layer class of our own declares its dtypes itself
-(`layer_dtypes()`: fake_quant's b-bit codes, binary's signs, sparse storage).
+(`layer_dtypes()`: fake_quant's b-bit codes, binary's signs, sparse storage), and so does a program for another
+runtime (`compute_layers()`, beside the runtime: tinyrl.runtimes).
 """
 
 from __future__ import annotations
 
-import onnx
 import torch
-from onnx import helper
 from torch import nn
-
-from tinyrl.runtimes.onnx_runtime import OnnxRuntimePolicy
-from tinyrl.runtimes.openvino_runtime import OpenVinoPolicy, deserialize
-from tinyrl.runtimes.program_policy import ProgramPolicy
 
 FLOAT = "float32"
 INT8_DTYPES = {torch.qint8: "int8", torch.quint8: "uint8", torch.int8: "int8", torch.uint8: "uint8"}
@@ -91,55 +86,10 @@ def torch_layers(model: nn.Module) -> list[dict]:
     return records
 
 
-def onnx_layers(model_bytes: bytes) -> list[dict]:
-    """An ONNX graph's Gemm, MatMul and Conv nodes: stored as the initializer behind a DequantizeLinear, computed
-    in int8 where the input is dequantized too (ONNX Runtime fuses such a QDQ node into an int8 kernel)."""
-    graph = onnx.load_from_string(model_bytes).graph
-    producer = {out: node for node in graph.node for out in node.output}
-    initializers = {init.name: init for init in graph.initializer}
-    records = []
-    for node in graph.node:
-        op = {"Gemm": "linear", "MatMul": "linear", "Conv": "conv2d"}.get(node.op_type)
-        if op is None:
-            continue
-        source, weight = (producer.get(name) for name in node.input[:2])
-        stored = FLOAT
-        if weight is not None and weight.op_type == "DequantizeLinear" and weight.input[0] in initializers:
-            dtype = helper.tensor_dtype_to_np_dtype(initializers[weight.input[0]].data_type)
-            stored = str(dtype)
-        computed = stored if source is not None and source.op_type == "DequantizeLinear" else FLOAT
-        name = node.name.strip("/").rsplit("/", 1)[0].replace("/", ".") if "/" in node.name else node.name
-        records.append(layer_record(name, op, stored, computed))
-    return records
-
-
-def openvino_layers(model) -> list[dict]:
-    """An OpenVINO model's MatMul and Convolution nodes: int8 weights as NNCF stores them (an int8 constant
-    converted and scaled), computed in int8 where the input passes a FakeQuantize too (the CPU plugin's int8
-    kernels)."""
-    records = []
-    for node in model.get_ordered_ops():
-        op = {"MatMul": "linear", "Convolution": "conv2d"}.get(node.get_type_name())
-        if op is None:
-            continue
-        source, weight = (node.input(i).get_source_output().get_node() for i in range(2))
-        constants = [weight]
-        while constants[-1].get_type_name() in ("Multiply", "Subtract", "Convert"):
-            constants.append(constants[-1].input(0).get_source_output().get_node())
-        stored = str(constants[-1].get_output_element_type(0).to_dtype()) if len(constants) > 1 else FLOAT
-        computed = stored if stored != FLOAT and source.get_type_name() == "FakeQuantize" else FLOAT
-        name = node.get_friendly_name().removeprefix("__module.").split("/", 1)[0]
-        records.append(layer_record(name, op, stored, computed))
-    return records
-
-
 def variant_layers(model: nn.Module) -> list[dict] | None:
-    """Every compute layer of a variant as loaded from its file; None for a program whose graph cannot be read
-    back (an ExecuTorch program: its family records the graph it lowered)."""
-    if isinstance(model, OnnxRuntimePolicy):
-        return onnx_layers(model.program_bytes())
-    if isinstance(model, OpenVinoPolicy):
-        return openvino_layers(deserialize(model.program_bytes()))
-    if isinstance(model, ProgramPolicy):
-        return None
+    """Every compute layer of a variant as loaded from its file: a program for another runtime reads its own graph
+    (`compute_layers`: ONNX's, OpenVINO's), or None where it cannot be read back (an ExecuTorch program: its
+    family records the graph it lowered)."""
+    if hasattr(model, "compute_layers"):
+        return model.compute_layers()
     return torch_layers(model)

@@ -12,10 +12,6 @@ from tinyrl.deploy.acting import DRAW, NOISE, apply_step
 from tinyrl.errors import VariantFailure
 from tinyrl.policies.actions import PolicyFn, drawn_actions, episode_generators, with_gaussian_noise
 
-# How far down its ranking an answer goes when the shipped files of its first picks do not keep float32's reward:
-# each try is an export and a full evaluation.
-CANDIDATES_PER_ANSWER = 3
-
 
 def shipped_policy(outputs: Callable[[np.ndarray], np.ndarray], action: dict, seed: int) -> PolicyFn:
     """The policy of a file's `outputs` (run_policy.load) and its manifest's `action` record, drawing from

@@ -25,7 +25,7 @@ from tinyrl.compression.base import (
     resolve_layers,
     schema,
 )
-from tinyrl.compression.bitpack import pack_codes, packed_length, unpack_codes
+from tinyrl.compression.bitpack import pack_codes, packed_length, unpack_codes, unpack_codes_in_graph
 from tinyrl.compression.finetune import finetune_if_asked
 
 
@@ -82,15 +82,15 @@ class FakeQuantLayer(nn.Module):
         return new
 
     def weight(self) -> torch.Tensor:
-        if self._dequantized is not None:
-            return self._dequantized
-        codes = unpack_codes(self.packed, self.bits, math.prod(self.shape)).float().reshape(self.shape[0], -1)
-        weight = ((codes - self.zero_point[:, None]) * self.scale[:, None]).reshape(self.shape)
-        # torch.export of a layer not yet run (tinyrl.deploy ships it so) keeps the packed codes and unpacks them in
-        # its program; a value traced there is no weight to keep
-        if not torch.compiler.is_exporting():
-            self._dequantized = weight
-        return weight
+        if torch.compiler.is_exporting():  # torch.export (tinyrl.deploy): the program unpacks the stored codes
+            return self._dequantize(unpack_codes_in_graph(self.packed, self.bits, math.prod(self.shape)))
+        if self._dequantized is None:
+            self._dequantized = self._dequantize(unpack_codes(self.packed, self.bits, math.prod(self.shape)))
+        return self._dequantized
+
+    def _dequantize(self, codes: torch.Tensor) -> torch.Tensor:
+        codes = codes.float().reshape(self.shape[0], -1)
+        return ((codes - self.zero_point[:, None]) * self.scale[:, None]).reshape(self.shape)
 
     def layer_dtypes(self) -> dict:
         """What tinyrl.compression.layer_dtypes records of this layer: b-bit codes, simulated in float32."""

@@ -29,6 +29,8 @@ from tinyrl.policies.networks import OUTPUT_KINDS, build_network
 
 SCHEMA_PATH = Path(__file__).resolve().parent / "schemas" / "config.schema.yaml"
 VARIANT_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
+# results/<agent>/<name> folders that are not variants: a variant of that name would share them
+AGENT_FOLDERS = frozenset({"deploy", "timing", "import", "pretrain"})
 
 
 def _field_path(path) -> str:
@@ -157,6 +159,11 @@ def expand_variants(config: dict) -> dict[str, list[dict]]:
             name = spec["name"].format(**{key: name_part(value) for key, value in point.items()})
             if not VARIANT_NAME.match(name):
                 raise ConfigError(f"config field {where}.name: expanded name {name!r} is not a valid file name")
+            if name in AGENT_FOLDERS:
+                raise ConfigError(
+                    f"config field {where}.name: {name!r} is the name of a folder every agent's results have "
+                    f"(reserved: {', '.join(sorted(AGENT_FOLDERS))})"
+                )
             for agent in agents:
                 if (agent, name) in seen:
                     raise ConfigError(

@@ -1,10 +1,12 @@
-"""Report figures: one panel per agent, one point per variant.
+"""Report figures as PNG: one panel per agent, one point per variant.
 
-Naive variants are drawn hollow and fine-tuned ones filled (circles for
-distillation, squares for RL fine-tuning), so the three read apart. Reward axes
-carry the reward's CI (at the configured confidence) as error bars and the random policy's mean as a dashed floor.
-The second group is Study B's figure set (SPEC §3): pruning and rank reduction
-against return, evaluation time, memory and CPU utilisation.
+Each family has a marker shape of its own (tinyrl.reporting.figure_data.family_markers); naive variants are drawn
+hollow, distilled ones filled and RL fine-tuned ones half filled, so the three read apart. Reward axes carry the
+reward's CI (at the configured confidence) as error bars and the random policy's mean as a dashed floor; a frontier
+figure names each variant on its frontier. Log axes label 1, 2 and 5 of each decade only, so that no tick labels
+overlap.
+The second group is Study B's figure set (SPEC §3): pruning and rank reduction against return, evaluation time,
+memory and CPU utilisation.
 """
 
 from __future__ import annotations
@@ -16,67 +18,31 @@ import matplotlib
 matplotlib.use("Agg")  # files only, no display
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
+from matplotlib.ticker import FormatStrFormatter, LogLocator, NullFormatter  # noqa: E402
 
 from tinyrl.atomic import atomic_path  # noqa: E402
-from tinyrl.compression.base import BASELINE  # noqa: E402
-from tinyrl.families import families_feeding  # noqa: E402
-from tinyrl.reporting.figure_specs import FIGURES, PRUNED, RANK, Figure  # noqa: E402
+from tinyrl.reporting.figure_data import (  # noqa: E402
+    TUNING_LABEL,
+    drawn_rows,
+    family_markers,
+    figure_rows,
+    pareto_front,
+    tuning,
+)
+from tinyrl.reporting.figure_specs import FIGURES, Figure  # noqa: E402
 from tinyrl.statistics.summaries import confidence_label  # noqa: E402
 
-
-def with_reduction_columns(df: pd.DataFrame) -> pd.DataFrame:
-    """% pruned for pruning variants and % rank reduced for low-rank ones (each axis of its own), and one
-    shared axis of weights removed: % pruned, or for low rank the % of float32's parameters saved (a rank
-    share is not a share of weights: half the rank of a square layer saves none). 0 for the baseline."""
-    df = df.copy()
-    baseline = df["family"] == BASELINE
-    pruned = df["family"].isin(families_feeding(PRUNED))
-    low_rank = df["family"].isin(families_feeding(RANK))
-    df["pruned_pct"] = (100 * df["sparsity"]).where(pruned | baseline)
-    df["rank_reduced_pct"] = (100 * pd.to_numeric(df["rank_reduction"], errors="coerce")).where(low_rank)
-    df.loc[baseline, ["pruned_pct", "rank_reduced_pct"]] = 0.0
-    parameters_saved = 100 * pd.to_numeric(df["parameter_reduction"], errors="coerce")
-    df["reduction_pct"] = df["pruned_pct"].where(pruned | baseline, parameters_saved.where(low_rank))
-    return df
-
-
-def _tuning(df: pd.DataFrame) -> pd.Series:
-    method = df.get("finetune_with", pd.Series("distillation", index=df.index)).fillna("distillation")
-    return method.where(df["finetune_steps"] > 0, "naive")
-
-
-MARKERS = {"naive": "o", "distillation": "o", "rl": "s"}
-TUNING_LABEL = {"naive": "naive", "distillation": "fine-tuned: distillation", "rl": "fine-tuned: RL"}
-
-
-def pareto_front(rows: pd.DataFrame, x: str, y: str = "reward_mean") -> pd.DataFrame:
-    """The rows no other row beats on both counts (smaller x, higher y), in increasing x."""
-    ordered = rows.dropna(subset=[x, y]).sort_values([x, y], ascending=[True, False])
-    best, keep = float("-inf"), []
-    for index, value in ordered[y].items():
-        if value > best:
-            best = value
-            keep.append(index)
-    return ordered.loc[keep]
-
-
-def _drawn_rows(df: pd.DataFrame, figure: Figure) -> pd.DataFrame:
-    """The rows the figure draws: measured on both axes, of the families it is about."""
-    ok = df[(df["status"] == "ok") & df[figure.x].notna() & df[figure.y].notna()]
-    if figure.feeds:
-        families = {BASELINE}.union(*(families_feeding(feed) for feed in figure.feeds))
-        ok = ok[ok["family"].isin(families)]
-    return ok
+FILL = {"naive": "none", "distillation": "full", "rl": "left"}  # how a variant was tuned, as its marker's fill
 
 
 def scatter(df: pd.DataFrame, figure: Figure, path: str | Path) -> None:
     """One panel per agent with something to show (one panel saying so if none has); legends outside."""
-    df = with_reduction_columns(df)
-    if figure.x == "rank_reduction":
-        df.loc[df["family"] == BASELINE, "rank_reduction"] = 0.0
-    drawn = _drawn_rows(df, figure)
+    df = figure_rows(df, figure)
+    drawn = drawn_rows(df, figure)
     agents = [agent for agent in df["agent"].unique() if agent in set(drawn["agent"])] or list(df["agent"].unique())[:1]
-    colours = {family: f"C{i % 10}" for i, family in enumerate(sorted(df["family"].unique()))}  # same in every panel
+    families = sorted(df["family"].unique())
+    colours = {family: f"C{i % 10}" for i, family in enumerate(families)}  # same in every panel
+    markers = family_markers(families)
     fig, axes = plt.subplots(len(agents), 1, figsize=(9, 4 * len(agents)), squeeze=False)
     for ax, agent in zip(axes[:, 0], agents):
         rows = df[df["agent"] == agent]
@@ -84,7 +50,11 @@ def scatter(df: pd.DataFrame, figure: Figure, path: str | Path) -> None:
         if figure.frontier and len(ok):
             front = pareto_front(ok, figure.x, figure.y)
             ax.step(front[figure.x], front[figure.y], where="post", color="black", linewidth=1, label="Pareto frontier")
-        for (family, tuning), group in ok.groupby(["family", _tuning(ok)], sort=True):
+            for i, (variant, x, y) in enumerate(zip(front["variant"], front[figure.x], front[figure.y])):
+                # above and below the line in turn: neighbouring names on a short frontier do not overprint
+                offset = (4, 5) if i % 2 == 0 else (4, -11)
+                ax.annotate(variant, (x, y), xytext=offset, textcoords="offset points", fontsize=6)
+        for (family, how), group in ok.groupby(["family", tuning(ok)], sort=True):
             colour = colours[family]
             yerr = None
             if figure.y == "reward_mean":
@@ -93,11 +63,12 @@ def scatter(df: pd.DataFrame, figure: Figure, path: str | Path) -> None:
                 group[figure.x],
                 group[figure.y],
                 yerr=yerr,
-                fmt=MARKERS[tuning],
+                fmt=markers[family],
                 capsize=3,
                 color=colour,
-                markerfacecolor="white" if tuning == "naive" else colour,
-                label=f"{family} ({TUNING_LABEL[tuning]})",
+                fillstyle=FILL[how],
+                markerfacecoloralt="white",
+                label=f"{family} ({TUNING_LABEL[how]})",
             )
         if figure.y == "reward_mean" and len(rows):
             ax.axhline(rows["random_reward_mean"].iloc[0], linestyle="--", color="grey", label="random policy")
@@ -105,6 +76,11 @@ def scatter(df: pd.DataFrame, figure: Figure, path: str | Path) -> None:
             ax.text(0.5, 0.5, "no variant of these families in this study", ha="center", transform=ax.transAxes)
         elif figure.logx:
             ax.set_xscale("log")
+            # labels at 1, 2 and 5 of each decade, plainly written: a range within one decade still gets some,
+            # and they never crowd as every minor tick's label would
+            ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+            ax.xaxis.set_major_formatter(FormatStrFormatter("%g"))
+            ax.xaxis.set_minor_formatter(NullFormatter())
         ax.set_title(agent)
         ax.set_xlabel(figure.xlabel)
         ax.set_ylabel(figure.ylabel.format(ci=confidence_label(rows)))

@@ -2,13 +2,15 @@
 
 The report is its sections (tinyrl.reporting.sections), in SECTIONS' order: each builds what it shows and
 renders it with its one Markdown partial (jinja2). The HTML page is the same Markdown rendered by markdown-it
-(tables on, raw HTML off, so every name from a config or a file is escaped), with the figures as data URIs.
+(tables on, raw HTML off, so every name from a config or a file is escaped), with the figures as data URIs and
+the answer figures as interactive charts (tinyrl.reporting.interactive).
 """
 
 from __future__ import annotations
 
 import base64
 import os
+import re
 from pathlib import Path
 
 import jinja2
@@ -19,6 +21,7 @@ from tinyrl.analysis.aggregate import markdown_table
 from tinyrl.atomic import write_text
 from tinyrl.jobs.provenance import provenance
 from tinyrl.reporting.figure_specs import FIGURES
+from tinyrl.reporting.interactive import frontier_div, plotly_script
 from tinyrl.reporting.sections import (
     agents,
     all_variants,
@@ -134,8 +137,26 @@ def render_markdown(contexts: list[tuple[Section, dict]], figure_key: str = "rel
     return "\n\n".join(parts) + "\n"
 
 
+def with_interactive_figures(body: str, inputs: ReportInputs) -> tuple[str, str]:
+    """The HTML body with each answer figure's image replaced by its interactive chart, the image kept below it
+    (folded), and the script the charts need ('' when the report has none)."""
+    charts = 0
+    for figure in inputs.figures:
+        if not figure["answer"]:
+            continue
+        image = re.search(rf'<img src="[^"]*" alt="{re.escape(figure["name"])}"[^>]*>', body)
+        if image is None:
+            continue
+        chart = frontier_div(inputs.summary, FIGURES[figure["name"]], figure["name"])
+        folded = f"<details><summary>{figure['name']} as an image</summary>{image.group(0)}</details>"
+        body = body[: image.start()] + f'<div class="chart">{chart}</div>{folded}' + body[image.end() :]
+        charts += 1
+    return body, plotly_script() if charts else ""
+
+
 def render_report(inputs: ReportInputs, md_path: str | Path, html_path: str | Path) -> None:
     contexts = section_contexts(inputs)
     write_text(md_path, render_markdown(contexts))
     body = MarkdownIt("commonmark", {"html": False}).enable("table").render(render_markdown(contexts, "data_uri"))
-    write_text(html_path, template_environment().get_template("report.html.j2").render(body=body))
+    body, scripts = with_interactive_figures(body, inputs)
+    write_text(html_path, template_environment().get_template("report.html.j2").render(body=body, scripts=scripts))

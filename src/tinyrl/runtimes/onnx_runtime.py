@@ -97,6 +97,31 @@ def weight_arrays(model_bytes: bytes) -> dict[str, np.ndarray]:
     }
 
 
+def onnx_layer_dtypes(model_bytes: bytes) -> list[dict]:
+    """An ONNX graph's Gemm, MatMul and Conv nodes: stored as the initializer behind a DequantizeLinear, computed
+    in int8 where the input is dequantized too (ONNX Runtime fuses such a QDQ node into an int8 kernel)."""
+    import onnx
+    from onnx import helper
+
+    graph = onnx.load_from_string(model_bytes).graph
+    producer = {out: node for node in graph.node for out in node.output}
+    initializers = {init.name: init for init in graph.initializer}
+    records = []
+    for node in graph.node:
+        op = {"Gemm": "linear", "MatMul": "linear", "Conv": "conv2d"}.get(node.op_type)
+        if op is None:
+            continue
+        source, weight = (producer.get(name) for name in node.input[:2])
+        stored = "float32"
+        if weight is not None and weight.op_type == "DequantizeLinear" and weight.input[0] in initializers:
+            dtype = helper.tensor_dtype_to_np_dtype(initializers[weight.input[0]].data_type)
+            stored = str(dtype)
+        computed = stored if source is not None and source.op_type == "DequantizeLinear" else "float32"
+        name = node.name.strip("/").rsplit("/", 1)[0].replace("/", ".") if "/" in node.name else node.name
+        records.append({"layer": name, "op": op, "stored": stored, "computed": computed})
+    return records
+
+
 class OnnxRuntimePolicy(ProgramPolicy):
     """A policy whose forward runs an ONNX model in ONNX Runtime."""
 
@@ -105,6 +130,10 @@ class OnnxRuntimePolicy(ProgramPolicy):
 
     def runner(self, threads: int | None = None):
         return session_runner(session(self.program_bytes(), threads))
+
+    def compute_layers(self) -> list[dict]:
+        """Each layer's stored and computed dtypes (tinyrl.compression.layer_dtypes), read off the graph."""
+        return onnx_layer_dtypes(self.program_bytes())
 
     def weight_tensors(self):
         """(name, float tensor) per weight and bias, for size statistics."""

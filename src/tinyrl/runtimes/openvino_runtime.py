@@ -73,6 +73,26 @@ def compiled_runner(program: bytes, threads: int | None = None):
     return run
 
 
+def openvino_layer_dtypes(model: ov.Model) -> list[dict]:
+    """An OpenVINO model's MatMul and Convolution nodes: int8 weights as NNCF stores them (an int8 constant
+    converted and scaled), computed in int8 where the input passes a FakeQuantize too (the CPU plugin's int8
+    kernels)."""
+    records = []
+    for node in model.get_ordered_ops():
+        op = {"MatMul": "linear", "Convolution": "conv2d"}.get(node.get_type_name())
+        if op is None:
+            continue
+        source, weight = (node.input(i).get_source_output().get_node() for i in range(2))
+        constants = [weight]
+        while constants[-1].get_type_name() in ("Multiply", "Subtract", "Convert"):
+            constants.append(constants[-1].input(0).get_source_output().get_node())
+        stored = str(constants[-1].get_output_element_type(0).to_dtype()) if len(constants) > 1 else "float32"
+        computed = stored if stored != "float32" and source.get_type_name() == "FakeQuantize" else "float32"
+        name = node.get_friendly_name().removeprefix("__module.").split("/", 1)[0]
+        records.append({"layer": name, "op": op, "stored": stored, "computed": computed})
+    return records
+
+
 class OpenVinoPolicy(CountedProgramPolicy):
     """A policy whose forward runs an OpenVINO model. The IR holds the weights in OpenVINO's own form (NNCF's
     int8 as quantize nodes), so the counts of the float network it was converted from stand for them."""
@@ -82,3 +102,7 @@ class OpenVinoPolicy(CountedProgramPolicy):
 
     def runner(self, threads: int | None = None):
         return compiled_runner(self.program_bytes(), threads)
+
+    def compute_layers(self) -> list[dict]:
+        """Each layer's stored and computed dtypes (tinyrl.compression.layer_dtypes), read off the model."""
+        return openvino_layer_dtypes(deserialize(self.program_bytes()))

@@ -46,6 +46,11 @@ class ProgramPolicy(nn.Module):
         """observations -> the action outputs, on `threads` threads (default: torch's)."""
         raise NotImplementedError
 
+    def compute_layers(self) -> list[dict] | None:
+        """Each compute layer's stored and computed dtypes (tinyrl.compression.layer_dtypes), where the program can
+        be read back for them; None where it cannot (its family records them when it makes the program)."""
+        return None
+
     def _load_from_state_dict(self, *args, **kwargs):
         self._run = None  # new bytes: a new program
         super()._load_from_state_dict(*args, **kwargs)

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +15,7 @@ import pandas as pd
 import torch
 
 from tinyrl.analysis.aggregate import return_range
-from tinyrl.analysis.answers import answer_candidates, answer_keys
+from tinyrl.analysis.answers import CANDIDATES_PER_ANSWER, SMALLEST, answer_candidates, answer_keys
 from tinyrl.analysis.columns import agent_rows
 from tinyrl.analysis.speed import regime_label
 from tinyrl.atomic import atomic_dir, write_json
@@ -20,12 +23,12 @@ from tinyrl.compression.loading import load_policy
 from tinyrl.deploy.acting import DRAW, NOISE, action_rule
 from tinyrl.deploy.formats import format_for
 from tinyrl.deploy.manifest import build_manifest
-from tinyrl.deploy.player import CANDIDATES_PER_ANSWER, agreement, reference_outputs, shipped_policy
+from tinyrl.deploy.player import agreement, reference_outputs, shipped_policy
 from tinyrl.deploy.standalone import run_policy
 from tinyrl.episodes.envs import action_space_of, space_record
 from tinyrl.episodes.observations import load_observations
 from tinyrl.episodes.rollout import play_episodes
-from tinyrl.errors import is_refusal
+from tinyrl.errors import VariantFailure, is_refusal
 from tinyrl.evaluation.play import episode_seeds
 from tinyrl.jobs.settings import AgentSettings, EvaluationSettings
 from tinyrl.statistics.inference import BETTER, NON_INFERIOR, noninferiority_verdict, paired_difference
@@ -51,12 +54,15 @@ def ship_and_play(
     baseline: dict,
     comparison: dict,
     evaluated: dict,
+    pooled: bool,
 ) -> dict:
     """Write the pick's file, policy.json and run_policy.py into `folder`, then play the file through
-    run_policy.load and pair its returns with float32's (`baseline`, its evaluation). The file keeps the reward
-    when its own verdict is non-inferior or better, or when it played the variant's evaluation (`evaluated`)
-    return for return: too few episodes for a verdict of its own, it is then the variant that was judged.
-    Returns the manifest (with `played`)."""
+    run_policy.load and pair its returns with float32's (`baseline`, its evaluation); then run run_policy.py by
+    itself, in a process of its own, for one episode: the folder must play where tiny_rl is not imported. The
+    file keeps the reward when its own verdict is non-inferior or better, or when it played the variant's
+    evaluation (`evaluated`) return for return: the variant's verdict (non-inferior, or it would be no pick) was
+    reached on exactly these episodes, unless the variant is a recipe judged over several training seeds
+    (`pooled`), whose verdict one file does not carry. Returns the manifest (with `played` and `standalone`)."""
     model, checkpoint = load_policy(model_path)  # selects the variant's quantized engine, if any
     folder.mkdir(parents=True)
     rule = action_rule(model.output_kind, agent["actions"])
@@ -80,7 +86,11 @@ def ship_and_play(
         folder=folder,
     )
     write_json(folder / "policy.json", manifest)
-    _, outputs = run_policy.load(folder, threads=1)
+    engine = torch.backends.quantized.engine
+    try:
+        _, outputs = run_policy.load(folder, threads=1)
+    finally:  # a TorchScript file's loader selects its engine: the next pick is made under its own
+        torch.backends.quantized.engine = engine
     checked = observation_set[:AGREEMENT_OBSERVATIONS]
     shipped = np.asarray(outputs(np.asarray(checked, dtype=np.float32)))
     for step in manifest["action"]["host_steps"]:
@@ -115,11 +125,33 @@ def ship_and_play(
         "noninferiority_margin": comparison["margin"],
         "verdict": verdict,
         "same_returns_as_variant": same_returns,
-        "kept_reward": verdict in (BETTER, NON_INFERIOR) or same_returns,
+        # the file replayed the very episodes its variant was judged on: that judgement is the file's, unless it
+        # was a recipe's over several training seeds, which this one file alone does not carry
+        "kept_reward": verdict in (BETTER, NON_INFERIOR) or (same_returns and not pooled),
         "agreement_with_variant": agreement(shipped, reference),
     }
+    manifest["standalone"] = standalone_run(folder, seeds[0])
     write_json(folder / "policy.json", manifest)
     return manifest
+
+
+STANDALONE_TIMEOUT_S = 900
+
+
+def standalone_run(folder: Path, seed: int) -> dict:
+    """run_policy.py run as a user runs it, in a fresh process, for one episode: what it printed and how long it
+    took. A folder that fails there (an import the file needs and the manifest lacks, say) cannot be shipped."""
+    start = time.perf_counter()
+    command = [sys.executable, "run_policy.py", "--episodes", "1", "--seed", str(seed)]
+    out = subprocess.run(command, cwd=folder, capture_output=True, text=True, timeout=STANDALONE_TIMEOUT_S)
+    if out.returncode != 0:
+        tail = (out.stderr.strip().splitlines() or ["no message"])[-1]
+        raise VariantFailure(f"run_policy.py failed on its own (exit {out.returncode}): {tail}")
+    return {
+        "command": " ".join(command[1:]),
+        "printed": out.stdout.strip().splitlines()[-1],
+        "seconds": round(time.perf_counter() - start, 1),
+    }
 
 
 def deploy_answers(
@@ -177,6 +209,7 @@ def deploy_answers(
                             baseline=baseline,
                             comparison=comparison,
                             evaluated=json.loads(Path(evaluation_of[variant]).read_text()),
+                            pooled=int(rows.loc[rows["variant"] == variant, "training_seeds"].iloc[0]) > 1,
                         )
                     except Exception as exc:  # a runtime that refuses the file, or a file that fails in its episodes
                         if not is_refusal(exc):
@@ -189,9 +222,7 @@ def deploy_answers(
                     shutil.copytree(tmp / "picks" / _pick_folder(variant, backend), tmp / folders[answer])
                     break
             answers[answer] = {
-                "answer": "smallest non-inferior"
-                if answer == "smallest"
-                else f"fastest at {regime_label(rows, answer)}",
+                "answer": "smallest" if answer == SMALLEST else f"fastest at {regime_label(rows, answer)}",
                 "folder": str(Path(deployed) / folders[answer]) if chosen else None,
                 "chosen": {"variant": chosen[0], "backend": chosen[1]} if chosen else None,
                 "tries": tries,

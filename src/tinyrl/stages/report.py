@@ -27,11 +27,13 @@ def report(
     settings: ReportSettings,
     agents: list[str],
     robust_agents: list[str],
+    deployed_agents: list[str],
     repo_dir: str,
 ) -> None:
     """`settings`: what the report states of the study's protocol (see tinyrl.plan.study.report_settings);
-    `agents` names the agent of each checkpoint (and of each `deployments` folder, tinyrl.stages.deploy);
-    `robust_agents` the agent of each robustness record and of its float32 evaluation (`robustness_baselines`)."""
+    `agents` names the agent of each checkpoint; `robust_agents` the agent of each robustness record and of its
+    float32 evaluation (`robustness_baselines`); `deployed_agents` the agent of each `deployments` folder
+    (tinyrl.stages.deploy: the agents with a float32 variant)."""
     provenance = {
         agent: {"path": str(path), "meta": read_policy_file(path)["meta"]} for agent, path in zip(agents, checkpoints)
     }
@@ -42,7 +44,7 @@ def report(
     ]
     shipped = {
         agent: json.loads((Path(folder) / "deploy.json").read_text())
-        for agent, folder in zip(agents, deployments, strict=True)
+        for agent, folder in zip(deployed_agents, deployments, strict=True)
     }
     inputs = build_inputs(
         settings, pd.read_csv(summary), provenance, figures, Path(markdown).parent, repo_dir, speed, played, shipped

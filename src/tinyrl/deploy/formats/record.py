@@ -34,5 +34,7 @@ class DeployFormat:
     write: Callable[[nn.Module, ActionRule, dict, torch.Tensor, str, Path], Written]
     packages: tuple[str, ...]  # the Python distributions the file's runtime is, for the manifest's versions
 
-    def versions(self, extra: tuple[str, ...] = ()) -> dict[str, str]:
-        return {name: importlib.metadata.version(name) for name in (*self.packages, *extra)}
+    def versions(self, imports: tuple[str, ...] = ()) -> dict[str, str]:
+        """The runtime's distributions and those of the modules its loader imports (torchao), with versions."""
+        names = dict.fromkeys([*self.packages, *(module.split(".")[0] for module in imports)])
+        return {name: importlib.metadata.version(name) for name in names}

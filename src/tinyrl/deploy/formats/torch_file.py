@@ -5,7 +5,6 @@ the pick's quantized engine when loaded. A torch.compile pick is the exported pr
 
 from __future__ import annotations
 
-import copy
 import warnings
 from pathlib import Path
 
@@ -18,6 +17,7 @@ from tinyrl.runtimes.pt2e import batch_axis, export_example
 from tinyrl.timing.backends import is_torch_quantized
 
 EXPORTED, TRACED = "policy.pt2", "policy.torchscript.pt"
+DECOMPOSED_OPS = "torch.ao.quantization.fx._decomposed"
 
 
 def engine_of(backend: str) -> str:
@@ -44,17 +44,17 @@ def write(model: nn.Module, rule: ActionRule, action_space: dict, example: torch
         finally:
             torch.backends.quantized.engine = own
         return Written(TRACED, in_graph=True, loader={"quantized_engine": engine})
-    # Exported from a copy whose load-time caches are released (its state dict loaded again): a layer that
-    # unpacks stored codes once after loading (fake_quant's bits) then unpacks them in the program instead of
-    # the program holding its float weights.
-    fresh = copy.deepcopy(model)
-    fresh.load_state_dict(model.state_dict())
-    acting = ActingPolicy(fresh, rule, action_space).eval()
+    acting = ActingPolicy(model, rule, action_space).eval()
     program = torch.export.export(acting, export_example(example), dynamic_shapes=batch_axis())
     torch.export.save(program, folder / EXPORTED)
     loader = {"compile": backend == "torch-compile"}
-    if uses_torchao(model):
-        loader["imports"] = ["torchao"]
+    if backend == "torch-compile" and getattr(model, "inductor_options", None):  # as it was timed (PT2E: freezing)
+        loader["inductor_options"] = model.inductor_options
+    imports = ["torchao"] if uses_torchao(model) else []
+    if any(str(node.target).startswith("quantized_decomposed.") for node in program.graph.nodes):
+        imports.append(DECOMPOSED_OPS)  # a PT2E graph's quantize and dequantize ops, registered by importing it
+    if imports:
+        loader["imports"] = imports
     return Written(EXPORTED, in_graph=True, loader=loader)
 
 

@@ -44,8 +44,13 @@ def _torch(path: Path, loader: dict, threads: int) -> Outputs:
         module = torch.jit.load(str(path))
     else:
         module = torch.export.load(str(path)).module()
-        if loader.get("compile"):
-            module = torch.compile(module)
+        if loader.get("compile"):  # as the pick was timed: static shapes, and the Inductor options it was made for
+            compiled = torch.compile(module, dynamic=False)
+            options = loader.get("inductor_options") or {}
+
+            def module(obs, compiled=compiled, options=options):
+                with torch._inductor.config.patch(options):
+                    return compiled(obs)
 
     def run(obs):
         with torch.inference_mode():
@@ -85,7 +90,7 @@ def load(folder: Path = HERE, threads: int = 1) -> tuple[dict, Outputs]:
     manifest = json.loads((folder / "policy.json").read_text())
     runtime = manifest["runtime"]["name"]
     if runtime not in RUNTIMES:
-        raise SystemExit(f"{folder / 'policy.json'}: field 'runtime.name': unknown runtime {runtime!r}")
+        raise ValueError(f"{folder / 'policy.json'}: field 'runtime.name': unknown runtime {runtime!r}")
     outputs = RUNTIMES[runtime](folder / manifest["file"]["name"], manifest["runtime"].get("loader", {}), threads)
     return manifest, outputs
 
@@ -104,7 +109,7 @@ def host_step(step: str, out: np.ndarray, action: dict, rng: np.random.Generator
         return np.array([rng.choice(len(p), p=p / p.sum()) for p in out.astype(np.float64)])
     if step == "add_gaussian_noise":
         return out + np.exp(np.asarray(action["log_std"], dtype=np.float32)) * rng.standard_normal(out.shape)
-    raise SystemExit(f"policy.json: field 'action.host_steps': unknown step {step!r}")
+    raise ValueError(f"policy.json: field 'action.host_steps': unknown step {step!r}")
 
 
 def make_env(environment: dict) -> gym.Env:
@@ -124,7 +129,7 @@ def make_env(environment: dict) -> gym.Env:
         )
         env = gym.wrappers.FrameStackObservation(env, 4)
         return gym.wrappers.TimeLimit(env, environment["max_episode_steps"])
-    raise SystemExit(
+    raise ValueError(
         f"policy.json: field 'environment.protocol': {protocol!r} is the wrappers of the library the policy was "
         "trained with; build its env with that library and call `load` from this file"
     )
@@ -159,7 +164,11 @@ def parser() -> argparse.ArgumentParser:
 
 def main() -> None:
     args = parser().parse_args()
-    for episode, (total, length) in enumerate(play(HERE, args.episodes, args.seed, args.threads)):
+    try:
+        results = play(HERE, args.episodes, args.seed, args.threads)
+    except ValueError as exc:  # a manifest this script cannot follow: said plainly
+        raise SystemExit(f"run_policy.py: {exc}") from None
+    for episode, (total, length) in enumerate(results):
         print(f"episode {episode} (seed {args.seed + episode}): return {total:.1f}, {length} steps")
 
 

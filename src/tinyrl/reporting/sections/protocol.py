@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from tinyrl.analysis.answers import CANDIDATES_PER_ANSWER
 from tinyrl.compression.finetune import SEEDS_PER_TRAINING_SEED
-from tinyrl.deploy.player import CANDIDATES_PER_ANSWER
 from tinyrl.episodes.atari import get_protocol, is_atari, protocol_of
 from tinyrl.episodes.atari.record import MAX_EPISODE_STEPS
 from tinyrl.evaluation.play import REPLAY_MAX_SECONDS
@@ -67,7 +67,9 @@ def protocol_items(settings: dict, allocators: list[str] = ()) -> list[tuple[str
             "clipping to the action box) inside where the file can hold it, then played on the evaluation's "
             "episode seeds through the runtime's own loader (the run_policy.py shipped beside it) and paired with "
             "float32 as a variant is; it keeps the answer when its verdict is non-inferior or better, or when it "
-            "played the variant's evaluation return for return; otherwise the answer's next pick is shipped, up to "
+            "played the variant's evaluation return for return (a recipe over several training seeds excepted), "
+            "and when run_policy.py plays it in a process of its own; otherwise the answer's next pick is shipped, "
+            "up to "
             f"{CANDIDATES_PER_ANSWER} (docs/deploy.md).",
         ),
         (
