@@ -167,12 +167,12 @@ def shipped_text(record: dict | None, rows: pd.DataFrame) -> str:
         return f"Not shipped: {before}no shipped file kept float32's reward{left}"
     attempt = record["tries"][-1]
     row = rows[rows["variant"] == attempt["variant"]].iloc[0]
-    seed = " (its first training seed's file)" if row.get("training_seeds", 1) > 1 else ""
+    seed = "its first training seed's file, " if row.get("training_seeds", 1) > 1 else ""
     instead = f"instead {attempt['variant']} on {attempt['backend']}: " if lost else ""
     rule = "action rule inside" if attempt["rule_in_file"] else "action rule left to the host (see policy.json)"
     versions = ", ".join(f"{name} {version}" for name, version in attempt["versions"].items())
     return (
-        f"Shipped: {before}{instead}`{record['folder']}/{attempt['file']}`{seed} ({_file_kb(attempt)}, {rule}, "
+        f"Shipped: {before}{instead}`{record['folder']}/{attempt['file']}` ({seed}{_file_kb(attempt)}, {rule}, "
         f"{versions}), played in {attempt['runtime']}: {_played_text(attempt)}"
     )
 
