@@ -9,6 +9,7 @@ import math
 
 import pandas as pd
 import plotly.graph_objects as go
+from matplotlib.colors import TABLEAU_COLORS
 from plotly.offline import get_plotlyjs
 from plotly.subplots import make_subplots
 
@@ -35,18 +36,7 @@ SYMBOLS = {
     "8": "octagon",
 }
 FILL_SUFFIX = {"naive": "-open", "distillation": "", "rl": "-dot"}
-COLOURS = (
-    "#1f77b4",
-    "#ff7f0e",
-    "#2ca02c",
-    "#d62728",
-    "#9467bd",
-    "#8c564b",
-    "#e377c2",
-    "#7f7f7f",
-    "#bcbd22",
-    "#17becf",
-)  # matplotlib's C0..C9, so a family has the same colour in both forms
+COLOURS = tuple(TABLEAU_COLORS.values())  # matplotlib's C0..C9: a family has the same colour in both forms
 
 
 def _hover(rows: pd.DataFrame) -> list[str]:

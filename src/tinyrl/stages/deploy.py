@@ -51,13 +51,15 @@ def ship_and_play(
     agent: AgentSettings,
     settings: EvaluationSettings,
     observation_set: np.ndarray,
+    space: dict,
     baseline: dict,
     comparison: dict,
     evaluated: dict,
     pooled: bool,
 ) -> dict:
     """Write the pick's file, policy.json and run_policy.py into `folder`, then play the file through
-    run_policy.load and pair its returns with float32's (`baseline`, its evaluation); then run run_policy.py by
+    run_policy.load and pair its returns with float32's (`baseline`, its evaluation; `space`: the env's action
+    space record); then run run_policy.py by
     itself, in a process of its own, for one episode: the folder must play where tiny_rl is not imported. The
     file keeps the reward when its own verdict is non-inferior or better, or when it played the variant's
     evaluation (`evaluated`) return for return: the variant's verdict (non-inferior, or it would be no pick) was
@@ -66,7 +68,6 @@ def ship_and_play(
     model, checkpoint = load_policy(model_path)  # selects the variant's quantized engine, if any
     folder.mkdir(parents=True)
     rule = action_rule(model.output_kind, agent["actions"])
-    space = space_record(action_space_of(agent["env_id"]))
     fmt = format_for(backend)
     written = fmt.write(model, rule, space, torch.from_numpy(observation_set[:2]), backend, folder)
     shutil.copy(run_policy.__file__, folder / "run_policy.py")
@@ -185,6 +186,7 @@ def deploy_answers(
             "min_paired_episodes": int(base["min_paired_episodes"].iloc[0]),
         }
     observation_set = load_observations(observations)
+    space = space_record(action_space_of(agent["env_id"]))  # the same env for every pick: made once
     candidates = answer_candidates(rows) if not base.empty else {}
     folders = answer_keys(rows)
     with atomic_dir(deployed) as tmp:
@@ -206,6 +208,7 @@ def deploy_answers(
                             agent=agent,
                             settings=settings,
                             observation_set=observation_set,
+                            space=space,
                             baseline=baseline,
                             comparison=comparison,
                             evaluated=json.loads(Path(evaluation_of[variant]).read_text()),
