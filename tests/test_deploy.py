@@ -90,7 +90,7 @@ def _program_of(runtime: str, model):
 
 # every runtime from a torch module, and the runtimes whose variants can be a program of their own
 SHIPPED_CASES = [
-    *((backend, False) for backend in ("onnxruntime", "torch-eager", "torch-compile", "executorch", "openvino")),
+    *((backend, False) for backend in ("onnxruntime", "torch-eager", "torch-compile", "executorch", "openvino", "c")),
     *((backend, True) for backend in ("onnxruntime", "executorch", "openvino")),
 ]
 
@@ -120,7 +120,7 @@ def test_a_quantized_torch_policy_ships_as_torchscript_for_its_engine(small_poli
     np.testing.assert_array_equal(outputs(observations()), expected)
 
 
-@pytest.mark.parametrize("backend", ["onnxruntime", "torch-eager", "openvino"])
+@pytest.mark.parametrize("backend", ["onnxruntime", "torch-eager", "openvino", "c"])
 def test_a_continuous_action_is_clipped_to_the_box_inside_the_file(tmp_path, backend):
     torch.manual_seed(0)
     model = build_network(GAUSSIAN_ARCH).eval()
@@ -132,10 +132,11 @@ def test_a_continuous_action_is_clipped_to_the_box_inside_the_file(tmp_path, bac
     np.testing.assert_allclose(out, reference_outputs(model, CLIP, observations(), BOX), atol=1e-5)
 
 
-def test_a_sampled_policy_draws_as_the_evaluation_does(small_policy, tmp_path):
+@pytest.mark.parametrize("backend", ["onnxruntime", "c"])
+def test_a_sampled_policy_draws_as_the_evaluation_does(small_policy, tmp_path, backend):
     """The file gives probabilities; played by tiny_rl it draws what network_policy draws on the same episodes."""
     logits = build_network({**SMALL_ARCH, "kind": "mlp_logits"}).eval()
-    manifest, outputs = shipped(logits, action_rule("logits", "sampled"), DISCRETE, "onnxruntime", tmp_path)
+    manifest, outputs = shipped(logits, action_rule("logits", "sampled"), DISCRETE, backend, tmp_path)
     assert manifest["action"]["host_steps"] == [DRAW]
     np.testing.assert_allclose(outputs(observations()).sum(axis=1), 1.0, atol=1e-5)
     seeds = list(range(len(observations())))
@@ -175,6 +176,21 @@ def test_a_pt2e_pick_plays_where_tiny_rl_is_not_imported(tmp_path, small_policy)
     assert "torch.ao.quantization.fx._decomposed" in manifest["runtime"]["loader"]["imports"]
     shutil.copy(run_policy.__file__, tmp_path / "pick" / "run_policy.py")
     assert standalone_run(tmp_path / "pick", seed=0)["printed"].startswith("episode 0 (seed 0): return ")
+
+
+def test_a_c_pick_is_built_by_its_manifests_line_and_plays_where_tiny_rl_is_not_imported(tmp_path, small_policy):
+    manifest, _ = shipped(small_policy, action_rule("q_values", "greedy"), DISCRETE, "c", tmp_path / "pick")
+    loader = manifest["runtime"]["loader"]
+    assert loader["build"].startswith("cc -O3") and loader["action_dtype"] == "int64" and loader["inputs"] == 8
+    assert sorted(p.name for p in (tmp_path / "pick").iterdir()) == ["policy.c", "policy.json"]  # built elsewhere
+    shutil.copy(run_policy.__file__, tmp_path / "pick" / "run_policy.py")
+    assert standalone_run(tmp_path / "pick", seed=0)["printed"].startswith("episode 0 (seed 0): return ")
+
+
+def test_a_c_pick_refuses_an_observation_of_another_width(tmp_path, small_policy):
+    _, outputs = shipped(small_policy, action_rule("q_values", "greedy"), DISCRETE, "c", tmp_path)
+    with pytest.raises(ValueError, match="takes 8 observation values, not 5"):
+        outputs(np.zeros((1, 5), dtype=np.float32))
 
 
 def test_agreement_counts_equal_actions_or_the_largest_difference():

@@ -10,7 +10,7 @@ import torch
 
 from tinyrl.analysis.speed import floor_text
 from tinyrl.policies.networks import BoundedMLPPolicy, GaussianMLPPolicy, MLPQNetwork, NatureCNNPolicy
-from tinyrl.timing import floor
+from tinyrl.runtimes import c_runtime
 from tinyrl.timing.floor import measure_floor
 
 SETTINGS = {"batch_size": 20, "passes": 5, "warmup": 1, "latency": {"passes": 20, "warmup": 2}}
@@ -47,15 +47,15 @@ def test_the_floor_computes_the_networks_outputs_and_is_timed_in_c(network):
 def test_a_wrong_c_loop_fails_loudly(monkeypatch):
     model = MLPQNetwork(8, 4, [16]).eval()
     # a generator bug (here: a bias left out) must stop the timing job, not become a floor
-    monkeypatch.setattr(floor, "_floats", lambda values: ",".join("0.0f" for _ in np.ravel(values)))
-    with pytest.raises(ValueError, match="a bug in floor.py"):
+    monkeypatch.setattr(c_runtime, "c_floats", lambda values: ",".join("0.0f" for _ in np.ravel(values)))
+    with pytest.raises(ValueError, match="a bug in c_runtime.py"):
         measure_floor(model, observations(8), SETTINGS)
 
 
 def test_the_floor_says_why_it_was_not_measured(monkeypatch):
     cnn = NatureCNNPolicy([4, 84, 84], 6, [512], "q_values")
     assert measure_floor(cnn, np.zeros((4, 4, 84, 84), np.uint8), SETTINGS)["reason"].startswith("a NatureCNNPolicy")
-    monkeypatch.setattr(floor, "compiler", lambda: None)
+    monkeypatch.setattr(c_runtime, "compiler", lambda: None)
     record = measure_floor(MLPQNetwork(8, 4, [16]), observations(8), SETTINGS)
     assert record == {"status": "not measured", "reason": "no C compiler (cc, gcc or clang) on this machine"}
 
@@ -90,3 +90,13 @@ def test_the_report_sets_the_answers_beside_the_floor():
     )
     unmeasured = summary.assign(floor=["a NatureCNNPolicy, not an MLP", ""], floor_latency_median_s=np.nan)
     assert floor_text(unmeasured, "lander") == "lander: no floor (a NatureCNNPolicy, not an MLP)"
+    on_c = summary.assign(
+        fastest_latency_backend=["torch-eager", "c"],
+        c_loop_latency_median_s=[np.nan, 1.5e-6],
+        c_flash_bytes=[np.nan, 40960.0],
+        c_ram_bytes=[np.nan, 2048.0],
+    )
+    assert floor_text(on_c, "lander").endswith(
+        "int8 on c, takes 5.0x that through ctypes (1.5 µs timed inside C; its C file needs 40 KiB of flash and "
+        "2.0 KiB of RAM)"
+    )

@@ -179,6 +179,16 @@ def _backend_columns(tm: dict) -> dict:
         "timing_batch_size": tm.get("batch_size", nan),
         "onnx_bytes": tm.get("onnx_bytes", nan),
         **_floor_columns(tm.get("floor")),
+        **_c_columns(backends.get("c", {})),
+    }
+
+
+def _c_columns(c: dict) -> dict:
+    """The variant as a C file, where the `c` backend ran it: its pass timed inside C, its flash and RAM."""
+    return {
+        "c_loop_latency_median_s": c.get("c_loop", {}).get("latency", {}).get("median_s", nan),
+        "c_flash_bytes": c.get("flash_bytes", nan),
+        "c_ram_bytes": c.get("ram_bytes", nan),
     }
 
 

@@ -170,10 +170,12 @@ def shipped_text(record: dict | None, rows: pd.DataFrame) -> str:
     seed = "its first training seed's file, " if row.get("training_seeds", 1) > 1 else ""
     instead = f"instead {attempt['variant']} on {attempt['backend']}: " if lost else ""
     rule = "action rule inside" if attempt["rule_in_file"] else "action rule left to the host (see policy.json)"
-    versions = ", ".join(f"{name} {version}" for name, version in attempt["versions"].items())
+    versions = [f"{name} {version}" for name, version in attempt["versions"].items()]
+    if attempt.get("build"):  # a C file: no Python distribution behind it, the line that builds it instead
+        versions.append(f"built by `{attempt['build']}`")
     return (
         f"Shipped: {before}{instead}`{record['folder']}/{attempt['file']}` ({seed}{_file_kb(attempt)}, {rule}, "
-        f"{versions}), played in {attempt['runtime']}: {_played_text(attempt)}"
+        f"{', '.join(versions)}), played in {attempt['runtime']}: {_played_text(attempt)}"
     )
 
 

@@ -108,6 +108,13 @@ SUMMARY_COLUMNS: tuple[Column, ...] = tuple(
                 "there is none",
             ),
             ("floor_latency_median_s", "s", "float32's row: that C loop's median pass of one observation, timed in C"),
+            (
+                "c_loop_latency_median_s",
+                "s",
+                "the variant as a C file (the c backend): its median pass of one observation, timed inside C",
+            ),
+            ("c_flash_bytes", "bytes", "that C file's code and constant data (flash on a device)"),
+            ("c_ram_bytes", "bytes", "its writable data and forward pass's stack buffers (RAM on a device)"),
         ),
         *_written_by(
             VARIANT_ROW,

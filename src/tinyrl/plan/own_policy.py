@@ -57,6 +57,8 @@ def preset_variants(preset: str, network: dict) -> list[dict]:
         {"name": "executorch_int8", "family": "executorch_program", "params": {"dtype": "int8"}},
         {"name": "openvino_int8", "family": "openvino_program", "params": {"dtype": "int8"}},
     ]
+    if network["kind"].startswith("mlp"):  # raw observations mix scales that one int8 scale cannot hold
+        variants[-1]["params"]["float_input_layer"] = True
     hidden = network.get("hidden")
     if not network["kind"].startswith("mlp") or not hidden:  # convolutional networks: the int8 forms
         return variants

@@ -62,7 +62,7 @@ def normalize_observations(
     return torch.clamp((obs - mean) / torch.sqrt(var + epsilon), -clip, clip)
 
 
-class _MLP(nn.Module):
+class MLPNetwork(nn.Module):
     """[normaliser ->] fc1 -> act -> ... -> fcN -> act -> head, between a QuantStub and a DeQuantStub.
 
     The stubs are identities in float mode; they mark where eager static quantization converts
@@ -118,7 +118,7 @@ def quantile_mean(out: torch.Tensor, quantiles: int | None) -> torch.Tensor:
     return out.view(out.shape[0], quantiles, -1).mean(dim=1) if quantiles else out
 
 
-class MLPQNetwork(_MLP):
+class MLPQNetwork(MLPNetwork):
     """Q-network: obs -> MLP -> one Q-value per action (with `quantiles`, QR-DQN's: the head gives that
     many quantiles per action, and the Q-value is their mean)."""
 
@@ -141,7 +141,7 @@ class MLPQNetwork(_MLP):
         return quantile_mean(super().forward(obs), self.quantiles)
 
 
-class MLPCategoricalPolicy(_MLP):
+class MLPCategoricalPolicy(MLPNetwork):
     """Categorical policy for discrete actions: obs -> MLP -> one logit per action (an actor-critic's actor)."""
 
     output_kind = "logits"
@@ -153,7 +153,7 @@ class MLPCategoricalPolicy(_MLP):
         self._build_layers(obs_dim, hidden, n_actions, activation, normalizer)
 
 
-class GaussianMLPPolicy(_MLP):
+class GaussianMLPPolicy(MLPNetwork):
     """Gaussian policy for continuous actions: normalised obs -> MLP -> action mean.
 
     `log_std` is the state-independent log standard deviation used when actions are sampled;
@@ -176,7 +176,7 @@ class GaussianMLPPolicy(_MLP):
         self.log_std = nn.Parameter(torch.full((act_dim,), float(log_std_init)))
 
 
-class BoundedMLPPolicy(_MLP):
+class BoundedMLPPolicy(MLPNetwork):
     """Deterministic continuous policy whose actions lie in the action box: obs -> MLP -> head, then
     `clip` (clamped to the box: an actor-critic's Gaussian mean, as SB3's PPO/A2C predict) or `tanh`
     (tanh, rescaled from [-1, 1] to the box: SAC's squashed mean, TD3's actor). The box's bounds are

@@ -245,6 +245,7 @@ def _try_record(manifest: dict) -> dict:
         "backend": manifest["timed_on"],
         "runtime": manifest["runtime"]["name"],
         "versions": manifest["runtime"]["versions"],
+        "build": manifest["runtime"]["loader"].get("build"),  # a C file's: the line that builds it
         "file": manifest["file"]["name"],
         "file_bytes": sum(f["bytes"] for f in manifest["file"]["files"].values()),
         "rule_in_file": manifest["action"]["rule_in_file"],

@@ -16,7 +16,7 @@ from tinyrl.families import get_family
 from tinyrl.jobs.settings import TimingSettings
 from tinyrl.timing.allocator import hold_freed_memory
 from tinyrl.timing.ceiling import measure_ceiling
-from tinyrl.timing.floor import measure_floor
+from tinyrl.timing.floor import measure_floor, time_in_c
 from tinyrl.timing.rounds import finish, prepare_variant, time_rounds, timing_batches
 
 
@@ -39,7 +39,7 @@ def time_forward(
     allocator = hold_freed_memory()  # else a variant's time depends on what was timed before it
     # Every variant's compiled graphs stay alive until the last round: more than dynamo's default allows.
     torch._dynamo.config.recompile_limit = max(torch._dynamo.config.recompile_limit, 4 * len(variants))
-    prepared, failed, baseline, batches = {}, {}, None, None
+    prepared, failed, baseline, batches, policy_models = {}, {}, None, None, {}
     for variant, model, evaluated in zip(variants, models, eval_observations, strict=True):
         try:
             policy_model, checkpoint = load_policy(model)  # selects the variant's quantized engine, if any
@@ -56,12 +56,22 @@ def time_forward(
         prepared[variant] = prepare_variant(
             policy_model, checkpoint["state_dict"], batches, {**settings, "backends": groups}, evaluation
         )
+        policy_models[variant] = policy_model
         if family.name == BASELINE:
             baseline = prepared[variant]
             baseline_model = policy_model
     time_rounds(prepared, settings)
     # the machine's floor for float32's network (a plain C loop, tinyrl.timing.floor); only its record holds it
     floor = measure_floor(baseline_model, observation_set, settings) if baseline is not None else None
+    for variant, timed in prepared.items():  # each C file timed inside C too: the floor of that code
+        if "c" not in timed.runners:
+            continue
+        if timed is baseline and floor and floor["status"] == "ok":  # float32's C file is the floor's: timed once
+            loop = {key: floor[key] for key in ("check_observations", "max_abs_diff", "latency")}
+        else:
+            source = timed.runners["c"][0].artifact
+            loop = time_in_c(policy_models[variant], source, observation_set, settings, "c_runtime.py")
+        timed.record["backends"]["c"]["c_loop"] = loop
     with atomic_dir(timings) as tmp_dir:
         for variant in variants:
             if variant in failed:

@@ -10,6 +10,9 @@
   runtime (float variants), or the ExecuTorch program that the variant is (``executorch_program``).
 - ``openvino``: the variant converted to an OpenVINO model and run by its CPU plugin (float variants), or
   the OpenVINO model that the variant is (``openvino_program``).
+- ``c``: a float MLP variant written as one C file, built with the system's C compiler and called through
+  ctypes (tinyrl.runtimes.c_runtime); its record also gives the file's flash and RAM, and the timing job
+  times the same file inside a C loop.
 
 Every backend builds its own runner: a callable from a float32 observation batch to outputs.
 """
@@ -27,6 +30,7 @@ from torch import nn
 
 from tinyrl.compression.eager_quant import available_engines, quiet
 from tinyrl.errors import is_refusal
+from tinyrl.runtimes import c_runtime
 from tinyrl.runtimes.executorch_runtime import export_program, program_runner
 from tinyrl.runtimes.onnx_runtime import export_onnx, session, session_runner
 from tinyrl.runtimes.openvino_runtime import compiled_runner, export_openvino
@@ -199,12 +203,24 @@ BACKENDS = {
         Backend("torch-compile", lambda model, state_dict, example: iter([_compiled(model)])),
         Backend("executorch", lambda model, state_dict, example: iter([_executorch(model, example)])),
         Backend("openvino", lambda model, state_dict, example: iter([_openvino(model, example)])),
+        Backend("c", lambda model, state_dict, example: iter([_c(model, example)]), ".c"),
     )
 }
 
 
 def _openvino(model: nn.Module, example: torch.Tensor) -> Runner | Unavailable:
     return _program("openvino", model, example, export_openvino, compiled_runner, "OpenVINO")
+
+
+def _c(model: nn.Module, example: torch.Tensor) -> Runner | Unavailable:
+    if reason := c_runtime.applies(model):  # said before _program, which would say "C export failed"
+        return Unavailable("c", reason)
+    runner = _program("c", model, example, c_runtime.export_c, c_runtime.library_runner, "C")
+    if isinstance(runner, Runner):
+        cc = c_runtime.compiler()
+        runner.notes |= {"compiler": f"{c_runtime.compiler_version(cc)} {' '.join(c_runtime.FLAGS)}", "threads": 1}
+        runner.notes |= c_runtime.memory_footprint(runner.artifact, model)
+    return runner
 
 
 def runners(

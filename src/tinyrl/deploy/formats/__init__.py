@@ -4,7 +4,8 @@
 - `torch_file`: torch's exported program (.pt2), or TorchScript for eager-mode quantized modules, for picks
   timed on torch (eager, another quantized engine, torch.compile);
 - `executorch_file`: an ExecuTorch program (.pte);
-- `openvino_file`: OpenVINO's IR (.xml and .bin).
+- `openvino_file`: OpenVINO's IR (.xml and .bin);
+- `c_file`: C (policy.c) for a float MLP timed on the `c` backend, with the line that builds it.
 """
 
 from __future__ import annotations

@@ -82,7 +82,40 @@ def _openvino(path: Path, loader: dict, threads: int) -> Outputs:
     return lambda obs: request.infer({0: obs})[0].copy()
 
 
-RUNTIMES = {"onnxruntime": _onnxruntime, "torch": _torch, "executorch": _executorch, "openvino": _openvino}
+def _c(path: Path, loader: dict, threads: int) -> Outputs:
+    """The C file built with policy.json's build line (in a scratch folder, so the shipped folder stays as
+    written), loaded through ctypes. One thread: the loop is serial."""
+    import ctypes
+    import shlex
+    import shutil
+    import subprocess
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="policy-c-") as scratch:
+        shutil.copy(path, Path(scratch) / path.name)
+        try:
+            built = subprocess.run(shlex.split(loader["build"]), cwd=scratch, capture_output=True, text=True)
+        except OSError as exc:  # no compiler by that name
+            raise ValueError(f"policy.json: field 'runtime.loader.build': {loader['build']!r}: {exc}") from None
+        if built.returncode:
+            raise ValueError(f"policy.json: field 'runtime.loader.build': {loader['build']!r} failed: {built.stderr}")
+        library = ctypes.CDLL(str(Path(scratch) / loader["library"]))  # stays mapped once its file is gone
+    act = getattr(library, loader["entry"])
+    act.argtypes, act.restype = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int], None
+    dtype, shape = np.dtype(loader["action_dtype"]), tuple(loader["action_shape"])
+
+    def run(obs):
+        obs = np.ascontiguousarray(obs, dtype=np.float32)
+        if obs.size != len(obs) * loader["inputs"]:  # the C loop would read past each observation
+            raise ValueError(f"{path} takes {loader['inputs']} observation values, not {obs.size // max(len(obs), 1)}")
+        actions = np.empty((len(obs), *shape), dtype=dtype)
+        act(obs.ctypes.data, actions.ctypes.data, len(obs))
+        return actions
+
+    return run
+
+
+RUNTIMES = {"onnxruntime": _onnxruntime, "torch": _torch, "executorch": _executorch, "openvino": _openvino, "c": _c}
 
 
 def load(folder: Path = HERE, threads: int = 1) -> tuple[dict, Outputs]:
