@@ -51,12 +51,25 @@ def test_the_c_file_computes_the_networks_outputs_through_its_binding(network):
     with torch.inference_mode():
         expected = model(x).numpy()
     np.testing.assert_allclose(run(x), expected, rtol=1e-5, atol=1e-5)
-    first = run(x.numpy()[:1])  # numpy, batch 1: a fresh array, not the runner's buffer
-    np.testing.assert_allclose(first, expected[:1], rtol=1e-5, atol=1e-5)
-    run(x[1:2])
-    np.testing.assert_allclose(first, expected[:1], rtol=1e-5, atol=1e-5)
-    with pytest.raises(ValueError, match="takes 8 observation values, not 3"):
+    np.testing.assert_allclose(run(x.numpy()[:1]), expected[:1], rtol=1e-5, atol=1e-5)  # numpy, batch 1
+    np.testing.assert_allclose(run(x.numpy()[:, ::-1][:, ::-1]), expected, rtol=1e-5, atol=1e-5)  # a strided view
+    np.testing.assert_allclose(run(x.double()), expected, rtol=1e-5, atol=1e-5)  # float64, converted
+    with pytest.raises(ValueError, match="takes 8 observation values a row"):
         run(torch.zeros(1, 3))
+
+
+def test_without_pythons_headers_the_file_is_called_through_ctypes(monkeypatch):
+    model = MLPQNetwork(8, 4, [16]).eval()
+    x = observations(4)
+    with torch.inference_mode():
+        expected = model(torch.from_numpy(x)).numpy()
+    assert c_runtime.binding() == "CPython extension"  # this machine has them: the faster path is the one timed
+    monkeypatch.setattr(c_runtime, "python_headers", lambda: None)
+    assert c_runtime.binding() == "ctypes"
+    run = c_runtime.library_runner(c_runtime.export_c(model))
+    np.testing.assert_allclose(run(x), expected, rtol=1e-5, atol=1e-5)
+    with pytest.raises(ValueError, match="takes 8 observation values a row"):
+        run(np.zeros((2, 3), np.float32))
 
 
 def test_an_empty_batch_gives_no_rows():

@@ -97,6 +97,6 @@ def test_the_report_sets_the_answers_beside_the_floor():
         c_ram_bytes=[np.nan, 2048.0],
     )
     assert floor_text(on_c, "lander").endswith(
-        "int8 on c, takes 5.0x that through ctypes (1.5 µs timed inside C; its C file needs 40 KiB of flash and "
-        "2.0 KiB of RAM)"
+        "int8 on c, takes 5.0x that through its Python binding (1.5 µs timed inside C; its C file needs 40 KiB of "
+        "flash and 2.0 KiB of RAM)"
     )

@@ -1,5 +1,5 @@
-"""C: an MLP policy's float32 network written as one C file, built with the system's C compiler, and called
-through ctypes.
+"""C: an MLP policy's float32 network written as one C file, built with the system's C compiler, and called from
+Python through a CPython extension around it (ctypes where this Python's headers are missing).
 
 The file holds the weights as static arrays, the observation normaliser, the hidden layers, the head and the
 network's own output step (QR-DQN's quantile mean, a bounded policy's clip or tanh rescale): the same
@@ -20,8 +20,11 @@ from __future__ import annotations
 
 import ctypes
 import hashlib
+import importlib.machinery
+import importlib.util
 import shutil
 import subprocess
+import sysconfig
 import tempfile
 from pathlib import Path
 
@@ -34,6 +37,7 @@ from tinyrl.policies.networks import BoundedMLPPolicy, MLPNetwork, MLPQNetwork
 
 FLAGS = ("-O3", "-march=native")
 ENTRY = "tinyrl_outputs"  # void tinyrl_outputs(const float *x, float *y, int n)
+FLOAT32 = np.dtype(np.float32)
 C_ACTIVATIONS = {torch.relu: "v > 0.0f ? v : 0.0f", torch.tanh: "tanhf(v)"}
 
 
@@ -200,6 +204,7 @@ def build(source: str | bytes, folder: Path, output: str, *extra: str) -> Path:
 
 
 _LIBRARIES: dict[str, ctypes.CDLL] = {}  # by the source's hash: a process builds each file once
+_MODULES: dict = {}
 
 
 def library(source: bytes) -> ctypes.CDLL:
@@ -212,38 +217,114 @@ def library(source: bytes) -> ctypes.CDLL:
     return _LIBRARIES[key]
 
 
+# A CPython extension around the file: `run(observations, outputs)` takes both arrays through the buffer protocol
+# (C-contiguous float32; the outputs written in place). Its name carries the file's hash, so that each network's
+# module is its own.
+EXTENSION = r"""
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+static PyObject *run(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+  Py_buffer in, out;
+  if (nargs != 2) { PyErr_SetString(PyExc_TypeError, "run(observations, outputs)"); return NULL; }
+  if (PyObject_GetBuffer(args[0], &in, PyBUF_C_CONTIGUOUS) < 0) return NULL;
+  if (PyObject_GetBuffer(args[1], &out, PyBUF_C_CONTIGUOUS | PyBUF_WRITABLE) < 0) {
+    PyBuffer_Release(&in);
+    return NULL;
+  }
+  const Py_ssize_t row_in = sizeof(float) * N_IN, row_out = sizeof(float) * N_OUT, rows = in.len / row_in;
+  const int fits = in.len == rows * row_in && out.len == rows * row_out;
+  if (fits) tinyrl_outputs((const float *)in.buf, (float *)out.buf, (int)rows);
+  PyBuffer_Release(&in);
+  PyBuffer_Release(&out);
+  if (!fits) {
+    PyErr_Format(PyExc_ValueError, "the C policy takes %d observation values a row", N_IN);
+    return NULL;
+  }
+  Py_RETURN_NONE;
+}
+static PyMethodDef methods[] = {{"run", (PyCFunction)(void (*)(void))run, METH_FASTCALL, NULL}, {NULL, NULL, 0, NULL}};
+static struct PyModuleDef definition = {PyModuleDef_HEAD_INIT, "NAME", NULL, -1, methods};
+PyMODINIT_FUNC PyInit_NAME(void) {
+  PyObject *module = PyModule_Create(&definition);
+  if (module && (PyModule_AddIntConstant(module, "inputs", N_IN) ||
+                 PyModule_AddIntConstant(module, "outputs", N_OUT))) {
+    Py_DECREF(module);
+    return NULL;
+  }
+  return module;
+}
+"""
+
+
+def python_headers() -> str | None:
+    """The folder holding this Python's Python.h, if its headers are installed (Debian: python3-dev)."""
+    folder = sysconfig.get_paths()["include"]
+    return folder if (Path(folder) / "Python.h").exists() else None
+
+
+def extension(source: bytes):
+    """The C file built as a CPython extension module and imported (see EXTENSION)."""
+    key = hashlib.sha256(source).hexdigest()
+    if key not in _MODULES:
+        name = f"tinyrl_c_{key[:16]}"
+        code = source + EXTENSION.replace("NAME", name).encode()
+        with tempfile.TemporaryDirectory(prefix="tinyrl-c-") as folder:
+            suffix = sysconfig.get_config_var("EXT_SUFFIX")
+            path = build(code, Path(folder), f"{name}{suffix}", "-shared", "-fPIC", f"-I{python_headers()}")
+            spec = importlib.util.spec_from_file_location(
+                name, path, loader=importlib.machinery.ExtensionFileLoader(name, str(path))
+            )
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+            _MODULES[key] = module
+    return _MODULES[key]
+
+
+def binding() -> str:
+    """How library_runner calls the file here: a CPython extension where this Python's headers are installed
+    (about a microsecond less per call than ctypes at batch 1), else ctypes."""
+    return "CPython extension" if python_headers() else "ctypes"
+
+
 def library_runner(source: bytes, threads: int | None = None):
-    """observations (torch or numpy, float) -> the network's outputs (a fresh numpy array), through ctypes: one
-    call of `tinyrl_outputs` per batch. The observations are copied into an input buffer and the outputs out of
-    an output buffer, both kept with their addresses read once: at batch 1 the binding is most of the call, and
-    reading an array's address through numpy's `.ctypes` or making torch tensors for each call cost more than
-    the network. One thread whatever `threads` says: the loop is serial."""
-    lib = library(source)
-    entry = getattr(lib, ENTRY)
-    entry.argtypes, entry.restype = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int], None
-    n_in, n_out = lib.tinyrl_inputs(), lib.tinyrl_output_width()
-    buffers: dict = {"rows": 0}
+    """observations (torch or numpy, float) -> the network's outputs (a fresh numpy array), through the file's
+    binding (`binding()`): one call per batch. One thread whatever `threads` says: the loop is serial."""
+    if python_headers():
+        module = extension(source)
+        call, n_out = module.run, module.outputs
+    else:
+        lib = library(source)
+        n_out = lib.tinyrl_output_width()
+        call = _ctypes_call(lib, lib.tinyrl_inputs(), n_out)
 
-    def sized(rows: int) -> dict:
-        if buffers["rows"] < rows:
-            inputs, outputs = np.empty((rows, n_in), np.float32), np.empty((rows, n_out), np.float32)
-            at = (ctypes.c_void_p(inputs.ctypes.data), ctypes.c_void_p(outputs.ctypes.data))
-            buffers.update(rows=rows, inputs=inputs, outputs=outputs, at=at)
-        return buffers
-
-    def run(obs):
-        array = obs.numpy() if isinstance(obs, torch.Tensor) else np.asarray(obs)
-        rows = len(array)
-        if array.size != rows * n_in:  # the loop would read past each observation
-            raise ValueError(f"the C policy takes {n_in} observation values, not {array.size // max(rows, 1)}")
-        if rows == 0:
-            return np.empty((0, n_out), np.float32)
-        held = sized(rows)
-        np.copyto(held["inputs"][:rows], array if array.ndim == 2 else array.reshape(rows, n_in), casting="same_kind")
-        entry(*held["at"], rows)
-        return held["outputs"][:rows].copy()
+    def run(obs):  # each check costs a fraction of a microsecond, which at batch 1 is a share of the call
+        if type(obs) is not np.ndarray:
+            obs = obs.numpy() if isinstance(obs, torch.Tensor) else np.asarray(obs)
+        if obs.dtype is not FLOAT32:
+            obs = obs.astype(FLOAT32)
+        out = np.empty((len(obs), n_out), FLOAT32)
+        try:
+            call(obs, out)  # refuses observations of another width: the loop would read past each one
+        except BufferError:  # a strided view: the extension takes C-contiguous arrays only
+            call(np.ascontiguousarray(obs), out)
+        return out
 
     return run
+
+
+def _ctypes_call(lib: ctypes.CDLL, n_in: int, n_out: int):
+    """call(observations, outputs) through ctypes, where no extension can be built: each array's address is read
+    through numpy's `.ctypes` (about a microsecond each)."""
+    entry = getattr(lib, ENTRY)
+    entry.argtypes, entry.restype = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int], None
+
+    def call(array: np.ndarray, out: np.ndarray) -> None:
+        array = np.ascontiguousarray(array)
+        if array.size != len(array) * n_in:
+            raise ValueError(f"the C policy takes {n_in} observation values a row")
+        entry(array.ctypes.data, out.ctypes.data, len(array))
+
+    return call
 
 
 def memory_footprint(source: bytes, model: MLPNetwork) -> dict:

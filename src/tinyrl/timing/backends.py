@@ -11,7 +11,7 @@
 - ``openvino``: the variant converted to an OpenVINO model and run by its CPU plugin (float variants), or
   the OpenVINO model that the variant is (``openvino_program``).
 - ``c``: a float MLP variant written as one C file, built with the system's C compiler and called through
-  ctypes (tinyrl.runtimes.c_runtime); its record also gives the file's flash and RAM, and the timing job
+  a CPython extension (tinyrl.runtimes.c_runtime); its record also gives the file's flash and RAM, and the timing job
   times the same file inside a C loop.
 
 Every backend builds its own runner: a callable from a float32 observation batch to outputs.
@@ -219,6 +219,7 @@ def _c(model: nn.Module, example: torch.Tensor) -> Runner | Unavailable:
     if isinstance(runner, Runner):
         cc = c_runtime.compiler()
         runner.notes |= {"compiler": f"{c_runtime.compiler_version(cc)} {' '.join(c_runtime.FLAGS)}", "threads": 1}
+        runner.notes["binding"] = c_runtime.binding()
         runner.notes |= c_runtime.memory_footprint(runner.artifact, model)
     return runner
 
