@@ -4,7 +4,7 @@ this CPU, each timed inside native code and through its Python binding, all in o
 
     python benchmarks/c_generators.py [passes]
 
-- tiny_rl: the C file's forward timed inside a C loop, and its ctypes binding;
+- tiny_rl: the C file's forward timed inside a C loop, and through its Python binding (the c backend's);
 - emlearn (`pip install emlearn`): its generated network (`emlearn.net`, the loadable form) with the same
   weights, `eml_net_regress` timed inside a C loop at `-O3 -march=native`;
 - IREE (`pip install iree-base-compiler iree-base-runtime`): the ONNX export imported and compiled for

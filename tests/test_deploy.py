@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -23,6 +24,7 @@ from tinyrl.deploy.player import agreement, reference_outputs, shipped_policy
 from tinyrl.deploy.standalone import run_policy
 from tinyrl.policies.actions import network_policy
 from tinyrl.policies.networks import build_network
+from tinyrl.runtimes import c_runtime
 from tinyrl.runtimes.executorch_runtime import ExecuTorchPolicy, export_program
 from tinyrl.runtimes.onnx_runtime import OnnxRuntimePolicy, export_onnx
 from tinyrl.runtimes.openvino_runtime import OpenVinoPolicy, export_openvino
@@ -181,7 +183,11 @@ def test_a_pt2e_pick_plays_where_tiny_rl_is_not_imported(tmp_path, small_policy)
 def test_a_c_pick_is_built_by_its_manifests_line_and_plays_where_tiny_rl_is_not_imported(tmp_path, small_policy):
     manifest, _ = shipped(small_policy, action_rule("q_values", "greedy"), DISCRETE, "c", tmp_path / "pick")
     loader = manifest["runtime"]["loader"]
-    assert loader["build"].startswith("cc -O3") and loader["action_dtype"] == "int64" and loader["inputs"] == 8
+    assert (
+        loader["build"].startswith(f"{Path(c_runtime.compiler()).name} -O3")
+        and loader["action_dtype"] == "int64"
+        and loader["inputs"] == 8
+    )
     assert sorted(p.name for p in (tmp_path / "pick").iterdir()) == ["policy.c", "policy.json"]  # built elsewhere
     shutil.copy(run_policy.__file__, tmp_path / "pick" / "run_policy.py")
     assert standalone_run(tmp_path / "pick", seed=0)["printed"].startswith("episode 0 (seed 0): return ")

@@ -96,7 +96,7 @@ def test_the_report_sets_the_answers_beside_the_floor():
         c_flash_bytes=[np.nan, 40960.0],
         c_ram_bytes=[np.nan, 2048.0],
     )
-    assert floor_text(on_c, "lander").endswith(
-        "int8 on c, takes 5.0x that through its Python binding (1.5 µs timed inside C; its C file needs 40 KiB of "
-        "flash and 2.0 KiB of RAM)"
+    assert floor_text(on_c.assign(c_binding=["", "CPython extension"]), "lander").endswith(
+        "int8 on c, takes 5.0x that through its Python binding (CPython extension), 1.5 µs timed inside C (its C "
+        "file, compiled here: 40 KiB of code and constants, 2.0 KiB of RAM)"
     )

@@ -63,6 +63,9 @@ def test_a_quantized_variants_float_layers_say_why():
         layer_columns(layers, "ptq_dynamic", {"layers": ["fc2"]})["float_layers"]
         == "fc1: not among the variant's `layers`"
     )
+    assert layer_columns(layers, "openvino_program", {"dtype": "int8", "float_input_layer": True})["float_layers"] == (
+        "fc1: the input layer, left in float by the variant's float_input_layer"
+    )
     everything_float = [{**layer, "stored": "float32"} for layer in layers]
     assert layer_columns(everything_float, "prune_l1", {})["float_layers"] == ""  # nothing quantized: nothing kept
     assert layer_columns(None, "baseline", {}) == {"layer_dtypes": "", "float_layers": ""}

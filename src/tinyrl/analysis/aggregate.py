@@ -137,6 +137,8 @@ def layer_columns(layers: list[dict] | None, family: str, params: dict) -> dict:
     library = "left in float32 by the library that quantized the others"
 
     def why(layer: str) -> str:
+        if params.get("float_input_layer") and layer == layers[0]["layer"]:
+            return "the input layer, left in float by the variant's float_input_layer"
         if selected in (None, ["all"]):
             return get_family(family).keeps_float or library
         # a layer the variant names was meant to be quantized; a part name is not resolved here
@@ -189,6 +191,7 @@ def _c_columns(c: dict) -> dict:
         "c_loop_latency_median_s": c.get("c_loop", {}).get("latency", {}).get("median_s", nan),
         "c_flash_bytes": c.get("flash_bytes", nan),
         "c_ram_bytes": c.get("ram_bytes", nan),
+        "c_binding": c.get("binding", ""),
     }
 
 

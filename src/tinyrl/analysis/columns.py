@@ -115,6 +115,7 @@ SUMMARY_COLUMNS: tuple[Column, ...] = tuple(
             ),
             ("c_flash_bytes", "bytes", "that C file's code and constant data (flash on a device)"),
             ("c_ram_bytes", "bytes", "its writable data and forward pass's stack buffers (RAM on a device)"),
+            ("c_binding", "", "how Python called that file: a CPython extension, or ctypes without Python's headers"),
         ),
         *_written_by(
             VARIANT_ROW,

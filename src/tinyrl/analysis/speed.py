@@ -290,11 +290,12 @@ def floor_text(summary: pd.DataFrame, agent: str) -> str | None:
         text += f"{pick['median_s'] / floor:.1f}x that"
         picked = rows[rows["variant"] == pick["variant"]].iloc[0]
         if pick["backend"] == "c" and pd.notna(picked.get("c_loop_latency_median_s")):
-            text += f" through its Python binding ({_us(picked['c_loop_latency_median_s'])} timed inside C"
+            binding = picked.get("c_binding") if isinstance(picked.get("c_binding"), str) else ""
+            text += f" through its Python binding{f' ({binding})' if binding else ''}"
+            text += f", {_us(picked['c_loop_latency_median_s'])} timed inside C"
             if pd.notna(picked.get("c_flash_bytes")) and pd.notna(picked.get("c_ram_bytes")):
                 flash, ram = picked["c_flash_bytes"] / 1024, picked["c_ram_bytes"] / 1024
-                text += f"; its C file needs {flash:.0f} KiB of flash and {ram:.1f} KiB of RAM"
-            text += ")"
+                text += f" (its C file, compiled here: {flash:.0f} KiB of code and constants, {ram:.1f} KiB of RAM)"
     return text
 
 

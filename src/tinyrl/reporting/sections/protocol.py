@@ -63,7 +63,8 @@ def protocol_items(settings: dict, allocators: list[str] = ()) -> list[tuple[str
         (
             "Shipped answers",
             "each answer's pick is written as the file of the runtime it was timed on (ONNX, torch's exported "
-            "program or TorchScript, an ExecuTorch program, OpenVINO IR) with the action rule (argmax, softmax, "
+            "program or TorchScript, an ExecuTorch program, OpenVINO IR, C built by the line in its manifest) with the "
+            "action rule (argmax, softmax, "
             "clipping to the action box) inside where the file can hold it, then played on the evaluation's "
             "episode seeds through the runtime's own loader (the run_policy.py shipped beside it) and paired with "
             "float32 as a variant is; it keeps the answer when its verdict is non-inferior or better, or when it "
