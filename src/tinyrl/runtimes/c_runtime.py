@@ -19,6 +19,7 @@ plainest loop is the fastest thing an MLP policy can ship as here, and the one t
 from __future__ import annotations
 
 import ctypes
+import functools
 import hashlib
 import importlib.machinery
 import importlib.util
@@ -80,8 +81,14 @@ def compiler() -> str | None:
     return shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")
 
 
+@functools.cache  # asked for each variant's C file: one subprocess per compiler is enough
 def compiler_version(cc: str) -> str:
     return subprocess.run([cc, "--version"], capture_output=True, text=True, check=True).stdout.splitlines()[0]
+
+
+def compiler_with_flags(cc: str) -> str:
+    """The compiler and the flags every C file here is built with, as the timing records name them."""
+    return f"{compiler_version(cc)} {' '.join(FLAGS)}"
 
 
 def network_source(model: MLPNetwork) -> str:

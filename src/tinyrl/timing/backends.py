@@ -218,7 +218,7 @@ def _c(model: nn.Module, example: torch.Tensor) -> Runner | Unavailable:
     runner = _program("c", model, example, c_runtime.export_c, c_runtime.library_runner, "C")
     if isinstance(runner, Runner):
         cc = c_runtime.compiler()
-        runner.notes |= {"compiler": f"{c_runtime.compiler_version(cc)} {' '.join(c_runtime.FLAGS)}", "threads": 1}
+        runner.notes |= {"compiler": c_runtime.compiler_with_flags(cc), "threads": 1}
         runner.notes["binding"] = c_runtime.binding()
         runner.notes |= c_runtime.memory_footprint(runner.artifact, model)
     return runner

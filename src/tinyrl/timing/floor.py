@@ -63,5 +63,4 @@ def measure_floor(model: nn.Module, observations: np.ndarray, settings: dict) ->
         c_runtime.CannotBuild
     ) as exc:  # a compiler that cannot build here (no headers, -march=native refused): recorded
         return {"status": "not measured", "reason": str(exc)}
-    compiler = f"{c_runtime.compiler_version(cc)} {' '.join(c_runtime.FLAGS)}"
-    return {"status": "ok", "compiler": compiler, **timed}
+    return {"status": "ok", "compiler": c_runtime.compiler_with_flags(cc), **timed}
