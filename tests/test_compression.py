@@ -293,6 +293,7 @@ FAMILY_EXAMPLES = {
     "executorch_program": {"dtype": "int8"},
     "openvino_program": {"dtype": "int8"},
     "pt2e_x86_int8": {},
+    "c_int8": {},
 }
 
 
@@ -340,7 +341,13 @@ def test_every_family_compresses_a_gaussian_policy(tmp_path, gaussian_policy, fa
         out = reloaded(x)
         assert out.shape == (32, 6)
         assert torch.allclose(out, result.model(x), atol=1e-6)
-    if family in ("ort_static_int8", "executorch_program", "openvino_program", "pt2e_x86_int8"):  # normaliser in graph
+    if family in (
+        "ort_static_int8",
+        "executorch_program",
+        "openvino_program",
+        "pt2e_x86_int8",
+        "c_int8",
+    ):  # normaliser in graph
         without = copy.deepcopy(gaussian_policy)
         without.obs_mean.zero_()
         without.obs_var.fill_(1.0)

@@ -15,6 +15,7 @@ from conftest import SMALL_ARCH
 from test_compression import make
 
 from tinyrl.analysis.answers import SMALLEST, answer_candidates, answer_keys, shipped_text
+from tinyrl.compression.base import CompressContext
 from tinyrl.compression.eager_quant import quiet
 from tinyrl.compression.loading import load_policy
 from tinyrl.deploy.acting import ARGMAX, CLIP, DRAW, NOISE, SOFTMAX, action_rule, apply_step
@@ -22,6 +23,7 @@ from tinyrl.deploy.formats import format_for, formats
 from tinyrl.deploy.manifest import build_manifest
 from tinyrl.deploy.player import agreement, reference_outputs, shipped_policy
 from tinyrl.deploy.standalone import run_policy
+from tinyrl.families import get_family
 from tinyrl.policies.actions import network_policy
 from tinyrl.policies.networks import build_network
 from tinyrl.runtimes import c_runtime
@@ -87,13 +89,16 @@ def _program_of(runtime: str, model):
         return OnnxRuntimePolicy.holding(export_onnx(model, example), model, 0)
     if runtime == "openvino":
         return OpenVinoPolicy.made(export_openvino(model, example), model, example, {})[0]
+    if runtime == "c":  # a c_int8 variant: its int8 C file
+        ctx = CompressContext(example, "LunarLander-v3", model.output_kind, {})
+        return get_family("c_int8").compress(model, {"float_input_layer": True}, ctx).model
     return ExecuTorchPolicy.made(export_program(model, example), model, example, {})[0]
 
 
 # every runtime from a torch module, and the runtimes whose variants can be a program of their own
 SHIPPED_CASES = [
     *((backend, False) for backend in ("onnxruntime", "torch-eager", "torch-compile", "executorch", "openvino", "c")),
-    *((backend, True) for backend in ("onnxruntime", "executorch", "openvino")),
+    *((backend, True) for backend in ("onnxruntime", "executorch", "openvino", "c")),
 ]
 
 
@@ -105,7 +110,7 @@ def test_a_shipped_greedy_policy_gives_the_variants_actions(small_policy, tmp_pa
     out = outputs(observations())
     for step in manifest["action"]["host_steps"]:
         out = run_policy.host_step(step, out, manifest["action"], np.random.default_rng(0))
-    expected = small_policy(torch.from_numpy(observations())).argmax(dim=1).numpy()
+    expected = model(torch.from_numpy(observations())).argmax(dim=1).numpy()  # a program's own: int8 may differ
     np.testing.assert_array_equal(out, expected)
     # the rule is inside every file but a lowered ExecuTorch program's, whose manifest leaves it to the host
     assert manifest["action"]["rule_in_file"] == (not (program and backend == "executorch"))

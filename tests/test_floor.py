@@ -100,3 +100,18 @@ def test_the_report_sets_the_answers_beside_the_floor():
         "int8 on c, takes 5.0x that through its Python binding (CPython extension), 1.5 µs timed inside C (its C "
         "file, compiled here: 40 KiB of code and constants, 2.0 KiB of RAM)"
     )
+    with_int8 = pd.concat(
+        [
+            on_c,
+            on_c.iloc[[1]].assign(
+                variant="c_int8", family="c_int8", verdict="inconclusive", c_loop_latency_median_s=1e-6
+            ),
+        ],
+        ignore_index=True,
+    )
+    assert floor_text(with_int8, "lander").endswith(
+        "; its int8 form in C (c_int8, the same network with int8 layers) takes 1 µs inside C, 0.50x the float32 "
+        "loop, 40 KiB of code and constants (inconclusive)"
+    )
+    made_from_a_pruned_network = with_int8.assign(made_from=["", "", "tp_ft"])
+    assert "int8 form" not in floor_text(made_from_a_pruned_network, "lander")

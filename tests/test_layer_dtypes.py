@@ -23,6 +23,7 @@ def dtypes(model) -> dict[str, tuple[str, str]]:
         ("ptq_static", {"dtype": "qint8", "engine": "x86"}, ("int8", "int8")),
         ("ort_static_int8", {}, ("int8", "int8")),
         ("openvino_program", {"dtype": "int8"}, ("int8", "int8")),
+        ("c_int8", {"float_input_layer": False}, ("int8", "int8 (activations quantized per observation)")),
         ("fake_quant", {"bits": 4}, ("4-bit codes", "float32 (simulated)")),
     ],
 )

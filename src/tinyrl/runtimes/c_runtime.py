@@ -34,7 +34,10 @@ import torch
 from torch import nn
 
 from tinyrl.errors import VariantFailure
-from tinyrl.policies.networks import BoundedMLPPolicy, MLPNetwork, MLPQNetwork
+from tinyrl.policies.networks import BoundedMLPPolicy, MLPNetwork, MLPQNetwork, build_network
+from tinyrl.runtimes import c_int8
+from tinyrl.runtimes.c_int8 import Int8Linear
+from tinyrl.runtimes.program_policy import ProgramPolicy
 
 FLAGS = ("-O3", "-march=native")
 ENTRY = "tinyrl_outputs"  # void tinyrl_outputs(const float *x, float *y, int n)
@@ -51,17 +54,23 @@ def c_floats(values: np.ndarray) -> str:
     return ",".join(_c_float(v) for v in np.asarray(values, dtype=np.float32).ravel())
 
 
-def layers_of(model: MLPNetwork) -> list[nn.Linear]:
+def layers_of(model: MLPNetwork) -> list[nn.Module]:
     return [getattr(model, name) for name in model.hidden_names] + [model.head]
+
+
+C_LAYERS = (nn.Linear, Int8Linear)  # a float layer, or an int8 one (c_int8)
 
 
 def applies(model: nn.Module) -> str | None:
     """Why the network cannot be written as C (None: it can): only float32 MLPs whose layers are plain Linear
-    layers (pruned weights included; quantized, low-rank, binary and fake-quantized layers are not)."""
+    layers (pruned weights included; quantized, low-rank, binary and fake-quantized layers are not), or the
+    C file's own int8 layers (a CPolicy's network)."""
+    if isinstance(model, CPolicy):
+        model = model.network
     if not isinstance(model, MLPNetwork):
         return f"a {type(model).__name__}, not an MLP: C is written for MLP policies"
     odd = [
-        f"{type(layer).__module__}.{type(layer).__name__}" for layer in layers_of(model) if type(layer) is not nn.Linear
+        f"{type(layer).__module__}.{type(layer).__name__}" for layer in layers_of(model) if type(layer) not in C_LAYERS
     ]
     if odd:
         return f"its layers are not all plain Linear layers ({', '.join(sorted(set(odd)))})"
@@ -98,14 +107,20 @@ def network_source(model: MLPNetwork) -> str:
     dims = [layers[0].in_features] + [layer.out_features for layer in layers]
     lines = ["#include <math.h>", "#include <stdio.h>", "#include <stdlib.h>", "#include <time.h>", ""]
     lines.append("#define ALIGNED __attribute__((aligned(64)))")
+    buffers, _ = c_int8.work_buffers(layers)
+    if buffers:
+        lines.append(c_int8.HELPERS)
     for i, layer in enumerate(layers):
+        if isinstance(layer, Int8Linear):
+            lines += c_int8.declarations(i, layer, c_floats)
+            continue
         # transposed (input-major): the inner loop runs over outputs, which vectorizes with no reassociation
         weights = c_floats(layer.weight.detach().T.contiguous())
         lines.append(f"static const float W{i}[{layer.out_features * layer.in_features}] ALIGNED = {{{weights}}};")
         lines.append(f"static const float B{i}[{layer.out_features}] = {{{c_floats(layer.bias.detach())}}};")
     width, n_in = max(dims), dims[0]
     activation = C_ACTIVATIONS[model.activation]
-    body = [f"  float a[{width}] ALIGNED, b[{width}] ALIGNED;"]
+    body = [f"  float a[{width}] ALIGNED, b[{width}] ALIGNED;", *buffers]
     if model.normalizer:
         std = torch.sqrt(model.obs_var + model.normalizer["epsilon"]).detach()
         lines.append(f"static const float MEAN[{n_in}] = {{{c_floats(model.obs_mean.detach())}}};")
@@ -124,11 +139,14 @@ def network_source(model: MLPNetwork) -> str:
         n, m = layer.in_features, layer.out_features
         if last:
             body.append(f"  float h[{m}] ALIGNED;")
-        body.append(f"  for (int o = 0; o < {m}; o++) {out}[o] = B{i}[o];")
-        body.append(
-            f"  for (int i = 0; i < {n}; i++) {{ const float s = {src}[i]; const float *w = W{i} + i * {m}; "
-            f"for (int o = 0; o < {m}; o++) {out}[o] += w[o] * s; }}"
-        )
+        if isinstance(layer, Int8Linear):
+            body += c_int8.layer_code(i, layer, src, out)
+        else:
+            body.append(f"  for (int o = 0; o < {m}; o++) {out}[o] = B{i}[o];")
+            body.append(
+                f"  for (int i = 0; i < {n}; i++) {{ const float s = {src}[i]; const float *w = W{i} + i * {m}; "
+                f"for (int o = 0; o < {m}; o++) {out}[o] += w[o] * s; }}"
+            )
         if not last:
             body.append(f"  for (int o = 0; o < {m}; o++) {{ float v = {out}[o]; {out}[o] = {activation}; }}")
         src, dst = dst, src
@@ -151,9 +169,11 @@ def network_source(model: MLPNetwork) -> str:
 
 
 def stack_bytes(model: MLPNetwork) -> int:
-    """The activations forward() keeps on the stack: its two work buffers and the head's outputs."""
+    """The activations forward() keeps on the stack: its two work buffers, the head's outputs, and the int8
+    layers' quantized input and integer sums."""
     layers = layers_of(model)
-    return 4 * (2 * max([layers[0].in_features] + [layer.out_features for layer in layers]) + layers[-1].out_features)
+    floats = 2 * max([layers[0].in_features] + [layer.out_features for layer in layers]) + layers[-1].out_features
+    return 4 * floats + c_int8.work_buffers(layers)[1]
 
 
 def _output_step(model: MLPNetwork, body: list[str], n_head: int) -> int:
@@ -180,10 +200,63 @@ def _output_step(model: MLPNetwork, body: list[str], n_head: int) -> int:
 
 
 def export_c(model: nn.Module, example: torch.Tensor | None = None) -> bytes:
-    """The network's C file (bytes, UTF-8); a VariantFailure says why a network has none."""
+    """The network's C file (bytes, UTF-8), a CPolicy's own; a VariantFailure says why a network has none."""
     if reason := applies(model):
         raise VariantFailure(f"no C form: {reason}")
-    return network_source(model).encode()
+    return network_source(c_network(model)).encode()
+
+
+def c_network(model: nn.Module) -> MLPNetwork:
+    """The MLP a C file is written from: the network itself, or a CPolicy's."""
+    return model.network if isinstance(model, CPolicy) else model
+
+
+FLOAT_LAYER = {"op": "linear", "stored": "float32", "computed": "float32"}
+
+
+class CPolicy(ProgramPolicy):
+    """A policy whose forward runs its network's C file (a network with int8 layers, made by the c_int8 family):
+    evaluated, timed and shipped in C, as the other runtimes' programs are in theirs. Its file holds the network's
+    tensors (the int8 weights as int8), not C text; the C file is written from them when it is first run."""
+
+    RUNTIME = "c"
+
+    def __init__(self, network: MLPNetwork, flops: int):
+        nn.Module.__init__(self)  # no program buffer: the network's tensors are the program
+        self.network = network
+        self.output_kind = network.output_kind
+        self.flops = flops  # of the float network it was made from: the same multiply-adds
+        self._run = None
+
+    @classmethod
+    def skeleton_of(cls, arch: dict, hidden: list[int], int8_layers: list[str], flops: int) -> CPolicy:
+        """An empty policy of this shape (the agent's arch with these hidden widths; `int8_layers` as Int8Linear)."""
+        network = build_network({**arch, "hidden": list(hidden)})
+        for name in int8_layers:
+            layer = getattr(network, name)
+            setattr(network, name, Int8Linear(layer.in_features, layer.out_features))
+        return cls(network, flops)
+
+    @property
+    def log_std(self) -> torch.Tensor:
+        return self.network.log_std
+
+    def program_bytes(self) -> bytes:
+        return export_c(self)
+
+    def runner(self, threads: int | None = None):
+        return library_runner(self.program_bytes(), threads)
+
+    def compute_layers(self) -> list[dict]:
+        records = []
+        for name, layer in zip([*self.network.hidden_names, "head"], layers_of(self.network), strict=True):
+            dtypes = (
+                layer.layer_dtypes()
+                if isinstance(layer, Int8Linear)
+                else {"op": "linear", "stored": "float32", "computed": "float32"}
+            )
+            records.append({"layer": name, **dtypes})
+        return records
 
 
 class CannotBuild(RuntimeError):
@@ -210,26 +283,65 @@ def build(source: str | bytes, folder: Path, output: str, *extra: str) -> Path:
     return target
 
 
-_LIBRARIES: dict[str, ctypes.CDLL] = {}  # by the source's hash: a process builds each file once
+@functools.cache  # one folder per process for its built files, removed when the process ends
+def _work_folder() -> tempfile.TemporaryDirectory:
+    return tempfile.TemporaryDirectory(prefix="tinyrl-c-")
+
+
+@functools.cache  # by the source and flags: each file is compiled once per process
+def object_file(source: bytes, *extra: str) -> Path:
+    """The C file compiled to a position-independent object (with `extra` flags after FLAGS), once per process:
+    the extension, the ctypes library and the C loop are linked from it, and its sizes are read off it."""
+    folder = Path(_work_folder().name) / hashlib.sha256(source + " ".join(extra).encode()).hexdigest()[:16]
+    folder.mkdir()
+    return build(source, folder, "policy.o", "-c", "-fPIC", *extra)
+
+
+def link(obj: Path, output: str, *parts: str) -> Path:
+    """`obj` linked with `parts` (C files, flags) into `output` beside it; the object compiled, so a failure here is
+    a bug in this module."""
+    target = obj.parent / output
+    linked = subprocess.run(
+        [compiler(), *FLAGS, "-o", str(target), *parts, str(obj), "-lm"], capture_output=True, text=True
+    )
+    if linked.returncode:
+        raise ValueError(f"linking the C file failed (a bug in c_runtime.py): {linked.stderr[-500:]}")
+    return target
+
+
+def _wrapper(obj: Path, name: str, headers: str, code: str) -> Path:
+    """A small C file beside the object: `headers`, the file's exports declared, then `code`."""
+    path = obj.parent / f"{name}.c"
+    path.write_text(headers + DECLARATIONS + code)
+    return path
+
+
+# The file's exports, for the wrappers compiled beside it.
+DECLARATIONS = """
+void tinyrl_outputs(const float *x, float *y, int n);
+int tinyrl_inputs(void);
+int tinyrl_output_width(void);
+"""
+
+_LIBRARIES: dict[str, ctypes.CDLL] = {}  # by the source's hash: a process builds and loads each file once
 _MODULES: dict = {}
 
 
 def library(source: bytes) -> ctypes.CDLL:
-    """The C file built as a shared library and loaded (the file is deleted once loaded; the mapping stays)."""
+    """The C file linked as a shared library and loaded."""
     key = hashlib.sha256(source).hexdigest()
     if key not in _LIBRARIES:
-        with tempfile.TemporaryDirectory(prefix="tinyrl-c-") as folder:
-            path = build(source, Path(folder), "libpolicy.so", "-shared", "-fPIC")
-            _LIBRARIES[key] = ctypes.CDLL(str(path))
+        path = link(object_file(source), "libpolicy.so", "-shared", "-Wl,-Bsymbolic")
+        _LIBRARIES[key] = ctypes.CDLL(str(path))
     return _LIBRARIES[key]
 
 
 # A CPython extension around the file: `run(observations, outputs)` takes both arrays through the buffer protocol
 # (C-contiguous float32; the outputs written in place). Its name carries the file's hash, so that each network's
 # module is its own.
+EXTENSION_HEADERS = "#define PY_SSIZE_T_CLEAN\n#include <Python.h>\n"  # Python.h before any standard header
 EXTENSION = r"""
-#define PY_SSIZE_T_CLEAN
-#include <Python.h>
+static int N_IN, N_OUT;
 static PyObject *run(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
   Py_buffer in, out;
   if (nargs != 2) { PyErr_SetString(PyExc_TypeError, "run(observations, outputs)"); return NULL; }
@@ -252,6 +364,8 @@ static PyObject *run(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
 static PyMethodDef methods[] = {{"run", (PyCFunction)(void (*)(void))run, METH_FASTCALL, NULL}, {NULL, NULL, 0, NULL}};
 static struct PyModuleDef definition = {PyModuleDef_HEAD_INIT, "NAME", NULL, -1, methods};
 PyMODINIT_FUNC PyInit_NAME(void) {
+  N_IN = tinyrl_inputs();
+  N_OUT = tinyrl_output_width();
   PyObject *module = PyModule_Create(&definition);
   if (module && (PyModule_AddIntConstant(module, "inputs", N_IN) ||
                  PyModule_AddIntConstant(module, "outputs", N_OUT))) {
@@ -270,20 +384,20 @@ def python_headers() -> str | None:
 
 
 def extension(source: bytes):
-    """The C file built as a CPython extension module and imported (see EXTENSION)."""
+    """The C file linked into a CPython extension module (see EXTENSION) and imported."""
     key = hashlib.sha256(source).hexdigest()
     if key not in _MODULES:
         name = f"tinyrl_c_{key[:16]}"
-        code = source + EXTENSION.replace("NAME", name).encode()
-        with tempfile.TemporaryDirectory(prefix="tinyrl-c-") as folder:
-            suffix = sysconfig.get_config_var("EXT_SUFFIX")
-            path = build(code, Path(folder), f"{name}{suffix}", "-shared", "-fPIC", f"-I{python_headers()}")
-            spec = importlib.util.spec_from_file_location(
-                name, path, loader=importlib.machinery.ExtensionFileLoader(name, str(path))
-            )
-            module = importlib.util.module_from_spec(spec)
-            spec.loader.exec_module(module)
-            _MODULES[key] = module
+        obj = object_file(source)
+        wrapper = _wrapper(obj, name, EXTENSION_HEADERS, EXTENSION.replace("NAME", name))
+        suffix = sysconfig.get_config_var("EXT_SUFFIX")
+        path = link(obj, f"{name}{suffix}", "-shared", "-fPIC", "-Wl,-Bsymbolic", f"-I{python_headers()}", str(wrapper))
+        spec = importlib.util.spec_from_file_location(
+            name, path, loader=importlib.machinery.ExtensionFileLoader(name, str(path))
+        )
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        _MODULES[key] = module
     return _MODULES[key]
 
 
@@ -335,38 +449,38 @@ def memory_footprint(source: bytes, model: MLPNetwork) -> dict:
     """What a device would need for the file, read off its object file (this machine's code; a
     microcontroller's code differs, its constant data does not): flash for code and constants, RAM for
     writable data and forward()'s stack buffers."""
-    with tempfile.TemporaryDirectory(prefix="tinyrl-c-") as folder:
-        obj = build(source, Path(folder), "policy.o", "-c")
-        size = shutil.which("size")
-        if size is None:
-            return {"reason": "no `size` tool (binutils) on this machine"}
-        fields = subprocess.run([size, "--format=berkeley", str(obj)], capture_output=True, text=True, check=True)
+    size = shutil.which("size")
+    if size is None:
+        return {"reason": "no `size` tool (binutils) on this machine"}
+    fields = subprocess.run(
+        [size, "--format=berkeley", str(object_file(source))], capture_output=True, text=True, check=True
+    )
     text, data, bss = (int(v) for v in fields.stdout.splitlines()[1].split()[:3])
     return {"flash_bytes": text + data, "ram_bytes": data + bss + stack_bytes(model), "text_bytes": text}
 
 
 # time: argv = N, passes, warmup; N observations on stdin -> one batch-1 pass's seconds per line, then a checksum
-# line (so the compiler cannot drop the work). check: argv = N only -> N output rows on stdout (float32).
+# line (so the compiler cannot drop the work). check: argv = N only -> N output rows on stdout (float32). Linked
+# with the file's object: each pass is one call of tinyrl_outputs for one observation, as firmware would call it.
+LOOP_HEADERS = "#include <stdio.h>\n#include <stdlib.h>\n#include <time.h>\n"
 LOOP_MAIN = r"""
 int main(int argc, char **argv) {
-  int n = atoi(argv[1]);
-  float *x = malloc(sizeof(float) * N_IN * n);
-  if (fread(x, sizeof(float), (size_t)N_IN * n, stdin) != (size_t)N_IN * n) return 3;
+  const int n = atoi(argv[1]), n_in = tinyrl_inputs(), n_out = tinyrl_output_width();
+  float *x = malloc(sizeof(float) * n_in * n), *y = malloc(sizeof(float) * n_out * (n > 0 ? n : 1));
+  if (fread(x, sizeof(float), (size_t)n_in * n, stdin) != (size_t)n_in * n) return 3;
   if (argc == 2) {
-    float *y = malloc(sizeof(float) * N_OUT * n);
     tinyrl_outputs(x, y, n);
-    fwrite(y, sizeof(float), (size_t)N_OUT * n, stdout);
+    fwrite(y, sizeof(float), (size_t)n_out * n, stdout);
     return 0;
   }
   int passes = atoi(argv[2]), warmup = atoi(argv[3]);
-  float y[N_OUT];
   double checksum = 0.0;
   for (int p = 0; p < warmup + passes; p++) {
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    forward(x + (p % n) * N_IN, y);
+    tinyrl_outputs(x + (size_t)(p % n) * n_in, y, 1);
     clock_gettime(CLOCK_MONOTONIC, &t1);
-    for (int k = 0; k < N_OUT; k++) checksum += y[k];  /* every output is used: no store is dropped */
+    for (int k = 0; k < n_out; k++) checksum += y[k];  /* every output is used: no store is dropped */
     if (p >= warmup) printf("%.9e\n", (t1.tv_sec - t0.tv_sec) + 1e-9 * (t1.tv_nsec - t0.tv_nsec));
   }
   printf("checksum %g\n", checksum);
@@ -375,16 +489,21 @@ int main(int argc, char **argv) {
 """
 
 
+def loop_program(source: bytes, *extra: str) -> Path:
+    """The C file's object (compiled with `extra` flags after FLAGS) linked with LOOP_MAIN into a program."""
+    obj = object_file(source, *extra)
+    return link(obj, "loop", str(_wrapper(obj, "loop", LOOP_HEADERS, LOOP_MAIN)))
+
+
 def loop_outputs_and_times(source: bytes, sample: np.ndarray, passes: int, warmup: int) -> tuple[np.ndarray, list]:
     """The C file with a C main: its outputs for `sample` (float32 rows), then `passes` batch-1 passes over
     them timed inside C after `warmup` (seconds each), with no Python in the loop, on one thread."""
     sample = np.ascontiguousarray(sample, dtype=np.float32).reshape(len(sample), -1)
-    with tempfile.TemporaryDirectory(prefix="tinyrl-c-") as folder:
-        program = build(source + LOOP_MAIN.encode(), Path(folder), "loop")
-        checked = subprocess.run([str(program), str(len(sample))], input=sample.tobytes(), capture_output=True)
-        timed = subprocess.run(
-            [str(program), str(len(sample)), str(passes), str(warmup)], input=sample.tobytes(), capture_output=True
-        )
+    program = loop_program(source)
+    checked = subprocess.run([str(program), str(len(sample))], input=sample.tobytes(), capture_output=True)
+    timed = subprocess.run(
+        [str(program), str(len(sample)), str(passes), str(warmup)], input=sample.tobytes(), capture_output=True
+    )
     for run in (checked, timed):
         if run.returncode:
             raise RuntimeError(f"the C loop exited with {run.returncode}: {run.stderr.decode()[-500:]}")

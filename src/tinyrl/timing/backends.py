@@ -213,14 +213,14 @@ def _openvino(model: nn.Module, example: torch.Tensor) -> Runner | Unavailable:
 
 
 def _c(model: nn.Module, example: torch.Tensor) -> Runner | Unavailable:
-    if reason := c_runtime.applies(model):  # said before _program, which would say "C export failed"
+    if _foreign_runtime(model) != "c" and (reason := c_runtime.applies(model)):  # else _program: "export failed"
         return Unavailable("c", reason)
     runner = _program("c", model, example, c_runtime.export_c, c_runtime.library_runner, "C")
     if isinstance(runner, Runner):
         cc = c_runtime.compiler()
         runner.notes |= {"compiler": c_runtime.compiler_with_flags(cc), "threads": 1}
         runner.notes["binding"] = c_runtime.binding()
-        runner.notes |= c_runtime.memory_footprint(runner.artifact, model)
+        runner.notes |= c_runtime.memory_footprint(runner.artifact, c_runtime.c_network(model))
     return runner
 
 
