@@ -30,9 +30,9 @@ CHECKPOINT = Path(__file__).resolve().parents[1] / "resources" / "checkpoints" /
 FREED_BYTES = 24 << 20
 
 
-def median_ms(model, batches: list[torch.Tensor], passes: int) -> float:
+def median_ms(model, batches: list[np.ndarray], passes: int) -> float:
     with torch.inference_mode():
-        return 1e3 * time_runner(model, batches, passes, warmup=20)["median_s"]
+        return 1e3 * time_runner(lambda batch: model(torch.from_numpy(batch)), batches, passes, warmup=20)["median_s"]
 
 
 def child(hold: bool, passes: int) -> dict:

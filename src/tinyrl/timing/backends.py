@@ -14,7 +14,9 @@
   a CPython extension (tinyrl.runtimes.c_runtime); its record also gives the file's flash and RAM, and the timing job
   times the same file inside a C loop.
 
-Every backend builds its own runner: a callable from a float32 observation batch to outputs.
+Every backend builds its own runner: a callable from a float32 numpy observation batch to outputs. A pass starts
+from numpy, as in the loop of a deployed policy whose observations come from gymnasium: a runtime that takes
+numpy (ONNX Runtime, OpenVINO, C) takes the batch as it is, and a torch backend's pass includes `torch.from_numpy`.
 """
 
 from __future__ import annotations
@@ -85,10 +87,15 @@ def native_backend(model: nn.Module) -> str:
     return _foreign_runtime(model) or "torch-eager"
 
 
+def as_torch(obs) -> torch.Tensor:
+    """A batch for a torch backend: the numpy batch every pass starts from, shared with torch (or a tensor as is)."""
+    return obs if isinstance(obs, torch.Tensor) else torch.from_numpy(obs)
+
+
 def _eager(model: nn.Module) -> Runner:
     def run(obs):
         with torch.inference_mode():
-            return model(obs)
+            return model(as_torch(obs))
 
     return Runner("torch-eager", run)
 
@@ -165,6 +172,7 @@ def _compiled(model: nn.Module) -> Runner | Unavailable:
     compiled_shapes = set()
 
     def run(obs):
+        obs = as_torch(obs)
         with torch.inference_mode():
             if options and obs.shape not in compiled_shapes:
                 compiled_shapes.add(obs.shape)
@@ -176,7 +184,11 @@ def _compiled(model: nn.Module) -> Runner | Unavailable:
 
 
 def _executorch(model: nn.Module, example: torch.Tensor) -> Runner | Unavailable:
-    return _program("executorch", model, example, export_program, program_runner, "ExecuTorch")
+    def load(program: bytes):
+        run = program_runner(program)
+        return lambda obs: run(as_torch(obs))
+
+    return _program("executorch", model, example, export_program, load, "ExecuTorch")
 
 
 @dataclass(frozen=True)

@@ -31,22 +31,24 @@ DISTINCT_BATCHES = 50  # batches are prepared in advance and cycled, so indexing
 BATCH_MEMORY_BYTES = 256e6  # ... but no more of them than fit here (Atari batches are 11 MB each)
 
 
-def make_batches(observations: np.ndarray, batch_size: int, passes: int, seed: int) -> list[torch.Tensor]:
+def make_batches(observations: np.ndarray, batch_size: int, passes: int, seed: int) -> list[np.ndarray]:
+    """Float32 numpy batches, what a gymnasium vector environment hands a policy: every backend's pass starts from
+    one (tinyrl.timing.backends)."""
     rng = np.random.default_rng(seed)
     batch_bytes = batch_size * int(np.prod(observations.shape[1:])) * 4
     count = max(1, min(passes, DISTINCT_BATCHES, int(BATCH_MEMORY_BYTES // batch_bytes)))
     return [
-        torch.as_tensor(observations[rng.integers(0, len(observations), batch_size)], dtype=torch.float32)
+        np.ascontiguousarray(observations[rng.integers(0, len(observations), batch_size)], dtype=np.float32)
         for _ in range(count)
     ]
 
 
-def warm_up(run, batches: list[torch.Tensor], passes: int) -> None:
+def warm_up(run, batches: list[np.ndarray], passes: int) -> None:
     for i in range(passes):
         run(batches[i % len(batches)])
 
 
-def time_runner(run, batches: list[torch.Tensor], passes: int, warmup: int) -> dict:
+def time_runner(run, batches: list[np.ndarray], passes: int, warmup: int) -> dict:
     times = []
     warm_up(run, batches, warmup)
     for i in range(passes):
@@ -69,12 +71,12 @@ def regimes(cfg: dict) -> dict:
     }
 
 
-def _outputs_one_by_one(run, observations: list[torch.Tensor]) -> np.ndarray:
+def _outputs_one_by_one(run, observations: list[np.ndarray]) -> np.ndarray:
     """Outputs for observations passed one at a time: batch 1 is a shape every backend was set up for."""
     return np.concatenate([_as_array(run(obs)) for obs in observations]) if observations else np.empty((0, 0))
 
 
-def parity_check(runner: Runner, reference: np.ndarray, observations: list[torch.Tensor], discrete: bool) -> dict:
+def parity_check(runner: Runner, reference: np.ndarray, observations: list[np.ndarray], discrete: bool) -> dict:
     """The backend's outputs on the variant's own evaluation observations against the native runner's."""
     if not observations:
         return {"observations": 0, "agrees": True, "max_abs_diff": None}
@@ -127,12 +129,13 @@ def prepare_variant(
     agent's timing batches per regime (timing_batches), shared by its variants."""
     plan = regimes(cfg)
     parity_rows = eval_observations if eval_observations is not None and eval_observations.size else []
-    batches = batches | {"parity": [torch.as_tensor(row[None], dtype=torch.float32) for row in parity_rows]}
+    batches = batches | {"parity": [np.ascontiguousarray(row[None], dtype=np.float32) for row in parity_rows]}
     discrete = getattr(model, "output_kind", None) in DISCRETE_OUTPUTS
     prepared = PreparedVariant(record={"backends": {}}, batches=batches)
     backends = prepared.record["backends"]
     reference: dict = {}
-    for runner in runners(model, state_dict, batches["latency"][0], cfg.get("backends", ["torch-eager"])):
+    example = torch.from_numpy(batches["latency"][0])
+    for runner in runners(model, state_dict, example, cfg.get("backends", ["torch-eager"])):
         if isinstance(runner, Unavailable):
             backends[runner.name] = {"status": "unavailable", "reason": runner.reason}
             continue
@@ -155,7 +158,7 @@ def prepare_variant(
         "batch_size": plan["batch"]["batch_size"],
         "warmup": plan["batch"]["warmup"],
         "regimes": plan,
-        "flops_per_observation": flops_per_observation(model, batches["latency"][0]),
+        "flops_per_observation": flops_per_observation(model, example),
         "quantized_engine": torch.backends.quantized.engine,
     }
     return prepared
