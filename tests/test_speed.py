@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 
 import numpy as np
@@ -17,7 +18,7 @@ from tinyrl.compression.loading import load_policy
 from tinyrl.episodes.observations import save_observations
 from tinyrl.errors import CheckpointError
 from tinyrl.families import get_family
-from tinyrl.families.openvino_program import input_layer
+from tinyrl.families.openvino_program import calibration_rows, fidelity, input_layer, validation_samples
 from tinyrl.plan.config import finetune_settings
 from tinyrl.policies.checkpoint import QUANTIZED_MARK, safe_torch_load, save_checkpoint
 from tinyrl.policies.model_stats import flops_per_observation, size_stats
@@ -534,3 +535,27 @@ def test_nncf_can_leave_the_input_layer_in_float(tmp_path, small_policy, observa
         )
         assert quantized_input is not keep, keep
         assert any(op.get_type_name() == "FakeQuantize" for op in model.get_ordered_ops())  # the rest is int8
+
+
+def test_nncfs_accuracy_aware_mode_keeps_fidelity_on_rows_calibration_did_not_take(small_policy, observations):
+    """`max_drop` runs quantize_with_accuracy_control: where plain int8 loses float32's greedy action on validation
+    rows (rows the calibration did not take), it returns layers to float until fidelity is within max_drop."""
+    calibration = calibration_rows(100, len(observations))
+    validation = validation_samples(observations, 100, 100)
+    taken = {int(np.flatnonzero((observations.numpy() == row).all(axis=1))[0]) for row in validation}
+    assert len(validation) == 100 and not set(calibration.tolist()) & taken
+    skewed, scaled = copy.deepcopy(small_policy), observations.clone()
+    with torch.no_grad():  # one feature on another scale, as a raw observation mixes them
+        skewed.fc1.weight[:, 0] *= 30
+    scaled[:, 0] *= 0.05
+    rows = torch.from_numpy(np.concatenate(validation_samples(scaled, 100, 100)))
+    kept = {}
+    for max_drop in (None, 0.01):
+        params = {"dtype": "int8", "calibration_samples": 100} | ({"max_drop": max_drop} if max_drop else {})
+        made = compressed(skewed, "openvino_program", params, scaled)
+        with torch.inference_mode():
+            kept[max_drop] = fidelity(skewed(rows).numpy(), made.model(rows).numpy(), discrete=True)
+        floats = [layer["layer"] for layer in made.model.compute_layers() if layer["computed"] == "float32"]
+        assert bool(floats) is bool(max_drop)  # only the accuracy-aware mode returned layers to float
+    assert kept[None] < 0.99 <= kept[0.01]
+    assert fidelity(np.array([[1.0, -2.0]]), np.array([[1.5, -2.0]]), discrete=False) == pytest.approx(1 - 0.5 / 3)

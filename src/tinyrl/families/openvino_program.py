@@ -3,7 +3,11 @@ torch, run by OpenVINO's CPU plugin. `dtype: float32` keeps the float weights; `
 post-training quantization (its default preset: int8 weights per output channel, activations calibrated on
 the observation set), which OpenVINO runs in integer kernels. `float_input_layer: true` leaves the input layer
 in float (NNCF's ignored scope): an MLP's raw observation mixes scales (LunarLander's positions, velocities and
-leg contacts) that one per-tensor int8 scale cannot hold."""
+leg contacts) that one per-tensor int8 scale cannot hold. `max_drop` runs NNCF's accuracy-aware mode instead
+(`quantize_with_accuracy_control`): it returns layers to float, most harmful first, until the int8 model's
+fidelity to float32 on validation observations has dropped by at most `max_drop`. Fidelity is the share of
+greedy actions kept (discrete outputs), or 1 - mean |output change| / mean |output| (continuous); the validation
+observations are rows of the observation set that calibration did not take, never the evaluation's."""
 
 from __future__ import annotations
 
@@ -13,16 +17,58 @@ from torch import nn
 
 from tinyrl.compression.base import INT8, CompressContext, Compressed, Family, param, param_in, schema
 from tinyrl.compression.tables import QUANTIZATION
+from tinyrl.policies.actions import deterministic_mode
 from tinyrl.policies.model_stats import count_weights, weight_tensors
 from tinyrl.runtimes.openvino_runtime import OpenVinoPolicy, convert, serialize
 
 
+def calibration_rows(count: int, size: int) -> np.ndarray:
+    """`count` rows spread evenly over a set of `size`: NNCF takes the first `subset_size` items it is given, and
+    the set is stored step by step across its episodes (tinyrl.episodes.rollout), so its first items would all be
+    the episodes' first steps."""
+    return np.unique(np.linspace(0, size - 1, min(count, size)).round().astype(int))
+
+
 def calibration_samples(observations: torch.Tensor, count: int) -> list[np.ndarray]:
-    """`count` observations spread evenly over the observation set, one per sample as NNCF collects them. NNCF
-    takes the first `subset_size` items it is given, and the set is stored step by step across its episodes
-    (tinyrl.episodes.rollout), so its first items would all be the episodes' first steps."""
-    rows = np.unique(np.linspace(0, len(observations) - 1, min(count, len(observations))).round().astype(int))
+    """`count` observations spread evenly over the observation set, one per sample as NNCF collects them."""
+    return [observations[row : row + 1].float().numpy() for row in calibration_rows(count, len(observations))]
+
+
+def validation_samples(observations: torch.Tensor, calibration: int, count: int) -> list[np.ndarray]:
+    """Up to `count` observations spread evenly over the rows calibration did not take."""
+    rest = np.setdiff1d(np.arange(len(observations)), calibration_rows(calibration, len(observations)))
+    rows = rest[calibration_rows(count, len(rest))] if len(rest) else rest
     return [observations[row : row + 1].float().numpy() for row in rows]
+
+
+def fidelity(reference: np.ndarray, outputs: np.ndarray, discrete: bool) -> float:
+    """How close the int8 model's outputs stay to float32's: the share of greedy actions kept, or for continuous
+    outputs 1 - mean |change| / mean |float32 output|."""
+    if discrete:
+        return float(np.mean(reference.argmax(axis=1) == outputs.argmax(axis=1)))
+    return float(1.0 - np.abs(outputs - reference).mean() / max(np.abs(reference).mean(), 1e-12))
+
+
+def _with_accuracy_control(nncf, converted, model: nn.Module, samples: list, params: dict, ctx, ignored):
+    """NNCF's accuracy-aware int8: layers back to float until fidelity on validation rows drops by <= max_drop."""
+    validation = validation_samples(ctx.observations, params["calibration_samples"], params["calibration_samples"])
+    with torch.inference_mode():
+        reference = model(torch.from_numpy(np.concatenate(validation))).numpy()
+    discrete = deterministic_mode(model.output_kind) == "greedy"
+
+    def validate(compiled, data) -> tuple[float, None]:
+        outputs = np.concatenate([compiled(sample)[0] for sample in data])
+        return fidelity(reference, outputs, discrete), None
+
+    return nncf.quantize_with_accuracy_control(
+        converted,
+        nncf.Dataset(samples),
+        nncf.Dataset(validation),
+        validate,
+        max_drop=params["max_drop"],
+        subset_size=len(samples),
+        ignored_scope=ignored,
+    )
 
 
 def input_layer(model) -> str:
@@ -40,7 +86,10 @@ def _compress(model: nn.Module, params: dict, ctx: CompressContext) -> Compresse
 
         samples = calibration_samples(ctx.observations, params["calibration_samples"])
         ignored = nncf.IgnoredScope(names=[input_layer(converted)]) if params.get("float_input_layer") else None
-        converted = nncf.quantize(converted, nncf.Dataset(samples), subset_size=len(samples), ignored_scope=ignored)
+        if params.get("max_drop") is not None:
+            converted = _with_accuracy_control(nncf, converted, model, samples, params, ctx, ignored)
+        else:
+            converted = nncf.quantize(converted, nncf.Dataset(samples), subset_size=len(samples), ignored_scope=ignored)
     # weight counts are the float network's: the int8 model holds as many weights
     counts = count_weights(tensor for _, tensor in weight_tensors(model))
     policy, structure = OpenVinoPolicy.made(serialize(converted), model, ctx.observations, counts)
@@ -60,6 +109,12 @@ FAMILY = Family(
             "dtype": {"enum": ["float32", "int8"]},
             "calibration_samples": {"type": "integer", "minimum": 1, "description": "NNCF's subset_size"},
             "float_input_layer": {"type": "boolean", "description": "int8: leave the input layer in float"},
+            "max_drop": {
+                "type": "number",
+                "exclusiveMinimum": 0,
+                "exclusiveMaximum": 1,
+                "description": "int8: NNCF's accuracy-aware mode, the largest drop in fidelity to float32 allowed",
+            },
         },
         ["dtype"],
     ),
