@@ -43,13 +43,14 @@ def reference(model, int8_layers: list[str], x: np.ndarray) -> np.ndarray:
     float32 rounding only)."""
     x = model.preprocess(torch.from_numpy(x)).double().numpy()
     names = [*model.hidden_names, "head"]
-    for name in names:
+    for index, name in enumerate(names):
         layer = getattr(model, name)
         if name in int8_layers:
             int8 = Int8Linear.quantized(layer)
-            peak = np.abs(x).max(axis=1, keepdims=True)
-            scale = np.where(peak > 0, peak.astype(np.float32) / np.float32(127), 1.0)
-            xq = np.clip(np.rint(x.astype(np.float32) / scale.astype(np.float32)), -127, 127).astype(np.int64)
+            levels = 255 if index > 0 and model.activation is torch.relu else 127  # a ReLU's output: unsigned
+            peak = np.abs(x).max(axis=1, keepdims=True).astype(np.float32)
+            scale = np.where(peak > 0, peak / np.float32(levels), np.float32(1.0)).astype(np.float32)
+            xq = np.clip(np.rint(x.astype(np.float32) / scale), -levels, levels).astype(np.int64)
             sums = xq @ int8.weight.numpy().astype(np.int64).T
             x = sums * (int8.scale.double().numpy() * scale) + int8.bias.double().numpy()
         else:
@@ -72,11 +73,16 @@ def test_weights_are_int8_per_output_channel_and_packed_for_the_kernel():
     assert packed[1, 5, 2] == int8.weight[5, 6] and packed[2, 7, 3] == 0 and packed[0, 25, 0] == 0
 
 
-@pytest.mark.parametrize("float_input_layer", [True, False])
-def test_the_c_file_computes_the_documented_scheme(float_input_layer):
+@pytest.mark.parametrize(
+    ("float_layers", "int8_layers"),
+    [((True, True), ["fc2"]), ((True, False), ["fc2", "head"]), ((False, False), ["fc1", "fc2", "head"])],
+)
+@pytest.mark.parametrize("activation", ["relu", "tanh"])
+def test_the_c_file_computes_the_documented_scheme(float_layers, int8_layers, activation):
     torch.manual_seed(0)
-    model = build_network(ARCH).eval()
-    result, _ = made(model, {"float_input_layer": float_input_layer})
+    model = build_network({**ARCH, "activation": activation}).eval()
+    params = dict(zip(("float_input_layer", "float_output_layer"), float_layers, strict=True))
+    result, _ = made(model, params)
     x = observations(200)
     with torch.inference_mode():
         ours = result.model(torch.from_numpy(x)).numpy()
@@ -84,7 +90,7 @@ def test_the_c_file_computes_the_documented_scheme(float_input_layer):
     expected = reference(model, result.structure["int8_layers"], x)
     np.testing.assert_allclose(ours, expected, rtol=1e-4, atol=1e-4 * np.abs(expected).max())
     assert np.abs(ours - floats).max() < 0.05 * np.abs(floats).max()  # int8 rounding, not another network
-    assert result.structure["int8_layers"] == (["fc2", "head"] if float_input_layer else ["fc1", "fc2", "head"])
+    assert result.structure["int8_layers"] == int8_layers
 
 
 def _vnni() -> bool:
@@ -92,11 +98,13 @@ def _vnni() -> bool:
 
 
 @pytest.mark.skipif(not _vnni(), reason="this CPU has no AVX-512 VNNI: only the portable loop can be built")
-def test_the_vnni_kernel_and_the_portable_loop_give_the_same_bits():
+@pytest.mark.parametrize("activation", ["tanh", "relu"])  # signed inputs, and a ReLU's unsigned ones
+def test_the_vnni_kernel_and_the_portable_loop_give_the_same_bits(activation):
     torch.manual_seed(0)
-    arch = {"kind": "mlp_gaussian", "obs_dim": 17, "act_dim": 6, "hidden": [64, 48], "activation": "tanh"}
-    model = build_network(arch).eval()  # tanh: signed activations
-    source = made(model, {"float_input_layer": False}, observations(64, 17))[0].model.program_bytes()
+    arch = {"kind": "mlp_gaussian", "obs_dim": 17, "act_dim": 6, "hidden": [64, 48], "activation": activation}
+    model = build_network(arch).eval()
+    every_layer = {"float_input_layer": False, "float_output_layer": False}
+    source = made(model, every_layer, observations(64, 17))[0].model.program_bytes()
     x = observations(100, 17)
     outputs = {}
     for kernel, extra in (("vnni", ()), ("portable", ("-mno-avx512vnni",))):
@@ -120,7 +128,7 @@ def test_a_c_int8_variant_is_saved_reloaded_and_run_in_c(tmp_path):
     with torch.inference_mode():
         assert torch.equal(reloaded(x), result.model(x))
     assert native_backend(reloaded) == "c"
-    assert reloaded.compute_layers()[0] == {"layer": "fc1", "op": "linear", "stored": "float32", "computed": "float32"}
+    assert [layer["stored"] for layer in reloaded.compute_layers()] == ["float32", "int8", "float32"]
     assert size_stats(reloaded, path)["parameters"] == sum(p.numel() for p in model.parameters())
     timed = list(runners(reloaded, checkpoint["state_dict"], x, ["torch-eager", "onnxruntime", "c"]))
     native = timed[0]
@@ -141,3 +149,5 @@ def test_a_pruned_network_keeps_its_widths_and_a_cnn_is_refused():
     cnn = build_network({"kind": "nature_cnn_q", "input_shape": [4, 84, 84], "n_actions": 4, "hidden": [16]})
     with pytest.raises(VariantFailure, match="not an MLP"):
         made(cnn)
+    with pytest.raises(VariantFailure, match="leave no layer of this network to int8"):
+        made(build_network({**ARCH, "hidden": [16]}))

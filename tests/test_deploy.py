@@ -91,7 +91,8 @@ def _program_of(runtime: str, model):
         return OpenVinoPolicy.made(export_openvino(model, example), model, example, {})[0]
     if runtime == "c":  # a c_int8 variant: its int8 C file
         ctx = CompressContext(example, "LunarLander-v3", model.output_kind, {})
-        return get_family("c_int8").compress(model, {"float_input_layer": True}, ctx).model
+        params = {"float_input_layer": True, "float_output_layer": False}  # an int8 head, so the actions may differ
+        return get_family("c_int8").compress(model, params, ctx).model
     return ExecuTorchPolicy.made(export_program(model, example), model, example, {})[0]
 
 

@@ -23,7 +23,11 @@ def dtypes(model) -> dict[str, tuple[str, str]]:
         ("ptq_static", {"dtype": "qint8", "engine": "x86"}, ("int8", "int8")),
         ("ort_static_int8", {}, ("int8", "int8")),
         ("openvino_program", {"dtype": "int8"}, ("int8", "int8")),
-        ("c_int8", {"float_input_layer": False}, ("int8", "int8 (activations quantized per observation)")),
+        (
+            "c_int8",
+            {"float_input_layer": False, "float_output_layer": False},
+            ("int8", "int8 (activations quantized per observation)"),
+        ),
         ("fake_quant", {"bits": 4}, ("4-bit codes", "float32 (simulated)")),
     ],
 )
@@ -66,6 +70,12 @@ def test_a_quantized_variants_float_layers_say_why():
     )
     assert layer_columns(layers, "openvino_program", {"dtype": "int8", "float_input_layer": True})["float_layers"] == (
         "fc1: the input layer, left in float by the variant's float_input_layer"
+    )
+    with_head = [*layers, {"layer": "head", "stored": "float32", "computed": "float32"}]
+    both = {"float_input_layer": True, "float_output_layer": True}
+    assert layer_columns(with_head, "c_int8", both)["float_layers"] == (
+        "fc1: the input layer, left in float by the variant's float_input_layer; "
+        "head: the output layer, left in float by the variant's float_output_layer"
     )
     everything_float = [{**layer, "stored": "float32"} for layer in layers]
     assert layer_columns(everything_float, "prune_l1", {})["float_layers"] == ""  # nothing quantized: nothing kept

@@ -139,6 +139,8 @@ def layer_columns(layers: list[dict] | None, family: str, params: dict) -> dict:
     def why(layer: str) -> str:
         if params.get("float_input_layer") and layer == layers[0]["layer"]:
             return "the input layer, left in float by the variant's float_input_layer"
+        if params.get("float_output_layer") and layer == layers[-1]["layer"]:
+            return "the output layer, left in float by the variant's float_output_layer"
         if selected in (None, ["all"]):
             return get_family(family).keeps_float or library
         # a layer the variant names was meant to be quantized; a part name is not resolved here

@@ -6,7 +6,11 @@ where the compiler targets it, and by a portable loop elsewhere (tinyrl.runtimes
 The variant is played, timed and shipped in C: its file holds the int8 weights and the float layers as tensors,
 and its forward builds the C file from them with the system's compiler. `float_input_layer: true` leaves the
 input layer in float: a raw observation mixes scales (LunarLander's positions, velocities and leg contacts) that
-one int8 scale per observation cannot hold, and that layer is a small share of the products."""
+one int8 scale per observation cannot hold, and that layer is a small share of the products.
+`float_output_layer: true` leaves the head in float: each output channel's int8 rounding shifts that action's
+score by an error of its own, and a Q-network's actions often differ by less (LunarLander's int8 head kept 72%
+of float32's greedy actions on the observation set; int8 hidden layers alone kept 92%). The head is a small
+share of the products too."""
 
 from __future__ import annotations
 
@@ -27,7 +31,11 @@ def _compress(model: nn.Module, params: dict, ctx: CompressContext) -> Compresse
         raise VariantFailure("no C compiler (cc, gcc or clang) on this machine: an int8 C policy is played in C")
     network = model  # the float network: read layer by layer below, never changed
     names = [*network.hidden_names, "head"]
-    int8_layers = names[1:] if params["float_input_layer"] else names
+    floats = {names[0]} if params["float_input_layer"] else set()
+    floats |= {"head"} if params["float_output_layer"] else set()
+    int8_layers = [name for name in names if name not in floats]
+    if not int8_layers:
+        raise VariantFailure("float_input_layer and float_output_layer leave no layer of this network to int8")
     flops = flops_per_observation(model, ctx.observations[:1])
     hidden = [getattr(network, name).out_features for name in network.hidden_names]
     policy = CPolicy.skeleton_of(model.arch, hidden, int8_layers, flops)
@@ -55,9 +63,12 @@ FAMILY = Family(
     "quantized per observation, the products summed exactly in int32 (VNNI where the compiler targets it); "
     "played, timed and shipped in C",
     param_schema=schema(
-        {"float_input_layer": {"type": "boolean", "description": "leave the input layer in float"}},
+        {
+            "float_input_layer": {"type": "boolean", "description": "leave the input layer in float"},
+            "float_output_layer": {"type": "boolean", "description": "leave the output layer (the head) in float"},
+        },
     ),
-    defaults={"float_input_layer": True},
+    defaults={"float_input_layer": True, "float_output_layer": True},
     compress=_compress,
     skeleton=_skeleton,
     table=QUANTIZATION,

@@ -3,9 +3,11 @@ its input quantized to int8 per observation, the products summed exactly in int3
 
 The scheme, the same on every machine:
 - weights: per output channel o, scale_o = max|W[o, :]| / 127; q = round-half-even(W / scale_o), in [-127, 127];
-- input: per observation, s = max|x| / 127; xq = round-half-even(x / s), in [-127, 127], stored as xq + 128
-  (an unsigned byte, what x86's VNNI dot product takes); the 128 comes back off as 128 x the row's weight sum;
-- output: y_o = (sum_i (xq_i + 128) q_oi - 128 sum_i q_oi) * (scale_o * s) + bias_o.
+- input: per observation. After a ReLU (never negative): s = max x / 255 and u = round-half-even(x / s), in
+  [0, 255], all eight bits for the values it takes. Otherwise (the raw observation, tanh's outputs):
+  s = max|x| / 127, xq = round-half-even(x / s) in [-127, 127], stored as u = xq + 128 (an unsigned byte,
+  what x86's VNNI dot product takes), the 128 taken back off as 128 x the row's weight sum (R_o);
+- output: y_o = (sum_i u_i q_oi - R_o) * (scale_o * s) + bias_o (R_o = 0 after a ReLU).
 
 The sums are integers, so they are exact: the same bits whether the AVX-512 VNNI kernel (`vpdpbusd`, four
 products per byte lane) or the portable loop computes them; only the two float steps around them follow the
@@ -66,8 +68,8 @@ HELPERS = r"""
 #include <immintrin.h>
 #define TINYRL_VNNI 1
 #endif
-/* x (n floats) -> q (padded bytes, xq + 128; the padding is 128, a zero); returns the scale s. */
-static inline float quantize_input(const float *x, int n, int padded, uint8_t *q) {
+/* x (n floats, any sign) -> q (padded bytes, xq + 128; the padding is 128, a zero); returns the scale s. */
+static inline float quantize_signed(const float *x, int n, int padded, uint8_t *q) {
   float peak = 0.0f;
   for (int i = 0; i < n; i++) { const float v = fabsf(x[i]); peak = v > peak ? v : peak; }
   const float scale = peak > 0.0f ? peak / 127.0f : 1.0f;
@@ -77,6 +79,18 @@ static inline float quantize_input(const float *x, int n, int padded, uint8_t *q
     q[i] = (uint8_t)((int)v + 128);
   }
   for (int i = n; i < padded; i++) q[i] = 128;
+  return scale;
+}
+/* x (n floats, none negative: a ReLU's) -> q (padded bytes in [0, 255]; the padding 0); returns the scale s. */
+static inline float quantize_unsigned(const float *x, int n, int padded, uint8_t *q) {
+  float peak = 0.0f;
+  for (int i = 0; i < n; i++) peak = x[i] > peak ? x[i] : peak;
+  const float scale = peak > 0.0f ? peak / 255.0f : 1.0f;
+  for (int i = 0; i < n; i++) {
+    float v = rintf(x[i] / scale);
+    q[i] = (uint8_t)(int)(v > 255.0f ? 255.0f : v);
+  }
+  for (int i = n; i < padded; i++) q[i] = 0;
   return scale;
 }
 /* acc[o] = sum_i q[i] w[o][i] over groups of four inputs; padded_outputs a multiple of 16. */
@@ -116,28 +130,32 @@ def packed_weights(layer: Int8Linear) -> np.ndarray:
     return np.ascontiguousarray(padded.reshape(padded.shape[0], -1, GROUP).transpose(1, 0, 2))
 
 
-def row_offsets(layer: Int8Linear) -> np.ndarray:
-    """OFFSET x each output's weight sum: what the unsigned input's +128 added to its integer sum."""
-    return OFFSET * layer.weight.numpy().astype(np.int64).sum(axis=1)
+def row_offsets(layer: Int8Linear, nonnegative: bool) -> np.ndarray:
+    """What the unsigned input's offset added to each output's integer sum: OFFSET x the row's weight sum for a
+    signed input, nothing for a ReLU's."""
+    return (0 if nonnegative else OFFSET) * layer.weight.numpy().astype(np.int64).sum(axis=1)
 
 
-def declarations(i: int, layer: Int8Linear, floats) -> list[str]:
-    """The layer's constants: Q<i> (packed int8 weights), R<i> (row offsets), S<i> (weight scales), B<i> (bias)."""
-    packed = packed_weights(layer)
+def declarations(i: int, layer: Int8Linear, nonnegative: bool, floats) -> list[str]:
+    """The layer's constants: Q<i> (packed int8 weights), R<i> (row offsets), S<i> (weight scales), B<i> (bias).
+    `nonnegative`: its input comes out of a ReLU."""
+    packed, offsets = packed_weights(layer), row_offsets(layer, nonnegative)
     return [
         f"static const int8_t Q{i}[{packed.size}] ALIGNED = {{{','.join(map(str, packed.ravel().tolist()))}}};",
-        f"static const int32_t R{i}[{layer.out_features}] = {{{','.join(map(str, row_offsets(layer).tolist()))}}};",
+        f"static const int32_t R{i}[{layer.out_features}] = {{{','.join(map(str, offsets.tolist()))}}};",
         f"static const float S{i}[{layer.out_features}] = {{{floats(layer.scale)}}};",
         f"static const float B{i}[{layer.out_features}] = {{{floats(layer.bias)}}};",
     ]
 
 
-def layer_code(i: int, layer: Int8Linear, src: str, out: str) -> list[str]:
-    """forward()'s lines for the layer: `src` (floats) -> `out` (floats), through the work buffers q and acc."""
+def layer_code(i: int, layer: Int8Linear, nonnegative: bool, src: str, out: str) -> list[str]:
+    """forward()'s lines for the layer: `src` (floats; `nonnegative`: a ReLU's) -> `out` (floats), through the work
+    buffers q and acc."""
     n, m = layer.in_features, layer.out_features
     groups, padded = _padded(n, GROUP) // GROUP, _padded(m, LANES)
+    quantize = "quantize_unsigned" if nonnegative else "quantize_signed"
     return [
-        f"  {{ const float s = quantize_input({src}, {n}, {groups * GROUP}, q);",
+        f"  {{ const float s = {quantize}({src}, {n}, {groups * GROUP}, q);",
         f"    dot_u8s8(q, Q{i}, {groups}, {padded}, acc);",
         f"    for (int o = 0; o < {m}; o++) {out}[o] = (float)(acc[o] - R{i}[o]) * (S{i}[o] * s) + B{i}[o]; }}",
     ]

@@ -112,9 +112,11 @@ def network_source(model: MLPNetwork) -> str:
     buffers, _ = c_int8.work_buffers(layers)
     if buffers:
         lines.append(c_int8.HELPERS)
+    # an int8 layer's input is never negative after a ReLU: it is quantized to all 8 unsigned bits there
+    nonnegative = [i > 0 and model.activation is torch.relu for i in range(len(layers))]
     for i, layer in enumerate(layers):
         if isinstance(layer, Int8Linear):
-            lines += c_int8.declarations(i, layer, c_floats)
+            lines += c_int8.declarations(i, layer, nonnegative[i], c_floats)
             continue
         # transposed (input-major): the inner loop runs over outputs, which vectorizes with no reassociation
         weights = c_floats(layer.weight.detach().T.contiguous())
@@ -142,7 +144,7 @@ def network_source(model: MLPNetwork) -> str:
         if last:
             body.append(f"  float h[{m}] ALIGNED;")
         if isinstance(layer, Int8Linear):
-            body += c_int8.layer_code(i, layer, src, out)
+            body += c_int8.layer_code(i, layer, nonnegative[i], src, out)
         else:
             body.append(f"  for (int o = 0; o < {m}; o++) {out}[o] = B{i}[o];")
             body.append(
