@@ -104,14 +104,23 @@ def test_the_report_sets_the_answers_beside_the_floor():
         [
             on_c,
             on_c.iloc[[1]].assign(
-                variant="c_int8", family="c_int8", verdict="inconclusive", c_loop_latency_median_s=1e-6
+                variant="c_int8",
+                family="c_int8",
+                verdict="inconclusive",
+                c_loop_latency_median_s=1e-6,
+                layer_dtypes="fc1 float32/float32; fc2 int8/int8 (activations quantized per observation)",
             ),
         ],
         ignore_index=True,
     )
     assert floor_text(with_int8, "lander").endswith(
-        "; its int8 form in C (c_int8, the same network with int8 layers) takes 1 µs inside C, 0.50x the float32 "
-        "loop, 40 KiB of code and constants (inconclusive)"
+        "; its int8 form in C (c_int8: fc2 in int8) takes 1 µs inside C, 0.50x the float32 loop, 40 KiB of code "
+        "and constants (inconclusive)"
+    )
+    picked = with_int8.assign(fastest_latency_median_s=[3e-5, 1e-5, 2e-6], verdict=["baseline", "inferior", "better"])
+    assert floor_text(picked, "lander").endswith(
+        "c_int8 on c, takes 1.0x that through its Python binding, 1 µs timed inside C (its C file, compiled here: "
+        "40 KiB of code and constants, 2.0 KiB of RAM); that is the floor's int8 form, 0.50x the float32 loop inside C"
     )
     made_from_a_pruned_network = with_int8.assign(made_from=["", "", "tp_ft"])
     assert "int8 form" not in floor_text(made_from_a_pruned_network, "lander")

@@ -16,7 +16,7 @@ from tinyrl.analysis.speed import fastest_noninferior, speed_targets
 from tinyrl.compression.base import CompressContext
 from tinyrl.compression.loading import load_policy
 from tinyrl.episodes.observations import save_observations
-from tinyrl.errors import CheckpointError
+from tinyrl.errors import CheckpointError, VariantFailure
 from tinyrl.families import get_family
 from tinyrl.families.openvino_program import calibration_rows, fidelity, input_layer, validation_samples
 from tinyrl.plan.config import finetune_settings
@@ -558,4 +558,6 @@ def test_nncfs_accuracy_aware_mode_keeps_fidelity_on_rows_calibration_did_not_ta
         floats = [layer["layer"] for layer in made.model.compute_layers() if layer["computed"] == "float32"]
         assert bool(floats) is bool(max_drop)  # only the accuracy-aware mode returned layers to float
     assert kept[None] < 0.99 <= kept[0.01]
+    with pytest.raises(VariantFailure, match="does not apply to dtype float32"):
+        compressed(skewed, "openvino_program", {"dtype": "float32", "max_drop": 0.01}, scaled)
     assert fidelity(np.array([[1.0, -2.0]]), np.array([[1.5, -2.0]]), discrete=False) == pytest.approx(1 - 0.5 / 3)

@@ -296,22 +296,25 @@ def floor_text(summary: pd.DataFrame, agent: str) -> str | None:
             if pd.notna(picked.get("c_flash_bytes")) and pd.notna(picked.get("c_ram_bytes")):
                 flash, ram = picked["c_flash_bytes"] / 1024, picked["c_ram_bytes"] / 1024
                 text += f" (its C file, compiled here: {flash:.0f} KiB of code and constants, {ram:.1f} KiB of RAM)"
-    return text + int8_floor_text(rows, floor)
+    return text + int8_floor_text(rows, floor, pick["variant"] if pick else None)
 
 
 INT8_C = "c_int8"  # the family whose C loop is the floor's int8 form
 
 
-def int8_floor_text(rows: pd.DataFrame, floor: float) -> str:
+def int8_floor_text(rows: pd.DataFrame, floor: float, picked: str | None = None) -> str:
     """The floor's int8 form, where the study has one: the float32 network's c_int8 variant (made from float32,
-    not from another variant), its C loop timed in the same run, and its verdict."""
+    not from another variant), its C loop timed in the same run, and its verdict (said once, where it is the pick)."""
     made_from = rows["made_from"] if "made_from" in rows else pd.Series("", index=rows.index)
     int8 = rows[(rows["family"] == INT8_C) & (rows["status"] == "ok") & ~made_from.fillna("").astype(bool)]
     if int8.empty or "c_loop_latency_median_s" not in int8 or pd.isna(int8["c_loop_latency_median_s"].iloc[0]):
         return ""
     row = int8.iloc[0]
-    text = f"; its int8 form in C ({row['variant']}, the same network with int8 layers) takes "
     loop = row["c_loop_latency_median_s"]
+    if row["variant"] == picked:
+        return f"; that is the floor's int8 form, {loop / floor:.2f}x the float32 loop inside C"
+    layers = [part.split(" ")[0] for part in str(row.get("layer_dtypes") or "").split("; ") if " int8/" in part]
+    text = f"; its int8 form in C ({row['variant']}: {', '.join(layers) or 'its layers'} in int8) takes "
     text += f"{_us(loop)} inside C, {loop / floor:.2f}x the float32 loop"
     if pd.notna(row.get("c_flash_bytes")):
         text += f", {row['c_flash_bytes'] / 1024:.0f} KiB of code and constants"

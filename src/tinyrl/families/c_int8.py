@@ -31,9 +31,9 @@ def _compress(model: nn.Module, params: dict, ctx: CompressContext) -> Compresse
         raise VariantFailure("no C compiler (cc, gcc or clang) on this machine: an int8 C policy is played in C")
     network = model  # the float network: read layer by layer below, never changed
     names = [*network.hidden_names, "head"]
-    floats = {names[0]} if params["float_input_layer"] else set()
-    floats |= {"head"} if params["float_output_layer"] else set()
-    int8_layers = [name for name in names if name not in floats]
+    float_layers = {names[0]} if params["float_input_layer"] else set()
+    float_layers |= {"head"} if params["float_output_layer"] else set()
+    int8_layers = [name for name in names if name not in float_layers]
     if not int8_layers:
         raise VariantFailure("float_input_layer and float_output_layer leave no layer of this network to int8")
     flops = flops_per_observation(model, ctx.observations[:1])

@@ -17,6 +17,7 @@ from torch import nn
 
 from tinyrl.compression.base import INT8, CompressContext, Compressed, Family, param, param_in, schema
 from tinyrl.compression.tables import QUANTIZATION
+from tinyrl.errors import VariantFailure
 from tinyrl.policies.actions import deterministic_mode
 from tinyrl.policies.model_stats import count_weights, weight_tensors
 from tinyrl.runtimes.openvino_runtime import OpenVinoPolicy, convert, serialize
@@ -41,29 +42,44 @@ def validation_samples(observations: torch.Tensor, calibration: int, count: int)
     return [observations[row : row + 1].float().numpy() for row in rows]
 
 
-def fidelity(reference: np.ndarray, outputs: np.ndarray, discrete: bool) -> float:
-    """How close the int8 model's outputs stay to float32's: the share of greedy actions kept, or for continuous
-    outputs 1 - mean |change| / mean |float32 output|."""
+def fidelity_per_item(reference: np.ndarray, outputs: np.ndarray, discrete: bool) -> np.ndarray:
+    """How close the int8 model's outputs stay to float32's, per observation: whether it keeps the greedy action, or
+    for continuous outputs 1 - mean |change| / mean |float32 output| (over these observations). Their mean is the
+    fidelity."""
     if discrete:
-        return float(np.mean(reference.argmax(axis=1) == outputs.argmax(axis=1)))
-    return float(1.0 - np.abs(outputs - reference).mean() / max(np.abs(reference).mean(), 1e-12))
+        return (reference.argmax(axis=1) == outputs.argmax(axis=1)).astype(float)
+    scale = max(float(np.abs(reference).mean()), 1e-12)
+    return 1.0 - np.abs(outputs - reference).mean(axis=1) / scale
+
+
+def fidelity(reference: np.ndarray, outputs: np.ndarray, discrete: bool) -> float:
+    return float(fidelity_per_item(reference, outputs, discrete).mean())
 
 
 def _with_accuracy_control(nncf, converted, model: nn.Module, samples: list, params: dict, ctx, ignored):
-    """NNCF's accuracy-aware int8: layers back to float until fidelity on validation rows drops by <= max_drop."""
+    """NNCF's accuracy-aware int8: layers back to float until fidelity on validation rows drops by <= max_drop.
+    Each validation item carries float32's outputs for its observation: NNCF validates subsets and single items."""
     validation = validation_samples(ctx.observations, params["calibration_samples"], params["calibration_samples"])
+    if not validation:
+        raise VariantFailure(
+            f"max_drop needs observation-set rows that calibration does not take: the set has {len(ctx.observations)}, "
+            f"and calibration_samples ({params['calibration_samples']}) takes them all"
+        )
     with torch.inference_mode():
-        reference = model(torch.from_numpy(np.concatenate(validation))).numpy()
+        references = model(torch.from_numpy(np.concatenate(validation))).numpy()
+    items = [(sample, reference[None]) for sample, reference in zip(validation, references, strict=True)]
     discrete = deterministic_mode(model.output_kind) == "greedy"
 
-    def validate(compiled, data) -> tuple[float, None]:
-        outputs = np.concatenate([compiled(sample)[0] for sample in data])
-        return fidelity(reference, outputs, discrete), None
+    def validate(compiled, data) -> tuple[float, list[float]]:
+        data = list(data)
+        outputs = np.concatenate([compiled(sample)[0] for sample, _ in data])
+        per_item = fidelity_per_item(np.concatenate([reference for _, reference in data]), outputs, discrete)
+        return float(per_item.mean()), per_item.tolist()
 
     return nncf.quantize_with_accuracy_control(
         converted,
         nncf.Dataset(samples),
-        nncf.Dataset(validation),
+        nncf.Dataset(items, lambda item: item[0]),
         validate,
         max_drop=params["max_drop"],
         subset_size=len(samples),
@@ -80,6 +96,8 @@ WEIGHTED_OPS = ("MatMul", "Convolution")
 
 
 def _compress(model: nn.Module, params: dict, ctx: CompressContext) -> Compressed:
+    if params.get("max_drop") is not None and params["dtype"] != "int8":
+        raise VariantFailure(f"max_drop is NNCF's accuracy-aware int8: it does not apply to dtype {params['dtype']}")
     converted = convert(model, ctx.observations[:1])
     if params["dtype"] == "int8":
         import nncf  # noqa: PLC0415  (only this job needs it: importing it costs every job that lists families 0.7 s)

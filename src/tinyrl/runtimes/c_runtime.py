@@ -254,11 +254,7 @@ class CPolicy(ProgramPolicy):
     def compute_layers(self) -> list[dict]:
         records = []
         for name, layer in zip([*self.network.hidden_names, "head"], layers_of(self.network), strict=True):
-            dtypes = (
-                layer.layer_dtypes()
-                if isinstance(layer, Int8Linear)
-                else {"op": "linear", "stored": "float32", "computed": "float32"}
-            )
+            dtypes = layer.layer_dtypes() if isinstance(layer, Int8Linear) else FLOAT_LAYER
             records.append({"layer": name, **dtypes})
         return records
 
@@ -296,8 +292,7 @@ def _work_folder() -> tempfile.TemporaryDirectory:
 def object_file(source: bytes, *extra: str) -> Path:
     """The C file compiled to a position-independent object (with `extra` flags after FLAGS), once per process:
     the extension, the ctypes library and the C loop are linked from it, and its sizes are read off it."""
-    folder = Path(_work_folder().name) / hashlib.sha256(source + " ".join(extra).encode()).hexdigest()[:16]
-    folder.mkdir()
+    folder = Path(tempfile.mkdtemp(dir=_work_folder().name))  # a fresh one per attempt: a failed build leaves one
     return build(source, folder, "policy.o", "-c", "-fPIC", *extra)
 
 

@@ -69,16 +69,16 @@ def compiled_runner(program: bytes, threads: int | None = None):
     }
     request = ov.Core().compile_model(deserialize(program), "CPU", config).create_infer_request()
     inputs: dict[tuple, ov.Tensor] = {}  # one input tensor per batch shape, set on the request when the shape changes
-    current = [None]
+    on_the_request = [None]  # the input tensor the request holds now
 
     def run(obs):
         array = obs.numpy() if isinstance(obs, torch.Tensor) else np.asarray(obs)
         held = inputs.get(array.shape)
         if held is None:
             held = inputs[array.shape] = ov.Tensor(np.empty(array.shape, dtype=np.float32))
-        if current[0] is not held:
+        if on_the_request[0] is not held:
             request.set_input_tensor(held)
-            current[0] = held
+            on_the_request[0] = held
         held.data[...] = array  # float64 or strided observations are converted in the copy
         request.infer()
         return request.get_output_tensor(0).data.copy()

@@ -1,4 +1,5 @@
-"""A policy whose forward runs a program for a runtime other than torch (ONNX Runtime, ExecuTorch, OpenVINO).
+"""A policy whose forward runs a program for a runtime other than torch (ONNX Runtime, ExecuTorch, OpenVINO; C's
+CPolicy, tinyrl.runtimes.c_runtime, holds tensors instead and writes its program from them).
 
 The program's bytes are a uint8 buffer, so the variant's file is an ordinary tiny_rl checkpoint, loaded
 with weights_only=True; the runtime loads the program on first use, and again after new bytes are loaded.

@@ -11,12 +11,14 @@
 - ``openvino``: the variant converted to an OpenVINO model and run by its CPU plugin (float variants), or
   the OpenVINO model that the variant is (``openvino_program``).
 - ``c``: a float MLP variant written as one C file, built with the system's C compiler and called through
-  a CPython extension (tinyrl.runtimes.c_runtime); its record also gives the file's flash and RAM, and the timing job
-  times the same file inside a C loop.
+  a CPython extension (tinyrl.runtimes.c_runtime), or the C file that a c_int8 variant is; its record also gives
+  the file's flash and RAM, and the timing job times the same file inside a C loop.
 
 Every backend builds its own runner: a callable from a float32 numpy observation batch to outputs. A pass starts
-from numpy, as in the loop of a deployed policy whose observations come from gymnasium: a runtime that takes
-numpy (ONNX Runtime, OpenVINO, C) takes the batch as it is, and a torch backend's pass includes `torch.from_numpy`.
+from numpy, as in the loop of a deployed policy whose observations come from gymnasium (which hands numpy: float32,
+float64 for MuJoCo, uint8 frames for Atari; the batch is float32, what every policy here takes): a runtime that
+takes numpy (ONNX Runtime, OpenVINO, C) takes the batch as it is, and a torch backend's pass (torch eager,
+torch.compile, ExecuTorch) includes `torch.from_numpy`.
 """
 
 from __future__ import annotations

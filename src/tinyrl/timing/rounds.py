@@ -32,8 +32,8 @@ BATCH_MEMORY_BYTES = 256e6  # ... but no more of them than fit here (Atari batch
 
 
 def make_batches(observations: np.ndarray, batch_size: int, passes: int, seed: int) -> list[np.ndarray]:
-    """Float32 numpy batches, what a gymnasium vector environment hands a policy: every backend's pass starts from
-    one (tinyrl.timing.backends)."""
+    """Float32 numpy batches (gymnasium hands a policy numpy; float32 is what every policy here takes): every
+    backend's pass starts from one (tinyrl.timing.backends)."""
     rng = np.random.default_rng(seed)
     batch_bytes = batch_size * int(np.prod(observations.shape[1:])) * 4
     count = max(1, min(passes, DISTINCT_BATCHES, int(BATCH_MEMORY_BYTES // batch_bytes)))

@@ -5,7 +5,8 @@
   timed on torch (eager, another quantized engine, torch.compile);
 - `executorch_file`: an ExecuTorch program (.pte);
 - `openvino_file`: OpenVINO's IR (.xml and .bin);
-- `c_file`: C (policy.c) for a float MLP timed on the `c` backend, with the line that builds it.
+- `c_file`: C (policy.c) for an MLP timed on the `c` backend (a float one, or a c_int8 variant), with the line
+  that builds it.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
-"""C (policy.c) for picks timed on the `c` backend: the float MLP's C file (tinyrl.runtimes.c_runtime) with the
-action rule's step after it, as `policy_act`, and the line that builds it into a shared library. The
-folder's run_policy.py builds it with that line and calls it through ctypes; a device's firmware compiles the
-same file into its own loop."""
+"""C (policy.c) for picks timed on the `c` backend: the MLP's C file (tinyrl.runtimes.c_runtime; float, or a c_int8
+variant's with its int8 layers) with the action rule's step after it, as `policy_act`, and the line that builds it
+into a shared library. The folder's run_policy.py builds it with that line and calls it through ctypes; a device's
+firmware compiles the same file into its own loop."""
 
 from __future__ import annotations
 
