@@ -129,7 +129,8 @@ def test_the_c_backend_times_an_mlp_with_its_flash_and_ram_and_says_why_not_a_cn
 
 def test_a_machine_without_a_compiler_is_a_backend_that_cannot_run(monkeypatch):
     monkeypatch.setattr(c_runtime, "compiler", lambda: None)
-    monkeypatch.setattr(c_runtime, "_LIBRARIES", {})
+    for built in (c_runtime.object_file, c_runtime.library, c_runtime.extension):  # nothing built before counts
+        built.cache_clear()
     model = MLPQNetwork(8, 4, [16]).eval()
     (_, c) = runners(model, model.state_dict(), torch.from_numpy(observations(1)), ["c"])
     assert isinstance(c, Unavailable) and "no C compiler" in c.reason

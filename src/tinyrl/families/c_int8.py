@@ -29,23 +29,22 @@ def _compress(model: nn.Module, params: dict, ctx: CompressContext) -> Compresse
         raise VariantFailure(f"no C form: {reason}")
     if compiler() is None:
         raise VariantFailure("no C compiler (cc, gcc or clang) on this machine: an int8 C policy is played in C")
-    network = model  # the float network: read layer by layer below, never changed
-    names = [*network.hidden_names, "head"]
+    names = model.parts["all"]  # the float network's layers, read below and never changed
     float_layers = {names[0]} if params["float_input_layer"] else set()
     float_layers |= {"head"} if params["float_output_layer"] else set()
     int8_layers = [name for name in names if name not in float_layers]
     if not int8_layers:
         raise VariantFailure("float_input_layer and float_output_layer leave no layer of this network to int8")
     flops = flops_per_observation(model, ctx.observations[:1])
-    hidden = [getattr(network, name).out_features for name in network.hidden_names]
+    hidden = [getattr(model, name).out_features for name in model.hidden_names]
     policy = CPolicy.skeleton_of(model.arch, hidden, int8_layers, flops)
-    for name, layer in zip(names, layers_of(network), strict=True):
+    for name, layer in zip(names, layers_of(model), strict=True):
         target = getattr(policy.network, name)
         if name in int8_layers:
             target.load_state_dict(Int8Linear.quantized(layer).state_dict())
         else:
             target.load_state_dict(layer.state_dict())
-    float_state = {key: value for key, value in network.state_dict().items() if key.split(".")[0] not in names}
+    float_state = {key: value for key, value in model.state_dict().items() if key.split(".")[0] not in names}
     policy.network.load_state_dict(float_state, strict=False)  # the normaliser, log std, action box
     structure = {"hidden": hidden, "int8_layers": int8_layers, "flops_per_observation": flops}
     return Compressed(policy, structure=structure)

@@ -30,16 +30,20 @@ def calibration_rows(count: int, size: int) -> np.ndarray:
     return np.unique(np.linspace(0, size - 1, min(count, size)).round().astype(int))
 
 
+def _samples(observations: torch.Tensor, rows: np.ndarray) -> list[np.ndarray]:
+    """The rows as NNCF collects them: one float32 observation per sample."""
+    return [observations[row : row + 1].float().numpy() for row in rows]
+
+
 def calibration_samples(observations: torch.Tensor, count: int) -> list[np.ndarray]:
-    """`count` observations spread evenly over the observation set, one per sample as NNCF collects them."""
-    return [observations[row : row + 1].float().numpy() for row in calibration_rows(count, len(observations))]
+    """`count` observations spread evenly over the observation set."""
+    return _samples(observations, calibration_rows(count, len(observations)))
 
 
 def validation_samples(observations: torch.Tensor, calibration: int, count: int) -> list[np.ndarray]:
     """Up to `count` observations spread evenly over the rows calibration did not take."""
     rest = np.setdiff1d(np.arange(len(observations)), calibration_rows(calibration, len(observations)))
-    rows = rest[calibration_rows(count, len(rest))] if len(rest) else rest
-    return [observations[row : row + 1].float().numpy() for row in rows]
+    return _samples(observations, rest[calibration_rows(count, len(rest))] if len(rest) else rest)
 
 
 def fidelity_per_item(reference: np.ndarray, outputs: np.ndarray, discrete: bool) -> np.ndarray:

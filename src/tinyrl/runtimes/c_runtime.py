@@ -253,7 +253,7 @@ class CPolicy(ProgramPolicy):
 
     def compute_layers(self) -> list[dict]:
         records = []
-        for name, layer in zip([*self.network.hidden_names, "head"], layers_of(self.network), strict=True):
+        for name, layer in zip(self.network.parts["all"], layers_of(self.network), strict=True):
             dtypes = layer.layer_dtypes() if isinstance(layer, Int8Linear) else FLOAT_LAYER
             records.append({"layer": name, **dtypes})
         return records
@@ -322,17 +322,11 @@ int tinyrl_inputs(void);
 int tinyrl_output_width(void);
 """
 
-_LIBRARIES: dict[str, ctypes.CDLL] = {}  # by the source's hash: a process builds and loads each file once
-_MODULES: dict = {}
 
-
+@functools.cache  # a process links and loads each file once
 def library(source: bytes) -> ctypes.CDLL:
     """The C file linked as a shared library and loaded."""
-    key = hashlib.sha256(source).hexdigest()
-    if key not in _LIBRARIES:
-        path = link(object_file(source), "libpolicy.so", "-shared", "-Wl,-Bsymbolic")
-        _LIBRARIES[key] = ctypes.CDLL(str(path))
-    return _LIBRARIES[key]
+    return ctypes.CDLL(str(link(object_file(source), "libpolicy.so", "-shared", "-Wl,-Bsymbolic")))
 
 
 # A CPython extension around the file: `run(observations, outputs)` takes both arrays through the buffer protocol
@@ -382,22 +376,20 @@ def python_headers() -> str | None:
     return folder if (Path(folder) / "Python.h").exists() else None
 
 
+@functools.cache  # a process links and imports each file's module once
 def extension(source: bytes):
     """The C file linked into a CPython extension module (see EXTENSION) and imported."""
-    key = hashlib.sha256(source).hexdigest()
-    if key not in _MODULES:
-        name = f"tinyrl_c_{key[:16]}"
-        obj = object_file(source)
-        wrapper = _wrapper(obj, name, EXTENSION_HEADERS, EXTENSION.replace("NAME", name))
-        suffix = sysconfig.get_config_var("EXT_SUFFIX")
-        path = link(obj, f"{name}{suffix}", "-shared", "-fPIC", "-Wl,-Bsymbolic", f"-I{python_headers()}", str(wrapper))
-        spec = importlib.util.spec_from_file_location(
-            name, path, loader=importlib.machinery.ExtensionFileLoader(name, str(path))
-        )
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        _MODULES[key] = module
-    return _MODULES[key]
+    name = f"tinyrl_c_{hashlib.sha256(source).hexdigest()[:16]}"
+    obj = object_file(source)
+    wrapper = _wrapper(obj, name, EXTENSION_HEADERS, EXTENSION.replace("NAME", name))
+    suffix = sysconfig.get_config_var("EXT_SUFFIX")
+    path = link(obj, f"{name}{suffix}", "-shared", "-fPIC", "-Wl,-Bsymbolic", f"-I{python_headers()}", str(wrapper))
+    spec = importlib.util.spec_from_file_location(
+        name, path, loader=importlib.machinery.ExtensionFileLoader(name, str(path))
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def binding() -> str:
